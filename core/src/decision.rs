@@ -1,0 +1,294 @@
+//! Per-item decisions: allow, or reject with a code in `[38000, 39000]`; the
+//! [`Decider`] that makes them; and the [`FailurePolicy`] for when it can't.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::error::CallbackError;
+use crate::request::{FriendResponseCallback, ResponseItem};
+
+/// A platform result or error code, always in `[38000, 39000]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResultCode(u32);
+
+impl ResultCode {
+    /// Smallest code the platform accepts for "do not allow".
+    pub const MIN: u32 = 38000;
+    /// Largest code the platform accepts for "do not allow".
+    pub const MAX: u32 = 39000;
+    /// Default code for an item whose decision failed or came too late.
+    pub const DECIDER_FAILED: ResultCode = ResultCode(38900);
+
+    /// Checks that `code` lies in `[38000, 39000]`; anything else is refused,
+    /// never clamped.
+    pub fn new(code: i64) -> Result<Self, CallbackError> {
+        match u32::try_from(code) {
+            Ok(code) if (Self::MIN..=Self::MAX).contains(&code) => Ok(Self(code)),
+            _ => Err(CallbackError::InvalidResultCode { code }),
+        }
+    }
+
+    /// The code as a number.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for ResultCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The answer for one friend-request response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Let it through (`ResultCode` 0).
+    Allow,
+    /// Do not let it through.
+    Reject {
+        /// The `ResultCode`.
+        code: ResultCode,
+        /// The `ResultInfo` text.
+        info: String,
+    },
+}
+
+impl Decision {
+    /// Let the response through.
+    pub fn allow() -> Self {
+        Self::Allow
+    }
+
+    /// Block the response with `code` (checked to be in `[38000, 39000]`) and
+    /// a reason.
+    pub fn reject(code: i64, info: impl Into<String>) -> Result<Self, CallbackError> {
+        Ok(Self::Reject {
+            code: ResultCode::new(code)?,
+            info: info.into(),
+        })
+    }
+
+    /// `ResultCode` on the wire: 0 to allow.
+    pub fn result_code(&self) -> u32 {
+        match self {
+            Self::Allow => 0,
+            Self::Reject { code, .. } => code.get(),
+        }
+    }
+
+    /// `ResultInfo` on the wire: empty to allow.
+    pub fn info(&self) -> &str {
+        match self {
+            Self::Allow => "",
+            Self::Reject { info, .. } => info,
+        }
+    }
+
+    /// Whether this lets the response through.
+    pub fn is_allow(&self) -> bool {
+        matches!(self, Self::Allow)
+    }
+}
+
+/// Why a decider could not decide (an exception in a binding, a timeout, a
+/// panic, an invalid code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeciderError {
+    message: String,
+}
+
+impl DeciderError {
+    /// A failure with a reason (kept out of the platform answer unless the
+    /// policy is [`FailurePolicy::FailCallback`]).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// The decider ran past the configured deadline.
+    pub fn deadline_exceeded() -> Self {
+        Self::new("decider deadline exceeded")
+    }
+
+    /// The reason.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for DeciderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DeciderError {}
+
+impl From<CallbackError> for DeciderError {
+    fn from(error: CallbackError) -> Self {
+        Self::new(error.to_string())
+    }
+}
+
+impl From<&str> for DeciderError {
+    fn from(message: &str) -> Self {
+        Self::new(message)
+    }
+}
+
+impl From<String> for DeciderError {
+    fn from(message: String) -> Self {
+        Self::new(message)
+    }
+}
+
+/// Decides each item of a verified callback.
+///
+/// Closures `Fn(&FriendResponseCallback, usize, &ResponseItem) ->
+/// Result<Decision, DeciderError>` are deciders.
+pub trait Decider {
+    /// Decides item `index` of `callback`.
+    fn decide(
+        &self,
+        callback: &FriendResponseCallback<'_>,
+        index: usize,
+        item: &ResponseItem<'_>,
+    ) -> Result<Decision, DeciderError>;
+}
+
+impl<F> Decider for F
+where
+    F: Fn(&FriendResponseCallback<'_>, usize, &ResponseItem<'_>) -> Result<Decision, DeciderError>,
+{
+    fn decide(
+        &self,
+        callback: &FriendResponseCallback<'_>,
+        index: usize,
+        item: &ResponseItem<'_>,
+    ) -> Result<Decision, DeciderError> {
+        self(callback, index, item)
+    }
+}
+
+/// A decider that allows every item (watch-only deployments, tests).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllowAll;
+
+impl Decider for AllowAll {
+    fn decide(
+        &self,
+        _: &FriendResponseCallback<'_>,
+        _: usize,
+        _: &ResponseItem<'_>,
+    ) -> Result<Decision, DeciderError> {
+        Ok(Decision::Allow)
+    }
+}
+
+/// What to answer for an item whose decider failed, panicked or was late.
+///
+/// The platform lets everything through when the answer is late, broken or
+/// `FAIL`, so the default rejects the item: a broken decider must not turn the
+/// gate into an open door.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailurePolicy {
+    /// Reject the item with this code and info (the default: 38900,
+    /// `"decision unavailable"`).
+    Reject {
+        /// The `ResultCode`.
+        code: ResultCode,
+        /// The `ResultInfo` text.
+        info: String,
+    },
+    /// Allow the item (fail open).
+    Allow,
+    /// Answer the whole callback with `FAIL` (`decider_failed`); the platform
+    /// then applies its own default, which is to let everything through.
+    FailCallback,
+}
+
+impl Default for FailurePolicy {
+    fn default() -> Self {
+        Self::Reject {
+            code: ResultCode::DECIDER_FAILED,
+            info: DEFAULT_FAILURE_INFO.to_owned(),
+        }
+    }
+}
+
+/// `ResultInfo` of the default failure policy.
+pub const DEFAULT_FAILURE_INFO: &str = "decision unavailable";
+
+impl FailurePolicy {
+    /// Stable snake_case name: `reject`, `allow` or `fail_callback`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Reject { .. } => "reject",
+            Self::Allow => "allow",
+            Self::FailCallback => "fail_callback",
+        }
+    }
+
+    /// Turns one item's outcome into the decision to send, or into the error
+    /// that fails the callback.
+    pub fn resolve<'d>(
+        &'d self,
+        index: usize,
+        outcome: &'d Result<Decision, DeciderError>,
+    ) -> Result<Cow<'d, Decision>, CallbackError> {
+        match (outcome, self) {
+            (Ok(decision), _) => Ok(Cow::Borrowed(decision)),
+            (Err(_), Self::Reject { code, info }) => Ok(Cow::Owned(Decision::Reject {
+                code: *code,
+                info: info.clone(),
+            })),
+            (Err(_), Self::Allow) => Ok(Cow::Owned(Decision::Allow)),
+            (Err(error), Self::FailCallback) => Err(CallbackError::DeciderFailed {
+                index,
+                reason: crate::error::quote(error.message()),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_outside_the_range_are_refused_not_clamped() {
+        for code in [0, 37999, 39001, -38000, i64::MAX] {
+            assert_eq!(
+                Decision::reject(code, "x"),
+                Err(CallbackError::InvalidResultCode { code })
+            );
+        }
+        assert_eq!(Decision::reject(38000, "x").unwrap().result_code(), 38000);
+        assert_eq!(Decision::reject(39000, "x").unwrap().result_code(), 39000);
+        assert_eq!(Decision::allow().result_code(), 0);
+    }
+
+    #[test]
+    fn failure_policies() {
+        let failed = Err(DeciderError::new("boom"));
+        let policy = FailurePolicy::default();
+        let rejected = policy.resolve(0, &failed).unwrap();
+        assert_eq!(rejected.result_code(), 38900);
+        assert_eq!(rejected.info(), "decision unavailable");
+        assert!(FailurePolicy::Allow.resolve(0, &failed).unwrap().is_allow());
+        assert_eq!(
+            FailurePolicy::FailCallback.resolve(3, &failed).unwrap_err(),
+            CallbackError::DeciderFailed {
+                index: 3,
+                reason: "boom".into()
+            }
+        );
+        let decided = Ok(Decision::allow());
+        assert!(FailurePolicy::FailCallback
+            .resolve(0, &decided)
+            .unwrap()
+            .is_allow());
+    }
+}

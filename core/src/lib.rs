@@ -1,0 +1,58 @@
+//! # friendgate-core
+//!
+//! The protocol engine for Tencent Cloud Chat's
+//! `Sns.CallbackPrevFriendResponse` callback ("before a friend request is
+//! responded"): the platform POSTs each accept or reject a user makes, and the
+//! app backend answers, per item, allow or do not allow, within 2 seconds.
+//!
+//! One request flows through:
+//!
+//! 1. [`CallbackQuery::parse`]: the query string;
+//! 2. [`auth::authenticate`]: app id, `Sign`, `RequestTime` window;
+//! 3. [`validate::parse_body`]: strict, borrowed parsing of the body;
+//! 4. a [`Decider`]: [`Decision::Allow`] or [`Decision::Reject`] per item,
+//!    with [`FailurePolicy`] for deciders that fail;
+//! 5. [`Response`]: the answer bytes.
+//!
+//! [`handle`] runs them all and never panics: every problem is a
+//! [`CallbackError`] with a stable code and a well-formed `FAIL` answer.
+//!
+//! ```
+//! use friendgate_core::{handle, testing, Config, Decision, Token};
+//!
+//! let config = Config::builder(testing::SAMPLE_APP_ID)
+//!     .token(Token::new(testing::SAMPLE_TOKEN)?)
+//!     .build()?;
+//! let query = testing::signed_query(testing::SAMPLE_APP_ID, testing::SAMPLE_TOKEN, 1_700_000_000);
+//! let decider = |_: &friendgate_core::FriendResponseCallback<'_>, _: usize, item: &friendgate_core::ResponseItem<'_>| {
+//!     if item.remark.contains("spam") {
+//!         Ok(Decision::reject(38001, "remark not allowed")?)
+//!     } else {
+//!         Ok(Decision::allow())
+//!     }
+//! };
+//! let reply = handle(&config, &query, testing::SAMPLE_BODY.as_bytes(), 1_700_000_000, &decider);
+//! assert_eq!(reply.status, 200);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod decision;
+pub mod error;
+pub mod handle;
+pub mod query;
+pub mod request;
+pub mod response;
+pub mod sign;
+pub mod testing;
+pub mod validate;
+
+pub use config::{Config, ConfigBuilder, ConfigError, Limits, Token};
+pub use decision::{AllowAll, Decider, DeciderError, Decision, FailurePolicy, ResultCode};
+pub use error::{CallbackError, ErrorFamily};
+pub use handle::{decide_all, handle, respond, unix_now, verify, Reply, CONTENT_TYPE_JSON};
+pub use query::{CallbackQuery, ClientIp, Platform, RequestTime, CALLBACK_COMMAND};
+pub use request::{CallbackBody, FriendResponseCallback, ResponseAction, ResponseItem};
+pub use response::{ActionStatus, Response, ResultItem};

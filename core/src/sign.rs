@@ -1,0 +1,67 @@
+//! The callback Sign: `lowercase hex(SHA-256(Token ++ RequestTime))`.
+//!
+//! The Sign covers neither the body nor the other parameters; see
+//! [`auth`](crate::auth) for why the freshness window matters.
+
+use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+
+use crate::config::Token;
+
+/// SHA-256 of the token followed by the `RequestTime` text.
+fn digest(token: &str, request_time: &str) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(token.as_bytes())
+        .chain_update(request_time.as_bytes())
+        .finalize()
+        .into()
+}
+
+/// The Sign the platform sends for `token` and the `RequestTime` text.
+pub fn compute_sign(token: &str, request_time: &str) -> String {
+    hex::encode(digest(token, request_time))
+}
+
+/// Whether `sign` is the Sign of `request_time` under any of `tokens`.
+///
+/// Every token is tried and compared in constant time, so the answer's timing
+/// says nothing about which token matched or how much of the Sign was right.
+/// A Sign that is not 64 hex digits never matches.
+pub fn verify_sign(tokens: &[Token], request_time: &str, sign: &str) -> bool {
+    let mut given = [0u8; 32];
+    if hex::decode_to_slice(sign, &mut given).is_err() {
+        return false;
+    }
+    let matched = tokens.iter().fold(Choice::from(0), |matched, token| {
+        matched | digest(token.expose(), request_time).ct_eq(&given)
+    });
+    matched.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KNOWN_SIGN: &str = "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061";
+
+    #[test]
+    fn known_answer_from_the_overview_page() {
+        assert_eq!(compute_sign("xxxxyyyy", "1669872112"), KNOWN_SIGN);
+    }
+
+    #[test]
+    fn verifies_against_any_of_several_tokens() {
+        let tokens = [Token::new("old").unwrap(), Token::new("xxxxyyyy").unwrap()];
+        assert!(verify_sign(&tokens, "1669872112", KNOWN_SIGN));
+        assert!(verify_sign(
+            &tokens,
+            "1669872112",
+            &KNOWN_SIGN.to_uppercase()
+        ));
+        assert!(!verify_sign(&tokens[..1], "1669872112", KNOWN_SIGN));
+        assert!(!verify_sign(&tokens, "1669872113", KNOWN_SIGN));
+        assert!(!verify_sign(&tokens, "1669872112", &KNOWN_SIGN[..63]));
+        assert!(!verify_sign(&tokens, "1669872112", ""));
+        assert!(!verify_sign(&[], "1669872112", KNOWN_SIGN));
+    }
+}
