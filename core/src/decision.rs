@@ -172,6 +172,28 @@ where
     }
 }
 
+/// Makes a closure a [`Decider`]. Passing the closure through this function
+/// lets Rust infer the signature for every lifetime, which a closure stored
+/// in a `let` with elided argument types does not get.
+///
+/// ```
+/// use friendgate_core::{decider_fn, Decision};
+/// let decider = decider_fn(|_, _, item| {
+///     if item.remark.contains("spam") {
+///         Ok(Decision::reject(38001, "remark not allowed")?)
+///     } else {
+///         Ok(Decision::allow())
+///     }
+/// });
+/// # let _ = decider;
+/// ```
+pub fn decider_fn<F>(decide: F) -> F
+where
+    F: Fn(&FriendResponseCallback<'_>, usize, &ResponseItem<'_>) -> Result<Decision, DeciderError>,
+{
+    decide
+}
+
 /// A decider that allows every item (watch-only deployments, tests).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AllowAll;

@@ -8,6 +8,32 @@
 
 use thiserror::Error;
 
+/// Every [`CallbackError::code`], for bindings and conformance runners.
+pub const ERROR_CODES: &[&str] = &[
+    "missing_parameter",
+    "invalid_parameter",
+    "duplicate_parameter",
+    "unsupported_content_type",
+    "unexpected_command",
+    "foreign_app_id",
+    "missing_signature",
+    "bad_signature",
+    "request_time_too_old",
+    "request_time_in_future",
+    "body_too_large",
+    "invalid_utf8",
+    "malformed_json",
+    "duplicate_key",
+    "missing_field",
+    "wrong_type",
+    "too_deep",
+    "too_many_items",
+    "field_too_long",
+    "command_mismatch",
+    "invalid_result_code",
+    "decider_failed",
+];
+
 /// Longest piece of caller-supplied text quoted back in a message.
 const QUOTE_LIMIT: usize = 64;
 

@@ -18,19 +18,19 @@
 //! [`CallbackError`] with a stable code and a well-formed `FAIL` answer.
 //!
 //! ```
-//! use friendgate_core::{handle, testing, Config, Decision, Token};
+//! use friendgate_core::{decider_fn, handle, testing, Config, Decision, Token};
 //!
 //! let config = Config::builder(testing::SAMPLE_APP_ID)
 //!     .token(Token::new(testing::SAMPLE_TOKEN)?)
 //!     .build()?;
 //! let query = testing::signed_query(testing::SAMPLE_APP_ID, testing::SAMPLE_TOKEN, 1_700_000_000);
-//! let decider = |_: &friendgate_core::FriendResponseCallback<'_>, _: usize, item: &friendgate_core::ResponseItem<'_>| {
+//! let decider = decider_fn(|_callback, _index, item| {
 //!     if item.remark.contains("spam") {
 //!         Ok(Decision::reject(38001, "remark not allowed")?)
 //!     } else {
 //!         Ok(Decision::allow())
 //!     }
-//! };
+//! });
 //! let reply = handle(&config, &query, testing::SAMPLE_BODY.as_bytes(), 1_700_000_000, &decider);
 //! assert_eq!(reply.status, 200);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -50,7 +50,9 @@ pub mod testing;
 pub mod validate;
 
 pub use config::{Config, ConfigBuilder, ConfigError, Limits, Token};
-pub use decision::{AllowAll, Decider, DeciderError, Decision, FailurePolicy, ResultCode};
+pub use decision::{
+    decider_fn, AllowAll, Decider, DeciderError, Decision, FailurePolicy, ResultCode,
+};
 pub use error::{CallbackError, ErrorFamily};
 pub use handle::{decide_all, handle, respond, unix_now, verify, Reply, CONTENT_TYPE_JSON};
 pub use query::{CallbackQuery, ClientIp, Platform, RequestTime, CALLBACK_COMMAND};
