@@ -25,16 +25,14 @@ pub fn authenticate(
     if !config.authentication_on() {
         return Ok(());
     }
-    let sign = query
-        .sign
-        .as_deref()
-        .ok_or(CallbackError::MissingSignature { name: "Sign" })?;
-    let time = query
-        .request_time
-        .as_ref()
-        .ok_or(CallbackError::MissingSignature {
+    let Some(sign) = query.sign.as_deref() else {
+        return Err(CallbackError::MissingSignature { name: "Sign" });
+    };
+    let Some(time) = query.request_time.as_ref() else {
+        return Err(CallbackError::MissingSignature {
             name: "RequestTime",
-        })?;
+        });
+    };
     if !verify_sign(config.tokens(), time.as_str(), sign) {
         return Err(CallbackError::BadSignature);
     }

@@ -1,7 +1,6 @@
 //! Per-item decisions: allow, or reject with a code in `[38000, 39000]`; the
 //! [`Decider`] that makes them; and the [`FailurePolicy`] for when it can't.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use crate::error::CallbackError;
@@ -253,21 +252,20 @@ impl FailurePolicy {
         }
     }
 
-    /// Turns one item's outcome into the decision to send, or into the error
-    /// that fails the callback.
-    pub fn resolve<'d>(
-        &'d self,
+    /// The decision to send for item `index` whose decider failed, or the
+    /// error that fails the whole callback.
+    pub fn on_failure(
+        &self,
         index: usize,
-        outcome: &'d Result<Decision, DeciderError>,
-    ) -> Result<Cow<'d, Decision>, CallbackError> {
-        match (outcome, self) {
-            (Ok(decision), _) => Ok(Cow::Borrowed(decision)),
-            (Err(_), Self::Reject { code, info }) => Ok(Cow::Owned(Decision::Reject {
+        error: &DeciderError,
+    ) -> Result<Decision, CallbackError> {
+        match self {
+            Self::Reject { code, info } => Ok(Decision::Reject {
                 code: *code,
                 info: info.clone(),
-            })),
-            (Err(_), Self::Allow) => Ok(Cow::Owned(Decision::Allow)),
-            (Err(error), Self::FailCallback) => Err(CallbackError::DeciderFailed {
+            }),
+            Self::Allow => Ok(Decision::Allow),
+            Self::FailCallback => Err(CallbackError::DeciderFailed {
                 index,
                 reason: crate::error::quote(error.message()),
             }),
@@ -294,23 +292,22 @@ mod tests {
 
     #[test]
     fn failure_policies() {
-        let failed = Err(DeciderError::new("boom"));
-        let policy = FailurePolicy::default();
-        let rejected = policy.resolve(0, &failed).unwrap();
+        let failed = DeciderError::new("boom");
+        let rejected = FailurePolicy::default().on_failure(0, &failed).unwrap();
         assert_eq!(rejected.result_code(), 38900);
         assert_eq!(rejected.info(), "decision unavailable");
-        assert!(FailurePolicy::Allow.resolve(0, &failed).unwrap().is_allow());
+        assert!(FailurePolicy::Allow
+            .on_failure(0, &failed)
+            .unwrap()
+            .is_allow());
         assert_eq!(
-            FailurePolicy::FailCallback.resolve(3, &failed).unwrap_err(),
+            FailurePolicy::FailCallback
+                .on_failure(3, &failed)
+                .unwrap_err(),
             CallbackError::DeciderFailed {
                 index: 3,
                 reason: "boom".into()
             }
         );
-        let decided = Ok(Decision::allow());
-        assert!(FailurePolicy::FailCallback
-            .resolve(0, &decided)
-            .unwrap()
-            .is_allow());
     }
 }

@@ -2,7 +2,6 @@
 //! deciders themselves (async bindings, the server):
 //! [`verify`] → decide → [`respond`], or all at once with [`handle`].
 
-use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -11,8 +10,8 @@ use crate::config::Config;
 use crate::decision::{Decider, DeciderError, Decision};
 use crate::error::CallbackError;
 use crate::query::CallbackQuery;
-use crate::request::FriendResponseCallback;
-use crate::response::{Response, ResultItem};
+use crate::request::{FriendResponseCallback, ResponseItem};
+use crate::response::{estimate_len, ActionStatus, AnswerWriter, Response};
 use crate::validate::parse_body;
 
 /// `Content-Type` of every answer.
@@ -75,20 +74,26 @@ pub fn verify<'a>(
     Ok(FriendResponseCallback { query, body })
 }
 
-/// Asks `decider` about each item in order. A panic counts as a failure of
-/// that item's decision, not of the host.
+/// Asks `decider` about item `index`. A panic counts as a failure of that
+/// item's decision, not of the host.
+fn decide_one<D: Decider + ?Sized>(
+    decider: &D,
+    callback: &FriendResponseCallback<'_>,
+    index: usize,
+    item: &ResponseItem<'_>,
+) -> Result<Decision, DeciderError> {
+    catch_unwind(AssertUnwindSafe(|| decider.decide(callback, index, item)))
+        .unwrap_or_else(|_| Err(DeciderError::new("decider panicked")))
+}
+
+/// Asks `decider` about each item in order (panics count as failures).
 pub fn decide_all<D: Decider + ?Sized>(
     callback: &FriendResponseCallback<'_>,
     decider: &D,
 ) -> Vec<Result<Decision, DeciderError>> {
-    callback
-        .items()
-        .iter()
-        .enumerate()
-        .map(|(index, item)| {
-            catch_unwind(AssertUnwindSafe(|| decider.decide(callback, index, item)))
-                .unwrap_or_else(|_| Err(DeciderError::new("decider panicked")))
-        })
+    let items = callback.items().iter().enumerate();
+    items
+        .map(|(index, item)| decide_one(decider, callback, index, item))
         .collect()
 }
 
@@ -100,25 +105,31 @@ where
     I: IntoIterator<Item = Result<Decision, DeciderError>>,
 {
     let items = callback.items();
-    let mut outcomes: Vec<_> = outcomes.into_iter().take(items.len()).collect();
-    outcomes.resize_with(items.len(), || Err(DeciderError::new("no decision")));
     let policy = config.on_decider_error();
-    let mut decisions = Vec::with_capacity(items.len());
-    for (index, outcome) in outcomes.iter().enumerate() {
-        match policy.resolve(index, outcome) {
-            Ok(decision) => decisions.push(decision),
-            Err(error) => return Reply::from_error(error),
-        }
+    let mut outcomes = outcomes.into_iter();
+    let text: usize = items.iter().map(|item| item.to_account.len()).sum();
+    let mut body = Vec::with_capacity(estimate_len(items.len(), text));
+    let mut answer = AnswerWriter::start(&mut body, ActionStatus::Ok, 0, "");
+    for (index, item) in items.iter().enumerate() {
+        let outcome = outcomes
+            .next()
+            .unwrap_or_else(|| Err(DeciderError::new("no decision")));
+        let decision = match outcome {
+            Ok(decision) => decision,
+            Err(error) => match policy.on_failure(index, &error) {
+                Ok(decision) => decision,
+                Err(error) => return Reply::from_error(error),
+            },
+        };
+        answer.item(&item.to_account, decision.result_code(), decision.info());
     }
-    let mut response = Response::with_capacity(items.len());
-    for (item, decision) in items.iter().zip(&decisions) {
-        response.push(ResultItem {
-            to_account: Cow::Borrowed(&item.to_account),
-            result_code: decision.result_code(),
-            result_info: Cow::Borrowed(decision.info()),
-        });
+    answer.finish();
+    Reply {
+        status: 200,
+        content_type: CONTENT_TYPE_JSON,
+        body,
+        error: None,
     }
-    Reply::from_response(&response)
 }
 
 /// Runs the whole flow: verify, decide each item, build the reply. Never
@@ -132,7 +143,8 @@ pub fn handle<D: Decider + ?Sized>(
 ) -> Reply {
     match verify(config, query, body, now) {
         Ok(callback) => {
-            let outcomes = decide_all(&callback, decider);
+            let items = callback.items().iter().enumerate();
+            let outcomes = items.map(|(index, item)| decide_one(decider, &callback, index, item));
             respond(config, &callback, outcomes)
         }
         Err(error) => Reply::from_error(error),

@@ -57,4 +57,4 @@ pub use error::{CallbackError, ErrorFamily};
 pub use handle::{decide_all, handle, respond, unix_now, verify, Reply, CONTENT_TYPE_JSON};
 pub use query::{CallbackQuery, ClientIp, Platform, RequestTime, CALLBACK_COMMAND};
 pub use request::{CallbackBody, FriendResponseCallback, ResponseAction, ResponseItem};
-pub use response::{ActionStatus, Response, ResultItem};
+pub use response::{ActionStatus, AnswerWriter, Response, ResultItem};

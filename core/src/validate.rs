@@ -157,6 +157,7 @@ struct Typed<'c, 'l, S> {
 impl<'de, S: Shape<'de>> DeserializeSeed<'de> for Typed<'_, '_, S> {
     type Value = S::Value;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<S::Value, D::Error> {
         deserializer.deserialize_any(self)
     }
@@ -168,6 +169,7 @@ impl<'de, S: Shape<'de>> Visitor<'de> for Typed<'_, '_, S> {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(S::EXPECTED)
     }
+    #[inline]
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<S::Value, E> {
         let ctx = self.ctx;
         self.shape
@@ -180,6 +182,7 @@ impl<'de, S: Shape<'de>> Visitor<'de> for Typed<'_, '_, S> {
             .string(ctx, Cow::Owned(v.to_owned()))
             .map_err(|e| ctx.fail(e))
     }
+    #[inline]
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<S::Value, E> {
         let ctx = self.ctx;
         self.shape.unsigned(v).map_err(|e| ctx.fail(e))
@@ -458,6 +461,7 @@ impl<'de> Shape<'de> for Text<'_> {
         self.loc
     }
 
+    #[inline]
     fn string(self, _: &Ctx<'_>, value: Cow<'de, str>) -> Result<Self::Value, CallbackError> {
         match self.max {
             Some(limit) if value.len() > limit => Err(CallbackError::FieldTooLong {
@@ -482,6 +486,7 @@ impl<'de> Shape<'de> for Millis<'_> {
     fn loc(&self) -> Loc<'_> {
         self.loc
     }
+    #[inline]
     fn unsigned(self, value: u64) -> Result<u64, CallbackError> {
         Ok(value)
     }

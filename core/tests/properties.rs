@@ -1,6 +1,9 @@
 //! Property tests: `handle` always answers with a well-formed reply, and
 //! generated callbacks survive parse and answer unchanged.
 
+// Test code: a failed expectation should stop with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use friendgate_core::testing::{QueryBuilder, SAMPLE_BODY};
 use friendgate_core::{
     decider_fn, handle, respond, verify, Config, DeciderError, Decision, Platform, Reply,
@@ -29,8 +32,16 @@ fn signed() -> String {
 fn assert_well_formed(reply: &Reply, items: Option<usize>) {
     let text = std::str::from_utf8(&reply.body).expect("answer is UTF-8");
     let value: Value = serde_json::from_str(text).expect("answer is JSON");
-    let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["ActionStatus", "ErrorCode", "ErrorInfo", "ResultItem"]);
+    let keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        ["ActionStatus", "ErrorCode", "ErrorInfo", "ResultItem"]
+    );
     let code = value["ErrorCode"].as_u64().unwrap();
     let results = value["ResultItem"].as_array().unwrap();
     if reply.status == 200 {
@@ -82,8 +93,20 @@ struct GenItem {
 }
 
 fn gen_item() -> impl Strategy<Value = GenItem> {
-    (user_id(), text(96), text(96), action(), proptest::option::of((37990i64..39010, text(40))))
-        .prop_map(|(to, remark, tag, action, decision)| GenItem { to, remark, tag, action, decision })
+    (
+        user_id(),
+        text(96),
+        text(96),
+        action(),
+        proptest::option::of((37990i64..39010, text(40))),
+    )
+        .prop_map(|(to, remark, tag, action, decision)| GenItem {
+            to,
+            remark,
+            tag,
+            action,
+            decision,
+        })
 }
 
 proptest! {
@@ -188,19 +211,43 @@ fn huge_inputs_are_refused_quickly_and_boundedly() {
     // refused or answered without recursion blow-up or quadratic work.
     let config = config();
     let deep = format!("{{\"X\":{}0{}}}", "[".repeat(600_000), "]".repeat(600_000));
-    let reply = handle(&config, &signed(), deep.as_bytes(), NOW, &friendgate_core::AllowAll);
+    let reply = handle(
+        &config,
+        &signed(),
+        deep.as_bytes(),
+        NOW,
+        &friendgate_core::AllowAll,
+    );
     assert_eq!(reply.error.unwrap().code(), "body_too_large");
     let deep = format!("{{\"X\":{}0{}}}", "[".repeat(100_000), "]".repeat(100_000));
-    let reply = handle(&config, &signed(), deep.as_bytes(), NOW, &friendgate_core::AllowAll);
+    let reply = handle(
+        &config,
+        &signed(),
+        deep.as_bytes(),
+        NOW,
+        &friendgate_core::AllowAll,
+    );
     assert_eq!(reply.error.unwrap().code(), "too_deep");
 
     let keys: String = (0..60_000).map(|i| format!("\"k{i}\":0,")).collect();
     let wide = SAMPLE_BODY.replacen('{', &format!("{{{keys}"), 1);
-    let reply = handle(&config, &signed(), wide.as_bytes(), NOW, &friendgate_core::AllowAll);
+    let reply = handle(
+        &config,
+        &signed(),
+        wide.as_bytes(),
+        NOW,
+        &friendgate_core::AllowAll,
+    );
     assert_eq!(reply.status, 200);
 
     let many = friendgate_core::testing::body_with_items("spammer", 5000);
-    let reply = handle(&config, &signed(), many.as_bytes(), NOW, &friendgate_core::AllowAll);
+    let reply = handle(
+        &config,
+        &signed(),
+        many.as_bytes(),
+        NOW,
+        &friendgate_core::AllowAll,
+    );
     assert_eq!(reply.error.unwrap().code(), "too_many_items");
 }
 
@@ -225,5 +272,7 @@ fn respond_fills_missing_outcomes_with_the_policy() {
     let query = signed();
     let callback = verify(&config(), &query, SAMPLE_BODY.as_bytes(), NOW).unwrap();
     let reply = respond(&config(), &callback, [Ok(Decision::allow())]);
-    assert!(String::from_utf8(reply.body).unwrap().contains(r#"{"To_Account":"id2","ResultCode":38900"#));
+    assert!(String::from_utf8(reply.body)
+        .unwrap()
+        .contains(r#"{"To_Account":"id2","ResultCode":38900"#));
 }
