@@ -16,6 +16,28 @@ use friendgate_core::{
     Limits, Response, Token,
 };
 
+/// The sample body as a plain derived struct of borrowed strings: serde_json's
+/// floor for this body, with none of friendgate's checks.
+#[derive(serde::Deserialize)]
+#[allow(non_snake_case, dead_code)]
+struct FloorBody<'a> {
+    CallbackCommand: &'a str,
+    Requester_Account: &'a str,
+    From_Account: &'a str,
+    #[serde(borrow)]
+    ResponseFriendItem: Vec<FloorItem<'a>>,
+    EventTime: u64,
+}
+
+#[derive(serde::Deserialize)]
+#[allow(non_snake_case, dead_code)]
+struct FloorItem<'a> {
+    To_Account: &'a str,
+    Remark: &'a str,
+    TagName: &'a str,
+    ResponseAction: &'a str,
+}
+
 fn bench(c: &mut Criterion) {
     let config = Config::builder(1_400_000_000)
         .token(Token::new(SAMPLE_TOKEN).expect("token"))
@@ -37,6 +59,9 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("body_parse", |b| {
         b.iter(|| parse_body(black_box(SAMPLE_BODY.as_bytes()), &limits))
+    });
+    group.bench_function("serde_json_derive_floor", |b| {
+        b.iter(|| serde_json::from_str::<FloorBody<'_>>(black_box(SAMPLE_BODY)).is_ok())
     });
     group.bench_function("response_bytes", |b| {
         b.iter(|| Response::allow_all(black_box(["id1", "id2"])).to_bytes())

@@ -6,10 +6,12 @@ Signs with hashlib, OK bodies with json.dumps, FAIL messages written out as
 the specification of core's messages. A runner in any language that disagrees
 with a file has found a bug on one side; decide which, never re-bless blindly.
 
-Run: python3 tests/vectors/generate.py   (rewrites tests/vectors/*.json)
+Run: python3 tests/vectors/generate.py          (rewrites tests/vectors/*.json)
+     python3 tests/vectors/generate.py --check  (fails if a file differs)
 """
 
 import base64
+import sys
 import hashlib
 import json
 import pathlib
@@ -451,13 +453,26 @@ FILES = {
 
 
 def main():
-    total = 0
+    check = "--check" in sys.argv[1:]
+    total, stale = 0, []
     for file_name, (description, build) in FILES.items():
         cases = build()
         total += len(cases)
-        text = json.dumps({"description": description, "cases": cases}, ensure_ascii=False, indent=2)
-        (HERE / file_name).write_text(text + "\n", encoding="utf-8")
-    print(f"wrote {total} cases in {len(FILES)} files")
+        text = json.dumps({"description": description, "cases": cases}, ensure_ascii=False, indent=2) + "\n"
+        path = HERE / file_name
+        if check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(file_name)
+        else:
+            path.write_text(text, encoding="utf-8")
+    extra = sorted(p.name for p in HERE.glob("*.json") if p.name not in FILES)
+    if check:
+        if stale or extra:
+            print(f"vectors differ from generate.py: {stale + extra}; run python3 tests/vectors/generate.py")
+            sys.exit(1)
+        print(f"{total} vector cases in {len(FILES)} files match generate.py")
+    else:
+        print(f"wrote {total} cases in {len(FILES)} files")
 
 
 if __name__ == "__main__":

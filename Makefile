@@ -1,0 +1,33 @@
+# friendgate: the two commands are `make run` and `make test`.
+# One cargo target dir for every crate and binding keeps builds lean.
+CARGO_TARGET_DIR ?= $(CURDIR)/target
+export CARGO_TARGET_DIR
+CARGO ?= cargo
+
+.PHONY: run test lint test-rust vectors bench fuzz
+
+## Answer the platform's signed sample callback (the server replaces this in its issue).
+run:
+	$(CARGO) run --locked -p friendgate-core --example answer
+
+## Every test in every language, with what they need installed locally.
+test: lint vectors test-rust
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+## The conformance vectors are exactly what tests/vectors/generate.py writes.
+vectors:
+	python3 tests/vectors/generate.py --check
+
+test-rust:
+	$(CARGO) test --locked --workspace
+
+## Benchmarks (not part of `test`); figures go in BENCHMARKS.md.
+bench:
+	$(CARGO) bench --locked -p friendgate-core --bench handle
+
+## Fuzz `handle` for 5 minutes (needs the nightly toolchain and cargo-fuzz).
+fuzz:
+	cd fuzz && $(CARGO) +nightly fuzz run handle seeds/handle -- -max_total_time=300 -max_len=4096
