@@ -1,8 +1,13 @@
-//! Profiling aid: runs `handle` on the signed sample in a loop.
-//! `cargo build --release -p friendgate-core --example probe && perf record target/release/examples/probe`
+//! Profiling aid: runs `handle` on the platform's signed sample in a loop and
+//! prints the time per callback.
+//!
+//! ```text
+//! cargo build --release -p friendgate-core --example probe
+//! perf record target/release/examples/probe && perf report
+//! ```
 use std::hint::black_box;
 
-use friendgate_core::{decider_fn, handle, testing, Config, Decision, Token};
+use friendgate_core::{handle, testing, AllowAll, Config, Token};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::builder(testing::SAMPLE_APP_ID)
@@ -13,24 +18,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         testing::SAMPLE_TOKEN,
         testing::SAMPLE_REQUEST_TIME,
     );
-    let decider = decider_fn(|_, _, item| {
-        if item.remark.contains("spam") {
-            Ok(Decision::reject(38001, "spam")?)
-        } else {
-            Ok(Decision::allow())
-        }
-    });
+    let body = testing::SAMPLE_BODY.as_bytes();
     let rounds = 3_000_000u32;
     let started = std::time::Instant::now();
     for _ in 0..rounds {
-        let body = black_box(testing::SAMPLE_BODY.as_bytes());
-        black_box(handle(
+        let reply = handle(
             &config,
             black_box(&query),
-            body,
+            black_box(body),
             testing::SAMPLE_REQUEST_TIME,
-            &decider,
-        ));
+            &AllowAll,
+        );
+        black_box(reply);
     }
     println!("{:?} per callback", started.elapsed() / rounds);
     Ok(())
