@@ -65,6 +65,11 @@ fn assert_well_formed(reply: &Reply, items: Option<usize>) {
     }
 }
 
+/// `handle` under the signed test query, every item allowed.
+fn allow_all(body: &[u8]) -> Reply {
+    handle(&config(), &signed(), body, NOW, &friendgate_core::AllowAll)
+}
+
 fn user_id() -> impl Strategy<Value = String> {
     // Any Unicode, within the 32-byte UserID limit.
     "\\PC{1,10}".prop_filter("32 bytes at most", |s| s.len() <= 32)
@@ -90,6 +95,16 @@ struct GenItem {
     tag: String,
     action: String,
     decision: Option<(i64, String)>,
+}
+
+impl GenItem {
+    /// The scripted decision, made through the public API.
+    fn outcome(&self) -> Result<Decision, DeciderError> {
+        match &self.decision {
+            None => Ok(Decision::allow()),
+            Some((code, info)) => Ok(Decision::reject(*code, info.clone())?),
+        }
+    }
 }
 
 fn gen_item() -> impl Strategy<Value = GenItem> {
@@ -120,14 +135,14 @@ proptest! {
 
     #[test]
     fn any_body_under_a_valid_signature_gets_a_well_formed_reply(body in proptest::collection::vec(any::<u8>(), 0..400)) {
-        let reply = handle(&config(), &signed(), &body, NOW, &friendgate_core::AllowAll);
+        let reply = allow_all(&body);
         assert_well_formed(&reply, None);
         prop_assert_ne!(reply.status, 401);
     }
 
     #[test]
     fn any_json_text_gets_a_well_formed_reply(body in "[\\[\\]{}\":,0-9a-zA-Z_ \\\\.-]{0,300}") {
-        let reply = handle(&config(), &signed(), body.as_bytes(), NOW, &friendgate_core::AllowAll);
+        let reply = allow_all(body.as_bytes());
         assert_well_formed(&reply, None);
     }
 
@@ -135,9 +150,9 @@ proptest! {
     fn mutated_sample_gets_a_well_formed_reply(at in 0usize..SAMPLE_BODY.len(), byte in any::<u8>(), cut in 0usize..=SAMPLE_BODY.len()) {
         let mut body = SAMPLE_BODY.as_bytes().to_vec();
         body[at] = byte;
-        let reply = handle(&config(), &signed(), &body, NOW, &friendgate_core::AllowAll);
+        let reply = allow_all(&body);
         assert_well_formed(&reply, None);
-        let reply = handle(&config(), &signed(), &SAMPLE_BODY.as_bytes()[..cut], NOW, &friendgate_core::AllowAll);
+        let reply = allow_all(&SAMPLE_BODY.as_bytes()[..cut]);
         assert_well_formed(&reply, None);
     }
 
@@ -166,10 +181,7 @@ proptest! {
         }
 
         // Answer with the scripted decisions; invalid codes fall to the policy.
-        let decider = decider_fn(|_, index, _| match &items[index].decision {
-            None => Ok(Decision::allow()),
-            Some((code, info)) => Decision::reject(*code, info.clone()).map_err(DeciderError::from),
-        });
+        let decider = decider_fn(|_, index, _| items[index].outcome());
         let reply = handle(&config(), &query, body.as_bytes(), NOW, &decider);
         assert_well_formed(&reply, Some(items.len()));
         let answer: Value = serde_json::from_slice(&reply.body).unwrap();
@@ -185,10 +197,7 @@ proptest! {
         }
 
         // The split flow (verify, decide elsewhere, respond) gives the same bytes.
-        let outcomes = items.iter().map(|i| match &i.decision {
-            None => Ok(Decision::allow()),
-            Some((code, info)) => Decision::reject(*code, info.clone()).map_err(DeciderError::from),
-        });
+        let outcomes = items.iter().map(GenItem::outcome);
         prop_assert_eq!(respond(&config(), &callback, outcomes).body, reply.body);
     }
 
@@ -209,45 +218,20 @@ proptest! {
 fn huge_inputs_are_refused_quickly_and_boundedly() {
     // 1 MiB of nested arrays, 60k distinct unknown keys, 5000 items: each is
     // refused or answered without recursion blow-up or quadratic work.
-    let config = config();
     let deep = format!("{{\"X\":{}0{}}}", "[".repeat(600_000), "]".repeat(600_000));
-    let reply = handle(
-        &config,
-        &signed(),
-        deep.as_bytes(),
-        NOW,
-        &friendgate_core::AllowAll,
-    );
+    let reply = allow_all(deep.as_bytes());
     assert_eq!(reply.error.unwrap().code(), "body_too_large");
     let deep = format!("{{\"X\":{}0{}}}", "[".repeat(100_000), "]".repeat(100_000));
-    let reply = handle(
-        &config,
-        &signed(),
-        deep.as_bytes(),
-        NOW,
-        &friendgate_core::AllowAll,
-    );
+    let reply = allow_all(deep.as_bytes());
     assert_eq!(reply.error.unwrap().code(), "too_deep");
 
     let keys: String = (0..60_000).map(|i| format!("\"k{i}\":0,")).collect();
     let wide = SAMPLE_BODY.replacen('{', &format!("{{{keys}"), 1);
-    let reply = handle(
-        &config,
-        &signed(),
-        wide.as_bytes(),
-        NOW,
-        &friendgate_core::AllowAll,
-    );
+    let reply = allow_all(wide.as_bytes());
     assert_eq!(reply.status, 200);
 
     let many = friendgate_core::testing::body_with_items("spammer", 5000);
-    let reply = handle(
-        &config,
-        &signed(),
-        many.as_bytes(),
-        NOW,
-        &friendgate_core::AllowAll,
-    );
+    let reply = allow_all(many.as_bytes());
     assert_eq!(reply.error.unwrap().code(), "too_many_items");
 }
 
