@@ -32,6 +32,9 @@ pub const ERROR_CODES: &[&str] = &[
     "command_mismatch",
     "invalid_result_code",
     "decider_failed",
+    "method_not_allowed",
+    "request_timeout",
+    "overloaded",
 ];
 
 /// Longest piece of caller-supplied text quoted back in a message.
@@ -202,6 +205,21 @@ pub enum CallbackError {
         /// Why it failed.
         reason: String,
     },
+    /// An HTTP host received the callback with a method other than POST.
+    #[error("method {method} is not allowed: the callback is a POST")]
+    MethodNotAllowed {
+        /// The method received (shortened).
+        method: String,
+    },
+    /// An HTTP host did not receive and answer the callback within its deadline.
+    #[error("callback not received and answered within {millis} ms")]
+    RequestTimeout {
+        /// The deadline.
+        millis: u64,
+    },
+    /// An HTTP host has too many callbacks in flight to take another.
+    #[error("too many callbacks in flight; try again")]
+    Overloaded,
 }
 
 /// The broad kind of an error, for bindings that map errors onto a class
@@ -221,6 +239,9 @@ pub enum ErrorFamily {
     Limit,
     /// A decision could not be made or was invalid.
     Decision,
+    /// The HTTP exchange around the callback failed (method, deadline, load);
+    /// raised by HTTP hosts, never by `handle`.
+    Transport,
 }
 
 impl ErrorFamily {
@@ -233,6 +254,7 @@ impl ErrorFamily {
             Self::Body => "body",
             Self::Limit => "limit",
             Self::Decision => "decision",
+            Self::Transport => "transport",
         }
     }
 }
@@ -263,6 +285,9 @@ impl CallbackError {
             Self::CommandMismatch { .. } => "command_mismatch",
             Self::InvalidResultCode { .. } => "invalid_result_code",
             Self::DeciderFailed { .. } => "decider_failed",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::RequestTimeout { .. } => "request_timeout",
+            Self::Overloaded => "overloaded",
         }
     }
 
@@ -291,6 +316,9 @@ impl CallbackError {
             Self::CommandMismatch { .. } => 38029,
             Self::InvalidResultCode { .. } => 38030,
             Self::DeciderFailed { .. } => 38031,
+            Self::MethodNotAllowed { .. } => 38040,
+            Self::RequestTimeout { .. } => 38041,
+            Self::Overloaded => 38042,
         }
     }
 
@@ -305,6 +333,9 @@ impl CallbackError {
             | Self::RequestTimeInFuture { .. } => 401,
             Self::BodyTooLarge { .. } | Self::TooManyItems { .. } => 413,
             Self::InvalidResultCode { .. } | Self::DeciderFailed { .. } => 500,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::RequestTimeout { .. } => 408,
+            Self::Overloaded => 503,
             Self::MissingParameter { .. }
             | Self::InvalidParameter { .. }
             | Self::DuplicateParameter { .. }
@@ -344,6 +375,9 @@ impl CallbackError {
             | Self::TooDeep { .. }
             | Self::CommandMismatch { .. } => ErrorFamily::Body,
             Self::InvalidResultCode { .. } | Self::DeciderFailed { .. } => ErrorFamily::Decision,
+            Self::MethodNotAllowed { .. } | Self::RequestTimeout { .. } | Self::Overloaded => {
+                ErrorFamily::Transport
+            }
         }
     }
 }
