@@ -35,6 +35,7 @@ pub const ERROR_CODES: &[&str] = &[
     "method_not_allowed",
     "request_timeout",
     "overloaded",
+    "body_incomplete",
 ];
 
 /// Longest piece of caller-supplied text quoted back in a message.
@@ -220,6 +221,12 @@ pub enum CallbackError {
     /// An HTTP host has too many callbacks in flight to take another.
     #[error("too many callbacks in flight; try again")]
     Overloaded,
+    /// An HTTP host could not read the whole body (the client stopped sending).
+    #[error("body could not be read to its end: {reason}")]
+    BodyIncomplete {
+        /// What the HTTP layer said.
+        reason: String,
+    },
 }
 
 /// The broad kind of an error, for bindings that map errors onto a class
@@ -288,6 +295,7 @@ impl CallbackError {
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::RequestTimeout { .. } => "request_timeout",
             Self::Overloaded => "overloaded",
+            Self::BodyIncomplete { .. } => "body_incomplete",
         }
     }
 
@@ -319,6 +327,7 @@ impl CallbackError {
             Self::MethodNotAllowed { .. } => 38040,
             Self::RequestTimeout { .. } => 38041,
             Self::Overloaded => 38042,
+            Self::BodyIncomplete { .. } => 38043,
         }
     }
 
@@ -336,6 +345,7 @@ impl CallbackError {
             Self::MethodNotAllowed { .. } => 405,
             Self::RequestTimeout { .. } => 408,
             Self::Overloaded => 503,
+            Self::BodyIncomplete { .. } => 400,
             Self::MissingParameter { .. }
             | Self::InvalidParameter { .. }
             | Self::DuplicateParameter { .. }
@@ -375,9 +385,10 @@ impl CallbackError {
             | Self::TooDeep { .. }
             | Self::CommandMismatch { .. } => ErrorFamily::Body,
             Self::InvalidResultCode { .. } | Self::DeciderFailed { .. } => ErrorFamily::Decision,
-            Self::MethodNotAllowed { .. } | Self::RequestTimeout { .. } | Self::Overloaded => {
-                ErrorFamily::Transport
-            }
+            Self::MethodNotAllowed { .. }
+            | Self::RequestTimeout { .. }
+            | Self::Overloaded
+            | Self::BodyIncomplete { .. } => ErrorFamily::Transport,
         }
     }
 }

@@ -1,0 +1,233 @@
+//! The gateway: answers one callback with core's `verify`/`respond` and the
+//! policy, writes the log line and the metrics, and swaps in a new
+//! configuration on reload. The HTTP server and `friendgate handle` both go
+//! through [`Gateway::answer`].
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+use friendgate_core::{
+    respond, verify, CallbackError, Decider, DeciderError, Decision, FriendResponseCallback, Reply,
+    ResponseItem,
+};
+use serde::Serialize;
+
+use crate::metrics::Metrics;
+use crate::settings::{Settings, SettingsError};
+
+/// Rule name logged for decisions made by an embedded [`Decider`].
+pub const EMBEDDED_RULE: &str = "decider";
+
+/// A decider shared across threads.
+pub type SharedDecider = Arc<dyn Decider + Send + Sync>;
+
+/// One item of the log line.
+#[derive(Debug, Serialize)]
+struct ItemLog<'a> {
+    to: &'a str,
+    action: &'a str,
+    rule: &'a str,
+    result: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Answers callbacks under the current configuration.
+pub struct Gateway {
+    settings: ArcSwap<Settings>,
+    config_path: PathBuf,
+    decider: Option<SharedDecider>,
+    metrics: Metrics,
+    ready: AtomicBool,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("config_path", &self.config_path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// A gateway on validated settings; its policy decides every item.
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            config_path: settings.path.clone(),
+            settings: ArcSwap::from_pointee(settings),
+            decider: None,
+            metrics: Metrics::new(),
+            ready: AtomicBool::new(true),
+        }
+    }
+
+    /// A gateway whose items are decided by `decider` instead of the rules
+    /// (for Rust services that embed the server with their own logic).
+    pub fn with_decider(settings: Settings, decider: SharedDecider) -> Self {
+        Self {
+            decider: Some(decider),
+            ..Self::new(settings)
+        }
+    }
+
+    /// Loads `path` and builds a gateway on it.
+    pub fn load(path: &Path) -> Result<Self, SettingsError> {
+        Ok(Self::new(Settings::load(path)?))
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings.load_full()
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Whether the gateway takes traffic (false once shutdown began).
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    /// Marks the gateway as draining, so `/readyz` turns away new traffic.
+    pub fn set_draining(&self) {
+        self.ready.store(false, Ordering::Relaxed);
+    }
+
+    /// Re-reads the config file. A file that does not validate leaves the
+    /// running configuration in place and says why. Listener settings
+    /// (address, TLS) need a restart and are reported when they changed.
+    pub fn reload(&self) -> Result<(), SettingsError> {
+        match Settings::load(&self.config_path) {
+            Ok(new) => {
+                let old = self.settings.load();
+                if new.server.listen != old.server.listen || new.server.tls != old.server.tls {
+                    tracing::warn!(
+                        target: "friendgate::reload",
+                        "listen address or TLS changed; restart to apply them"
+                    );
+                }
+                let rules: Vec<&str> = new.policy.rule_names().collect();
+                tracing::info!(target: "friendgate::reload", file = %self.config_path.display(), rules = ?rules, "configuration reloaded");
+                self.settings.store(Arc::new(new));
+                self.metrics.reload(true);
+                Ok(())
+            }
+            Err(error) => {
+                tracing::error!(target: "friendgate::reload", %error, "reload refused; the previous configuration stays");
+                self.metrics.reload(false);
+                Err(error)
+            }
+        }
+    }
+
+    /// Answers one callback: raw query, raw body, the time (Unix seconds).
+    pub fn answer(&self, query: &str, body: &[u8], now: u64) -> Reply {
+        let started = Instant::now();
+        let settings = self.settings.load();
+        let config = &settings.callback;
+        let callback = match verify(config, query, body, now) {
+            Ok(callback) => callback,
+            Err(error) => return self.refuse(error, started),
+        };
+        let clock = Instant::now();
+        let mut log = Vec::with_capacity(callback.items().len());
+        let outcomes = callback.items().iter().enumerate().map(|(index, item)| {
+            let decided = match &self.decider {
+                Some(decider) => decider
+                    .decide(&callback, index, item)
+                    .map(|decision| (decision, EMBEDDED_RULE)),
+                None => settings
+                    .policy
+                    .decide(&callback, item, clock)
+                    .map(|verdict| (verdict.decision, verdict.rule)),
+            };
+            log.push(self.item_log(config, index, item, &decided));
+            decided.map(|(decision, _)| decision)
+        });
+        let reply = respond(config, &callback, outcomes);
+        self.record(&callback, &log, &reply, started);
+        reply
+    }
+
+    /// The FAIL reply for `error` (from core or the HTTP layer), logged and
+    /// counted like every callback.
+    pub fn refuse(&self, error: CallbackError, started: Instant) -> Reply {
+        let reply = Reply::from_error(error);
+        let elapsed = started.elapsed();
+        if let Some(error) = &reply.error {
+            self.metrics
+                .callback(Some(error.code()), elapsed.as_secs_f64());
+            tracing::warn!(
+                target: "friendgate::callback",
+                status = reply.status,
+                error = error.code(),
+                reason = %error,
+                micros = elapsed.as_micros() as u64,
+                "callback refused"
+            );
+        }
+        reply
+    }
+
+    fn item_log<'a>(
+        &self,
+        config: &friendgate_core::Config,
+        index: usize,
+        item: &'a ResponseItem<'a>,
+        decided: &Result<(Decision, &'a str), DeciderError>,
+    ) -> ItemLog<'a> {
+        let (rule, result, error) = match decided {
+            Ok((decision, rule)) => (*rule, decision.result_code(), None),
+            // The answer applies core's failure policy; log what it gives.
+            Err(error) => {
+                let result = config
+                    .on_decider_error()
+                    .on_failure(index, error)
+                    .map_or(0, |decision| decision.result_code());
+                ("decider_error", result, Some(error.to_string()))
+            }
+        };
+        ItemLog {
+            to: &item.to_account,
+            action: item.action.as_str(),
+            rule,
+            result,
+            error,
+        }
+    }
+
+    fn record(
+        &self,
+        callback: &FriendResponseCallback<'_>,
+        log: &[ItemLog<'_>],
+        reply: &Reply,
+        started: Instant,
+    ) {
+        let elapsed = started.elapsed();
+        let error = reply.error.as_ref().map(CallbackError::code);
+        self.metrics.callback(error, elapsed.as_secs_f64());
+        for item in log {
+            self.metrics.decision(item.rule, item.result == 0);
+        }
+        let items = serde_json::to_string(log).unwrap_or_default();
+        tracing::info!(
+            target: "friendgate::callback",
+            status = reply.status,
+            error = error.unwrap_or("none"),
+            app_id = callback.sdk_app_id(),
+            platform = callback.platform().map_or("", |p| p.as_str()),
+            client_ip = callback.client_ip().map_or("", |ip| ip.as_str()),
+            from = callback.from_account(),
+            requester = callback.requester_account(),
+            event_time_ms = callback.event_time_ms(),
+            items = %items,
+            micros = elapsed.as_micros() as u64,
+            "callback answered"
+        );
+    }
+}

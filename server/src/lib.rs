@@ -1,0 +1,25 @@
+//! # friendgate-server
+//!
+//! The reference gateway for Tencent Cloud Chat's
+//! `Sns.CallbackPrevFriendResponse` callback, built on warp and
+//! friendgate-core: a TOML-configured policy of ordered rules (account lists,
+//! a word filter, a per-account rate limit, per-action rules), one structured
+//! log line per callback, Prometheus metrics, health and readiness endpoints,
+//! TLS, reload without restart and graceful shutdown.
+//!
+//! The `friendgate` binary is the usual way in; this library lets tests and
+//! Rust services start the same server in-process, optionally with their own
+//! [`Decider`](friendgate_core::Decider) in place of the rules
+//! ([`Gateway::with_decider`]).
+
+pub mod gateway;
+pub mod metrics;
+pub mod policy;
+pub mod routes;
+pub mod run;
+pub mod serve;
+pub mod settings;
+
+pub use gateway::Gateway;
+pub use serve::{ServeError, Server};
+pub use settings::{Settings, SettingsError};

@@ -1,0 +1,177 @@
+//! The `friendgate` command line.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use friendgate_core::testing::{QueryBuilder, SAMPLE_APP_ID};
+use friendgate_core::unix_now;
+use friendgate_server::{run, Gateway, Settings};
+
+/// friendgate answers Tencent Cloud Chat's "before a friend request is
+/// responded" callback (Sns.CallbackPrevFriendResponse): it checks the Sign
+/// and the app id, validates the body, decides each response with your rules,
+/// and answers within the platform's 2-second limit.
+#[derive(Debug, Parser)]
+#[command(name = "friendgate", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway: listen for callbacks and answer them with the rules of the config file.
+    ///
+    /// Reloads the config on SIGHUP (a file that does not validate keeps the running one);
+    /// stops gracefully on SIGTERM or Ctrl-C, finishing callbacks in flight.
+    Serve {
+        /// The TOML config file (see examples/friendgate.toml).
+        #[arg(long, short, env = "FRIENDGATE_CONFIG", hide_env_values = true)]
+        config: PathBuf,
+    },
+    /// Check a config file and say exactly what is wrong (file, key, why).
+    CheckConfig {
+        /// The TOML config file.
+        #[arg(long, short, env = "FRIENDGATE_CONFIG", hide_env_values = true)]
+        config: PathBuf,
+    },
+    /// Print RequestTime and Sign as the platform computes them (for testing an endpoint).
+    ///
+    /// Sign = hex(SHA-256(Token ++ RequestTime)). Prefer --token-env: a token given with
+    /// --token is visible to other users of this machine in the process list.
+    Sign {
+        /// The callback token (from the console).
+        #[arg(
+            long,
+            conflicts_with = "token_env",
+            required_unless_present = "token_env"
+        )]
+        token: Option<String>,
+        /// Read the token from this environment variable instead.
+        #[arg(long, value_name = "VAR")]
+        token_env: Option<String>,
+        /// RequestTime in Unix seconds (default: now).
+        #[arg(long)]
+        time: Option<u64>,
+        /// Print a complete signed callback URL on this base URL (e.g. http://127.0.0.1:8080/).
+        #[arg(long)]
+        url: Option<String>,
+        /// SdkAppid to put in the URL.
+        #[arg(long, default_value_t = SAMPLE_APP_ID)]
+        app_id: u64,
+    },
+    /// Answer one callback from the command line, through the same code as the server.
+    ///
+    /// Prints the HTTP status and the answer body. Exit code 0 for a 200 answer, 1 otherwise.
+    Handle {
+        /// The TOML config file.
+        #[arg(long, short, env = "FRIENDGATE_CONFIG", hide_env_values = true)]
+        config: PathBuf,
+        /// The raw query string of the callback URL (after the `?`).
+        #[arg(long)]
+        query: String,
+        /// File holding the raw request body (`-` for standard input).
+        #[arg(long)]
+        body: PathBuf,
+        /// The time to check RequestTime against, Unix seconds (default: now).
+        #[arg(long)]
+        now: Option<u64>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("friendgate: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    match command {
+        Command::Serve { config } => {
+            let settings = Settings::load(&config)?;
+            let _guard = run::init_logging(&settings.log);
+            let gateway = Arc::new(Gateway::new(settings));
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(run::serve(gateway))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig { config } => {
+            let settings = Settings::load(&config)?;
+            let rules: Vec<&str> = settings.policy.rule_names().collect();
+            println!(
+                "{}: ok (listen {}, path {}, {} app id(s), {} token(s), rules: {})",
+                config.display(),
+                settings.server.listen,
+                settings.server.path,
+                settings.callback.app_ids().len(),
+                settings.callback.tokens().len(),
+                if rules.is_empty() {
+                    "none".to_owned()
+                } else {
+                    rules.join(", ")
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sign {
+            token,
+            token_env,
+            time,
+            url,
+            app_id,
+        } => {
+            let token = match (token, token_env) {
+                (Some(token), _) => token,
+                (None, Some(var)) => std::env::var(&var)
+                    .map_err(|_| format!("environment variable {var} is not set"))?,
+                (None, None) => return Err("give --token or --token-env".into()),
+            };
+            let time = time.unwrap_or_else(unix_now);
+            println!("RequestTime={time}");
+            println!("Sign={}", friendgate_core::testing::sign(&token, time));
+            if let Some(base) = url {
+                let query = QueryBuilder::new(app_id).signed(&token, time).build();
+                let separator = if base.contains('?') { '&' } else { '?' };
+                println!("{base}{separator}{query}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Handle {
+            config,
+            query,
+            body,
+            now,
+        } => {
+            let gateway = Gateway::new(Settings::load(&config)?);
+            let body = read_body(&body)?;
+            let reply = gateway.answer(&query, &body, now.unwrap_or_else(unix_now));
+            println!("HTTP {}", reply.status);
+            println!("{}", String::from_utf8_lossy(&reply.body));
+            Ok(if reply.status == 200 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
+
+fn read_body(path: &Path) -> Result<Vec<u8>, std::io::Error> {
+    if path == Path::new("-") {
+        let mut body = Vec::new();
+        std::io::stdin().read_to_end(&mut body)?;
+        Ok(body)
+    } else {
+        std::fs::read(path)
+    }
+}

@@ -1,0 +1,137 @@
+//! Prometheus metrics: callbacks by outcome and error code, item decisions by
+//! rule, latency, callbacks in flight, reloads.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+/// Labels of `friendgate_callbacks_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallbackLabels {
+    /// `ok` or `fail`.
+    outcome: &'static str,
+    /// Core's error code, or `none`.
+    error: &'static str,
+}
+
+/// Labels of `friendgate_decisions_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DecisionLabels {
+    /// The rule that decided, or `default`.
+    rule: String,
+    /// `allow` or `reject`.
+    decision: &'static str,
+}
+
+/// Labels of `friendgate_reloads_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReloadLabels {
+    /// `ok` or `error`.
+    result: &'static str,
+}
+
+/// The gateway's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    callbacks: Family<CallbackLabels, Counter>,
+    decisions: Family<DecisionLabels, Counter>,
+    reloads: Family<ReloadLabels, Counter>,
+    latency: Histogram,
+    in_flight: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let callbacks = Family::<CallbackLabels, Counter>::default();
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        let reloads = Family::<ReloadLabels, Counter>::default();
+        // 50 µs to about 1.6 s.
+        let latency = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
+        let in_flight = Gauge::default();
+        registry.register(
+            "friendgate_callbacks",
+            "Callbacks answered, by outcome and error code",
+            callbacks.clone(),
+        );
+        registry.register(
+            "friendgate_decisions",
+            "Items decided, by rule and decision",
+            decisions.clone(),
+        );
+        registry.register(
+            "friendgate_reloads",
+            "Configuration reloads, by result",
+            reloads.clone(),
+        );
+        registry.register(
+            "friendgate_callback_duration_seconds",
+            "Time from the request's arrival to its answer",
+            latency.clone(),
+        );
+        registry.register(
+            "friendgate_in_flight",
+            "Callbacks being handled now",
+            in_flight.clone(),
+        );
+        Self {
+            registry,
+            callbacks,
+            decisions,
+            reloads,
+            latency,
+            in_flight,
+        }
+    }
+
+    /// Counts one answered callback.
+    pub fn callback(&self, error: Option<&'static str>, seconds: f64) {
+        let labels = CallbackLabels {
+            outcome: if error.is_some() { "fail" } else { "ok" },
+            error: error.unwrap_or("none"),
+        };
+        self.callbacks.get_or_create(&labels).inc();
+        self.latency.observe(seconds);
+    }
+
+    /// Counts one item decision.
+    pub fn decision(&self, rule: &str, allowed: bool) {
+        let labels = DecisionLabels {
+            rule: rule.to_owned(),
+            decision: if allowed { "allow" } else { "reject" },
+        };
+        self.decisions.get_or_create(&labels).inc();
+    }
+
+    /// Counts one reload.
+    pub fn reload(&self, ok: bool) {
+        let result = if ok { "ok" } else { "error" };
+        self.reloads.get_or_create(&ReloadLabels { result }).inc();
+    }
+
+    /// The in-flight gauge.
+    pub fn in_flight(&self) -> &Gauge {
+        &self.in_flight
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}

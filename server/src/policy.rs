@@ -1,0 +1,487 @@
+//! The gateway's policy: ordered rules, the first that decides an item wins;
+//! an item no rule decides is allowed.
+//!
+//! Rule kinds: `accounts` (block list, or allow-only list), `words` (a word
+//! filter on `Remark` and `TagName`), `rate_limit` (accepting responses per
+//! `From_Account`), `action` (always allow or reject some `ResponseAction`s).
+
+use std::collections::HashSet;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use aho_corasick::AhoCorasick;
+use friendgate_core::{DeciderError, Decision, FriendResponseCallback, ResponseItem};
+use lru::LruCache;
+use serde::Deserialize;
+
+use crate::settings::{resolve, SettingsError};
+
+/// The rule name reported when no rule decided an item.
+pub const DEFAULT_RULE: &str = "default";
+
+/// One `[[rule]]` table as written. Which keys apply depends on `kind`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    name: String,
+    kind: RuleKind,
+    code: Option<i64>,
+    info: Option<String>,
+    accounts: Option<Vec<String>>,
+    accounts_file: Option<PathBuf>,
+    field: Option<AccountField>,
+    mode: Option<ListMode>,
+    words: Option<Vec<String>>,
+    words_file: Option<PathBuf>,
+    fields: Option<Vec<TextField>>,
+    max: Option<u32>,
+    per_seconds: Option<u64>,
+    max_accounts: Option<usize>,
+    actions: Option<Vec<String>>,
+    decision: Option<RuleDecision>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RuleKind {
+    Accounts,
+    Words,
+    RateLimit,
+    Action,
+}
+
+/// Which account of an item an `accounts` rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum AccountField {
+    From,
+    To,
+    Either,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ListMode {
+    Block,
+    AllowOnly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+enum TextField {
+    Remark,
+    TagName,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RuleDecision {
+    Allow,
+    Reject,
+}
+
+/// What a rule checks.
+#[derive(Debug)]
+enum Matcher {
+    Accounts {
+        set: HashSet<String>,
+        field: AccountField,
+        mode: ListMode,
+    },
+    Words {
+        matcher: AhoCorasick,
+        fields: Vec<TextField>,
+    },
+    RateLimit {
+        limiter: RateLimiter,
+        actions: Vec<String>,
+    },
+    Action {
+        actions: Vec<String>,
+    },
+}
+
+/// A validated rule.
+#[derive(Debug)]
+struct Rule {
+    name: String,
+    matcher: Matcher,
+    decision: Decision,
+}
+
+/// The ordered rules.
+#[derive(Debug, Default)]
+pub struct Policy {
+    rules: Vec<Rule>,
+}
+
+/// A decision and the name of the rule that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict<'p> {
+    /// The decision.
+    pub decision: Decision,
+    /// The rule's name, or [`DEFAULT_RULE`].
+    pub rule: &'p str,
+}
+
+impl Policy {
+    /// Validates the rules; files they name are added to `watched`.
+    pub(crate) fn build(
+        file: &Path,
+        base: &Path,
+        specs: Vec<RuleSpec>,
+        watched: &mut Vec<PathBuf>,
+    ) -> Result<Self, SettingsError> {
+        let mut rules = Vec::with_capacity(specs.len());
+        let mut names = HashSet::new();
+        for (index, spec) in specs.into_iter().enumerate() {
+            let key = format!("rule[{index}]");
+            if spec.name.is_empty() || spec.name == DEFAULT_RULE || !names.insert(spec.name.clone())
+            {
+                return Err(SettingsError::new(
+                    file,
+                    format!("{key}.name"),
+                    format!(
+                        "`{}` must be non-empty, unique and not `{DEFAULT_RULE}`",
+                        spec.name
+                    ),
+                ));
+            }
+            rules.push(build_rule(file, base, &key, spec, watched)?);
+        }
+        Ok(Self { rules })
+    }
+
+    /// Names of the rules, in order.
+    pub fn rule_names(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|rule| rule.name.as_str())
+    }
+
+    /// Decides one item: the first rule that matches decides; otherwise allow.
+    pub fn decide(
+        &self,
+        callback: &FriendResponseCallback<'_>,
+        item: &ResponseItem<'_>,
+        now: Instant,
+    ) -> Result<Verdict<'_>, DeciderError> {
+        for rule in &self.rules {
+            if rule.matcher.matches(callback, item, now)? {
+                return Ok(Verdict {
+                    decision: rule.decision.clone(),
+                    rule: &rule.name,
+                });
+            }
+        }
+        Ok(Verdict {
+            decision: Decision::Allow,
+            rule: DEFAULT_RULE,
+        })
+    }
+}
+
+impl Matcher {
+    fn matches(
+        &self,
+        callback: &FriendResponseCallback<'_>,
+        item: &ResponseItem<'_>,
+        now: Instant,
+    ) -> Result<bool, DeciderError> {
+        Ok(match self {
+            Self::Accounts { set, field, mode } => {
+                let from = set.contains(callback.from_account());
+                let to = set.contains(&*item.to_account);
+                match (mode, field) {
+                    (ListMode::Block, AccountField::From) => from,
+                    (ListMode::Block, AccountField::To) => to,
+                    (ListMode::Block, AccountField::Either) => from || to,
+                    (ListMode::AllowOnly, AccountField::From) => !from,
+                    (ListMode::AllowOnly, AccountField::To) => !to,
+                    (ListMode::AllowOnly, AccountField::Either) => !(from && to),
+                }
+            }
+            Self::Words { matcher, fields } => fields.iter().any(|field| {
+                let text = match field {
+                    TextField::Remark => &item.remark,
+                    TextField::TagName => &item.tag_name,
+                };
+                // Patterns are lowercased at load: lowercase the text too,
+                // so matching is case-insensitive beyond ASCII.
+                !text.is_empty() && matcher.is_match(&text.to_lowercase())
+            }),
+            Self::RateLimit { limiter, actions } => {
+                actions.iter().any(|a| a == item.action.as_str())
+                    && !limiter.take(callback.from_account(), now)?
+            }
+            Self::Action { actions } => actions.iter().any(|a| a == item.action.as_str()),
+        })
+    }
+}
+
+/// Token buckets per account, in an LRU cache so that memory stays bounded
+/// however many accounts appear. An account evicted and seen again starts
+/// with a full bucket.
+#[derive(Debug)]
+pub struct RateLimiter {
+    capacity: f64,
+    per_second: f64,
+    buckets: Mutex<LruCache<String, Bucket>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+impl RateLimiter {
+    /// `max` events per `per` for each account, tracking at most `accounts`.
+    pub fn new(max: u32, per: Duration, accounts: NonZeroUsize) -> Self {
+        Self {
+            capacity: f64::from(max),
+            per_second: f64::from(max) / per.as_secs_f64(),
+            buckets: Mutex::new(LruCache::new(accounts)),
+        }
+    }
+
+    /// Takes one event for `account` at `now`; false when over the limit.
+    pub fn take(&self, account: &str, now: Instant) -> Result<bool, DeciderError> {
+        let mut buckets = self
+            .buckets
+            .lock()
+            .map_err(|_| DeciderError::new("rate limiter state is poisoned"))?;
+        let bucket = match buckets.get_mut(account) {
+            Some(bucket) => bucket,
+            None => {
+                buckets.push(
+                    account.to_owned(),
+                    Bucket {
+                        tokens: self.capacity,
+                        updated: now,
+                    },
+                );
+                buckets
+                    .get_mut(account)
+                    .ok_or_else(|| DeciderError::new("rate limiter lost an account"))?
+            }
+        };
+        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.capacity);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Accounts currently tracked.
+    pub fn tracked(&self) -> usize {
+        self.buckets.lock().map_or(0, |b| b.len())
+    }
+}
+
+/// Keys each kind accepts besides `name`, `kind`, `code`, `info`.
+fn allowed_keys(kind: RuleKind) -> &'static [&'static str] {
+    match kind {
+        RuleKind::Accounts => &["accounts", "accounts_file", "field", "mode"],
+        RuleKind::Words => &["words", "words_file", "fields"],
+        RuleKind::RateLimit => &["max", "per_seconds", "max_accounts", "actions"],
+        RuleKind::Action => &["actions", "decision"],
+    }
+}
+
+fn build_rule(
+    file: &Path,
+    base: &Path,
+    key: &str,
+    spec: RuleSpec,
+    watched: &mut Vec<PathBuf>,
+) -> Result<Rule, SettingsError> {
+    let err =
+        |field: &str, reason: String| SettingsError::new(file, format!("{key}.{field}"), reason);
+    let present = [
+        ("accounts", spec.accounts.is_some()),
+        ("accounts_file", spec.accounts_file.is_some()),
+        ("field", spec.field.is_some()),
+        ("mode", spec.mode.is_some()),
+        ("words", spec.words.is_some()),
+        ("words_file", spec.words_file.is_some()),
+        ("fields", spec.fields.is_some()),
+        ("max", spec.max.is_some()),
+        ("per_seconds", spec.per_seconds.is_some()),
+        ("max_accounts", spec.max_accounts.is_some()),
+        ("actions", spec.actions.is_some()),
+        ("decision", spec.decision.is_some()),
+    ];
+    let allowed = allowed_keys(spec.kind);
+    if let Some((name, _)) = present
+        .iter()
+        .find(|(name, set)| *set && !allowed.contains(name))
+    {
+        return Err(err(
+            name,
+            format!(
+                "does not apply to a rule of kind `{:?}`; it takes {}",
+                spec.kind,
+                allowed.join(", ")
+            )
+            .to_lowercase(),
+        ));
+    }
+    let action_allows = spec.kind == RuleKind::Action && spec.decision == Some(RuleDecision::Allow);
+    let decision = if action_allows {
+        if spec.code.is_some() || spec.info.is_some() {
+            return Err(err(
+                "code",
+                "an allowing rule takes no `code` or `info`".to_owned(),
+            ));
+        }
+        Decision::Allow
+    } else {
+        let code = spec.code.ok_or_else(|| {
+            err(
+                "code",
+                "a rejecting rule needs a `code` in [38000, 39000]".to_owned(),
+            )
+        })?;
+        let info = spec
+            .info
+            .unwrap_or_else(|| format!("rejected by rule {}", spec.name));
+        Decision::reject(code, info).map_err(|e| err("code", e.to_string()))?
+    };
+    let matcher = match spec.kind {
+        RuleKind::Accounts => {
+            let mut set: HashSet<String> = spec.accounts.unwrap_or_default().into_iter().collect();
+            if let Some(list) = spec.accounts_file {
+                set.extend(read_list(file, base, key, "accounts_file", &list, watched)?);
+            }
+            Matcher::Accounts {
+                set,
+                field: spec.field.unwrap_or(AccountField::Either),
+                mode: spec.mode.unwrap_or(ListMode::Block),
+            }
+        }
+        RuleKind::Words => {
+            let mut words: Vec<String> = spec.words.unwrap_or_default();
+            if let Some(list) = spec.words_file {
+                words.extend(read_list(file, base, key, "words_file", &list, watched)?);
+            }
+            let words: Vec<String> = words
+                .iter()
+                .map(|w| w.to_lowercase())
+                .filter(|w| !w.is_empty())
+                .collect();
+            if words.is_empty() {
+                return Err(err(
+                    "words",
+                    "a words rule needs at least one word (`words` or `words_file`)".to_owned(),
+                ));
+            }
+            let matcher = AhoCorasick::new(&words).map_err(|e| err("words", e.to_string()))?;
+            let fields = spec
+                .fields
+                .unwrap_or_else(|| vec![TextField::Remark, TextField::TagName]);
+            Matcher::Words { matcher, fields }
+        }
+        RuleKind::RateLimit => {
+            let max = spec
+                .max
+                .filter(|m| *m > 0)
+                .ok_or_else(|| err("max", "needs a `max` of at least 1".to_owned()))?;
+            let per = spec.per_seconds.filter(|s| *s > 0).ok_or_else(|| {
+                err(
+                    "per_seconds",
+                    "needs `per_seconds` of at least 1".to_owned(),
+                )
+            })?;
+            let accounts = NonZeroUsize::new(spec.max_accounts.unwrap_or(100_000))
+                .ok_or_else(|| err("max_accounts", "must be at least 1".to_owned()))?;
+            let actions = spec.actions.unwrap_or_else(|| {
+                vec![
+                    "Response_Action_AgreeAndAdd".to_owned(),
+                    "Response_Action_Agree".to_owned(),
+                ]
+            });
+            Matcher::RateLimit {
+                limiter: RateLimiter::new(max, Duration::from_secs(per), accounts),
+                actions,
+            }
+        }
+        RuleKind::Action => {
+            if spec.decision.is_none() {
+                return Err(err(
+                    "decision",
+                    "needs `decision = \"allow\"` or `\"reject\"`".to_owned(),
+                ));
+            }
+            let actions = spec
+                .actions
+                .filter(|a| !a.is_empty())
+                .ok_or_else(|| err("actions", "needs at least one action".to_owned()))?;
+            Matcher::Action { actions }
+        }
+    };
+    Ok(Rule {
+        name: spec.name,
+        matcher,
+        decision,
+    })
+}
+
+/// Reads a list file: one entry per line; blank lines and `#` comments skipped.
+fn read_list(
+    file: &Path,
+    base: &Path,
+    key: &str,
+    field: &str,
+    list: &Path,
+    watched: &mut Vec<PathBuf>,
+) -> Result<Vec<String>, SettingsError> {
+    let list = resolve(base, list);
+    let text = std::fs::read_to_string(&list).map_err(|e| {
+        SettingsError::new(
+            file,
+            format!("{key}.{field}"),
+            format!("cannot read {}: {e}", list.display()),
+        )
+    })?;
+    watched.push(list);
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_bucket_refills_over_time() {
+        let limiter = RateLimiter::new(2, Duration::from_secs(10), NonZeroUsize::new(8).unwrap());
+        let t0 = Instant::now();
+        assert!(limiter.take("a", t0).unwrap());
+        assert!(limiter.take("a", t0).unwrap());
+        assert!(!limiter.take("a", t0).unwrap());
+        assert!(limiter.take("b", t0).unwrap(), "accounts are separate");
+        assert!(
+            limiter.take("a", t0 + Duration::from_secs(5)).unwrap(),
+            "one token back after 5 s"
+        );
+        assert!(!limiter.take("a", t0 + Duration::from_secs(5)).unwrap());
+    }
+
+    #[test]
+    fn memory_is_bounded_by_the_lru() {
+        let limiter = RateLimiter::new(1, Duration::from_secs(60), NonZeroUsize::new(100).unwrap());
+        let now = Instant::now();
+        for i in 0..10_000 {
+            limiter.take(&format!("user{i}"), now).unwrap();
+        }
+        assert_eq!(limiter.tracked(), 100);
+    }
+}

@@ -1,0 +1,201 @@
+//! HTTP routes (warp): the callback path, `/metrics`, `/healthz`, `/readyz`.
+//!
+//! The callback path takes only POST (405 otherwise), reads the body as a
+//! stream under a hard size limit (a chunked body gets no free pass), holds a
+//! permit of the in-flight limit (503 when none is left), and must finish
+//! within the request deadline (408), all well inside the platform's 2 s.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Buf;
+use friendgate_core::{unix_now, CallbackError, Reply};
+use futures_util::{Stream, StreamExt};
+use tokio::sync::Semaphore;
+use warp::http::{header, Method, StatusCode};
+use warp::hyper::body::Bytes;
+use warp::reply::Response;
+use warp::Filter;
+
+use crate::gateway::Gateway;
+
+/// Shared state of the routes.
+#[derive(Clone)]
+struct Routes {
+    gateway: Arc<Gateway>,
+    permits: Arc<Semaphore>,
+}
+
+/// Every route of the server, as one warp filter.
+pub fn routes(
+    gateway: Arc<Gateway>,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    let permits = Arc::new(Semaphore::new(gateway.settings().server.max_in_flight));
+    let state = Routes { gateway, permits };
+    warp::any()
+        .map(move || state.clone())
+        .and(warp::method())
+        .and(warp::path::full())
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+        .and(warp::header::optional::<String>(
+            header::CONTENT_LENGTH.as_str(),
+        ))
+        .and(warp::body::stream())
+        .then(
+            |state: Routes,
+             method: Method,
+             path: warp::path::FullPath,
+             query: String,
+             length: Option<String>,
+             body| async move {
+                state
+                    .dispatch(method, path.as_str(), &query, length, body)
+                    .await
+            },
+        )
+}
+
+impl Routes {
+    async fn dispatch<S, B>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &str,
+        length: Option<String>,
+        body: S,
+    ) -> Response
+    where
+        S: Stream<Item = Result<B, warp::Error>> + Unpin,
+        B: Buf,
+    {
+        let settings = self.gateway.settings();
+        if path == settings.server.path {
+            return self.callback(method, query, length, body).await;
+        }
+        match (method, path) {
+            (Method::GET, "/metrics") => text(
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+                self.gateway.metrics().render(),
+            ),
+            (Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".to_owned()),
+            (Method::GET, "/readyz") if self.gateway.is_ready() => {
+                text(StatusCode::OK, "text/plain", "ready\n".to_owned())
+            }
+            (Method::GET, "/readyz") => text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/plain",
+                "draining\n".to_owned(),
+            ),
+            _ => text(
+                StatusCode::NOT_FOUND,
+                "text/plain",
+                "not found\n".to_owned(),
+            ),
+        }
+    }
+
+    async fn callback<S, B>(
+        &self,
+        method: Method,
+        query: &str,
+        length: Option<String>,
+        body: S,
+    ) -> Response
+    where
+        S: Stream<Item = Result<B, warp::Error>> + Unpin,
+        B: Buf,
+    {
+        let started = Instant::now();
+        let gateway = &self.gateway;
+        if method != Method::POST {
+            let method = method.as_str().chars().take(16).collect();
+            let mut response =
+                reply(gateway.refuse(CallbackError::MethodNotAllowed { method }, started));
+            response
+                .headers_mut()
+                .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+            return response;
+        }
+        let Ok(_permit) = self.permits.try_acquire() else {
+            return reply(gateway.refuse(CallbackError::Overloaded, started));
+        };
+        gateway.metrics().in_flight().inc();
+        let settings = gateway.settings();
+        let deadline = settings.server.request_deadline;
+        let limit = settings.callback.limits().max_body_bytes;
+        let work = async {
+            match read_body(body, limit, length.as_deref()).await {
+                Ok(bytes) => gateway.answer(query, &bytes, unix_now()),
+                Err(error) => gateway.refuse(error, started),
+            }
+        };
+        let answer = match tokio::time::timeout(deadline, work).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                let millis = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
+                gateway.refuse(CallbackError::RequestTimeout { millis }, started)
+            }
+        };
+        gateway.metrics().in_flight().dec();
+        reply(answer)
+    }
+}
+
+/// Reads the whole body, refusing it as soon as it passes `limit` bytes
+/// (at once when `Content-Length` says so).
+async fn read_body<S, B>(
+    mut body: S,
+    limit: usize,
+    length: Option<&str>,
+) -> Result<Bytes, CallbackError>
+where
+    S: Stream<Item = Result<B, warp::Error>> + Unpin,
+    B: Buf,
+{
+    let declared = length.and_then(|l| l.trim().parse::<usize>().ok());
+    if let Some(size) = declared.filter(|size| *size > limit) {
+        return Err(CallbackError::BodyTooLarge { size, limit });
+    }
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(1024).min(limit));
+    while let Some(chunk) = body.next().await {
+        let mut chunk = chunk.map_err(|e| CallbackError::BodyIncomplete {
+            reason: e.to_string(),
+        })?;
+        if bytes.len() + chunk.remaining() > limit {
+            return Err(CallbackError::BodyTooLarge {
+                size: bytes.len() + chunk.remaining(),
+                limit,
+            });
+        }
+        while chunk.has_remaining() {
+            let part = chunk.chunk();
+            bytes.extend_from_slice(part);
+            let n = part.len();
+            chunk.advance(n);
+        }
+    }
+    Ok(Bytes::from(bytes))
+}
+
+/// The HTTP response for a core reply.
+fn reply(reply: Reply) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = Response::new(reply.body.into());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(reply.content_type),
+    );
+    response
+}
+
+fn text(status: StatusCode, content_type: &'static str, body: String) -> Response {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(content_type),
+    );
+    response
+}

@@ -1,0 +1,85 @@
+//! `friendgate serve`: logging, the server, reload on SIGHUP (and on file
+//! change when `watch_config` is on), graceful shutdown on SIGTERM/SIGINT.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::signal::unix::{signal, SignalKind};
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::EnvFilter;
+
+use crate::gateway::Gateway;
+use crate::serve::Server;
+use crate::settings::{LogFormat, LogSettings};
+
+/// How often `watch_config` looks at the files.
+const WATCH_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Sets up logging to standard output through a background writer, so a slow
+/// terminal or pipe never stalls a callback. Keep the guard alive.
+pub fn init_logging(log: &LogSettings) -> WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
+    let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(writer);
+    let _ = match log.format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    guard
+}
+
+/// Runs the gateway until SIGTERM or SIGINT.
+pub async fn serve(gateway: Arc<Gateway>) -> Result<(), Box<dyn std::error::Error>> {
+    let server = Server::start(gateway.clone()).await?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let settings = gateway.settings();
+    if settings.server.watch_config {
+        tokio::spawn(watch(gateway.clone(), settings.watched_files.clone()));
+    }
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => {
+                tracing::info!(target: "friendgate::reload", "SIGHUP: reloading");
+                let _ = gateway.reload();
+            }
+            _ = terminate.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    tracing::info!(target: "friendgate::server", "stop signal received");
+    server.shutdown();
+    server.stopped().await;
+    Ok(())
+}
+
+/// Reloads when the config or a list file it names changes.
+async fn watch(gateway: Arc<Gateway>, mut files: Vec<PathBuf>) {
+    let mut seen = stamps(&files);
+    loop {
+        tokio::time::sleep(WATCH_INTERVAL).await;
+        let now = stamps(&files);
+        if now != seen {
+            seen = now;
+            if gateway.reload().is_ok() {
+                files = gateway.settings().watched_files.clone();
+                seen = stamps(&files);
+            }
+        }
+    }
+}
+
+fn stamps(files: &[PathBuf]) -> Vec<Option<SystemTime>> {
+    files.iter().map(|f| modified(f)).collect()
+}
+
+fn modified(file: &Path) -> Option<SystemTime> {
+    std::fs::metadata(file).and_then(|m| m.modified()).ok()
+}

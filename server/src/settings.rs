@@ -1,0 +1,394 @@
+//! The TOML configuration file: parsing, validation with errors that name the
+//! file, the key and the reason, and secrets read from the environment or
+//! from files (never required inline).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use friendgate_core::{Config, FailurePolicy, Limits, ResultCode, Token};
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::policy::{Policy, RuleSpec};
+
+/// A configuration file that cannot be used.
+#[derive(Debug, Error)]
+#[error("{file}: {key}: {reason}")]
+pub struct SettingsError {
+    /// The file at fault (the config, or a file it names).
+    pub file: PathBuf,
+    /// The key at fault, as a TOML path (`callback.tokens[0]`).
+    pub key: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl SettingsError {
+    pub(crate) fn new(file: &Path, key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            file: file.to_owned(),
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    #[serde(default)]
+    server: ServerSection,
+    callback: CallbackSection,
+    #[serde(default)]
+    log: LogSection,
+    #[serde(default, rename = "rule")]
+    rules: Vec<RuleSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ServerSection {
+    listen: String,
+    path: String,
+    request_deadline_ms: u64,
+    header_timeout_ms: u64,
+    max_in_flight: usize,
+    shutdown_grace_ms: u64,
+    watch_config: bool,
+    tls: Option<TlsSection>,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".to_owned(),
+            path: "/".to_owned(),
+            request_deadline_ms: 1500,
+            header_timeout_ms: 10_000,
+            max_in_flight: 512,
+            shutdown_grace_ms: 10_000,
+            watch_config: false,
+            tls: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TlsSection {
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallbackSection {
+    app_ids: Vec<u64>,
+    #[serde(default)]
+    tokens: Vec<SecretSource>,
+    #[serde(default = "default_window")]
+    window_seconds: u64,
+    #[serde(default)]
+    limits: LimitsSection,
+    #[serde(default)]
+    on_decider_error: Option<FailureSection>,
+}
+
+fn default_window() -> u64 {
+    friendgate_core::config::DEFAULT_WINDOW_SECONDS
+}
+
+/// Where a token comes from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretSource {
+    env: Option<String>,
+    file: Option<PathBuf>,
+    value: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsSection {
+    max_body_bytes: Option<usize>,
+    max_items: Option<usize>,
+    max_user_id_bytes: Option<usize>,
+    max_remark_bytes: Option<usize>,
+    max_tag_name_bytes: Option<usize>,
+    max_depth: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, tag = "policy", rename_all = "snake_case")]
+enum FailureSection {
+    Reject { code: i64, info: String },
+    Allow,
+    FailCallback,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct LogSection {
+    format: LogFormat,
+    level: String,
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The HTTP side of the settings (read at start; a reload does not change it).
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Path the platform POSTs callbacks to.
+    pub path: String,
+    /// Time a callback may take from its headers to its answer.
+    pub request_deadline: Duration,
+    /// Time a client may take to send request headers (and idle keep-alive).
+    pub header_timeout: Duration,
+    /// Callbacks handled at once; more are answered 503.
+    pub max_in_flight: usize,
+    /// Time in-flight callbacks get to finish on shutdown.
+    pub shutdown_grace: Duration,
+    /// Whether to poll the config and its list files for changes.
+    pub watch_config: bool,
+    /// TLS certificate chain and key, PEM.
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    /// Text or JSON.
+    pub format: LogFormat,
+    /// A tracing filter (`info`, `friendgate=debug`, ...).
+    pub level: String,
+}
+
+/// A loaded, validated configuration.
+#[derive(Debug)]
+pub struct Settings {
+    /// The config file it came from.
+    pub path: PathBuf,
+    /// HTTP settings.
+    pub server: ServerSettings,
+    /// The core's configuration (app ids, tokens, window, limits, failure policy).
+    pub callback: Config,
+    /// Logging.
+    pub log: LogSettings,
+    /// The ordered rules.
+    pub policy: Policy,
+    /// Files whose change should trigger a reload (the config and its lists).
+    pub watched_files: Vec<PathBuf>,
+}
+
+impl Settings {
+    /// Reads and validates `path`. Relative paths inside it are relative to
+    /// its folder.
+    pub fn load(path: &Path) -> Result<Self, SettingsError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SettingsError::new(path, "(file)", format!("cannot read: {e}")))?;
+        let file: FileSettings = toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut watched_files = vec![path.to_owned()];
+        let server = server_settings(path, base, file.server)?;
+        let callback = callback_config(path, base, file.callback)?;
+        let policy = Policy::build(path, base, file.rules, &mut watched_files)?;
+        let level = file.log.level;
+        if tracing_subscriber::EnvFilter::try_new(&level).is_err() {
+            return Err(SettingsError::new(
+                path,
+                "log.level",
+                format!("`{level}` is not a log filter (try `info` or `friendgate=debug`)"),
+            ));
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            server,
+            callback,
+            log: LogSettings {
+                format: file.log.format,
+                level,
+            },
+            policy,
+            watched_files,
+        })
+    }
+}
+
+/// Resolves `path` against the config file's folder.
+pub(crate) fn resolve(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        base.join(path)
+    }
+}
+
+fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> SettingsError {
+    let at = error
+        .span()
+        .map(|span| {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}")
+        })
+        .unwrap_or_else(|| "(file)".to_owned());
+    SettingsError::new(path, at, error.message().to_owned())
+}
+
+fn server_settings(
+    path: &Path,
+    base: &Path,
+    s: ServerSection,
+) -> Result<ServerSettings, SettingsError> {
+    let listen = s.listen.parse().map_err(|_| {
+        SettingsError::new(
+            path,
+            "server.listen",
+            format!("`{}` is not an address like 127.0.0.1:8080", s.listen),
+        )
+    })?;
+    if !s.path.starts_with('/') {
+        return Err(SettingsError::new(
+            path,
+            "server.path",
+            "must start with `/`",
+        ));
+    }
+    if !(100..2000).contains(&s.request_deadline_ms) {
+        return Err(SettingsError::new(
+            path,
+            "server.request_deadline_ms",
+            "must be between 100 and 1999: the platform waits 2000 ms, then lets everything through",
+        ));
+    }
+    if s.header_timeout_ms < 100 {
+        return Err(SettingsError::new(
+            path,
+            "server.header_timeout_ms",
+            "must be at least 100",
+        ));
+    }
+    if s.max_in_flight == 0 {
+        return Err(SettingsError::new(
+            path,
+            "server.max_in_flight",
+            "must be at least 1",
+        ));
+    }
+    let tls = s
+        .tls
+        .map(|tls| (resolve(base, &tls.cert), resolve(base, &tls.key)));
+    if let Some((cert, key)) = &tls {
+        for (name, file) in [("server.tls.cert", cert), ("server.tls.key", key)] {
+            if !file.is_file() {
+                return Err(SettingsError::new(
+                    path,
+                    name,
+                    format!("{} is not a readable file", file.display()),
+                ));
+            }
+        }
+    }
+    Ok(ServerSettings {
+        listen,
+        path: s.path,
+        request_deadline: Duration::from_millis(s.request_deadline_ms),
+        header_timeout: Duration::from_millis(s.header_timeout_ms),
+        max_in_flight: s.max_in_flight,
+        shutdown_grace: Duration::from_millis(s.shutdown_grace_ms),
+        watch_config: s.watch_config,
+        tls,
+    })
+}
+
+fn callback_config(path: &Path, base: &Path, c: CallbackSection) -> Result<Config, SettingsError> {
+    let mut builder = Config::builder(0)
+        .app_ids(c.app_ids)
+        .window_seconds(c.window_seconds);
+    for (index, source) in c.tokens.iter().enumerate() {
+        let key = format!("callback.tokens[{index}]");
+        let secret = read_secret(path, base, &key, source)?;
+        let token =
+            Token::new(secret).map_err(|e| SettingsError::new(path, &key, e.to_string()))?;
+        builder = builder.token(token);
+    }
+    let defaults = Limits::default();
+    let l = c.limits;
+    builder = builder.limits(Limits {
+        max_body_bytes: l.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+        max_items: l.max_items.unwrap_or(defaults.max_items),
+        max_user_id_bytes: l.max_user_id_bytes.unwrap_or(defaults.max_user_id_bytes),
+        max_remark_bytes: l.max_remark_bytes.unwrap_or(defaults.max_remark_bytes),
+        max_tag_name_bytes: l.max_tag_name_bytes.unwrap_or(defaults.max_tag_name_bytes),
+        max_depth: l.max_depth.unwrap_or(defaults.max_depth),
+    });
+    if let Some(policy) = c.on_decider_error {
+        let policy = match policy {
+            FailureSection::Reject { code, info } => FailurePolicy::Reject {
+                code: ResultCode::new(code).map_err(|e| {
+                    SettingsError::new(path, "callback.on_decider_error.code", e.to_string())
+                })?,
+                info,
+            },
+            FailureSection::Allow => FailurePolicy::Allow,
+            FailureSection::FailCallback => FailurePolicy::FailCallback,
+        };
+        builder = builder.on_decider_error(policy);
+    }
+    builder.build().map_err(|e| {
+        let key = match &e {
+            friendgate_core::ConfigError::NoAppIds => "callback.app_ids".to_owned(),
+            friendgate_core::ConfigError::LimitOutOfRange { name, .. } => {
+                format!("callback.limits.{name}")
+            }
+            _ => "callback".to_owned(),
+        };
+        SettingsError::new(path, key, e.to_string())
+    })
+}
+
+fn read_secret(
+    path: &Path,
+    base: &Path,
+    key: &str,
+    source: &SecretSource,
+) -> Result<String, SettingsError> {
+    match (&source.env, &source.file, &source.value) {
+        (Some(var), None, None) => std::env::var(var).map_err(|_| {
+            SettingsError::new(path, key, format!("environment variable {var} is not set"))
+        }),
+        (None, Some(file), None) => {
+            let file = resolve(base, file);
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                SettingsError::new(path, key, format!("cannot read {}: {e}", file.display()))
+            })?;
+            Ok(text.trim_end_matches(['\r', '\n']).to_owned())
+        }
+        (None, None, Some(value)) => Ok(value.clone()),
+        _ => Err(SettingsError::new(
+            path,
+            key,
+            "give exactly one of `env = \"VAR\"`, `file = \"path\"` or `value = \"...\"`",
+        )),
+    }
+}
