@@ -6,9 +6,9 @@ CARGO ?= cargo
 
 .PHONY: run test lint test-rust vectors bench fuzz
 
-## Answer the platform's signed sample callback (the server replaces this in its issue).
+## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
-	$(CARGO) run --locked -p friendgate-core --example answer
+	$(CARGO) run --release --locked -p friendgate-server -- serve --config examples/friendgate.toml
 
 ## Every test in every language, with what they need installed locally.
 test: lint vectors test-rust

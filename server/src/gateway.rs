@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use friendgate_core::{
-    respond, verify, CallbackError, Decider, DeciderError, Decision, FriendResponseCallback, Reply,
-    ResponseItem,
+    respond, unix_now, verify, CallbackError, Decider, DeciderError, Decision,
+    FriendResponseCallback, Reply, ResponseItem,
 };
 use serde::Serialize;
 
@@ -23,6 +23,9 @@ pub const EMBEDDED_RULE: &str = "decider";
 
 /// A decider shared across threads.
 pub type SharedDecider = Arc<dyn Decider + Send + Sync>;
+
+/// A clock giving Unix seconds.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// One item of the log line.
 #[derive(Debug, Serialize)]
@@ -40,6 +43,7 @@ pub struct Gateway {
     settings: ArcSwap<Settings>,
     config_path: PathBuf,
     decider: Option<SharedDecider>,
+    clock: Clock,
     metrics: Metrics,
     ready: AtomicBool,
 }
@@ -59,18 +63,28 @@ impl Gateway {
             config_path: settings.path.clone(),
             settings: ArcSwap::from_pointee(settings),
             decider: None,
+            clock: Arc::new(unix_now),
             metrics: Metrics::new(),
             ready: AtomicBool::new(true),
         }
     }
 
-    /// A gateway whose items are decided by `decider` instead of the rules
-    /// (for Rust services that embed the server with their own logic).
-    pub fn with_decider(settings: Settings, decider: SharedDecider) -> Self {
-        Self {
-            decider: Some(decider),
-            ..Self::new(settings)
-        }
+    /// Decides items with `decider` instead of the rules (for Rust services
+    /// that embed the server with their own logic).
+    pub fn with_decider(mut self, decider: SharedDecider) -> Self {
+        self.decider = Some(decider);
+        self
+    }
+
+    /// Checks `RequestTime` against `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The current time by the gateway's clock, Unix seconds.
+    pub fn now(&self) -> u64 {
+        (self.clock)()
     }
 
     /// Loads `path` and builds a gateway on it.
@@ -126,6 +140,19 @@ impl Gateway {
     }
 
     /// Answers one callback: raw query, raw body, the time (Unix seconds).
+    ///
+    /// ```
+    /// use friendgate_core::testing::{signed_query, SAMPLE_BODY};
+    /// use friendgate_server::Gateway;
+    ///
+    /// let gateway = Gateway::load("../examples/friendgate.toml".as_ref())?;
+    /// let query = signed_query(1_400_000_000, "xxxxyyyy", 1_669_872_112);
+    /// let body = SAMPLE_BODY.replace("id1", "banned_user");
+    /// let reply = gateway.answer(&query, body.as_bytes(), 1_669_872_112);
+    /// assert_eq!(reply.status, 200);
+    /// assert!(String::from_utf8(reply.body)?.contains(r#""ResultCode":38001,"ResultInfo":"account is blocked""#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn answer(&self, query: &str, body: &[u8], now: u64) -> Reply {
         let started = Instant::now();
         let settings = self.settings.load();

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Buf;
-use friendgate_core::{unix_now, CallbackError, Reply};
+use friendgate_core::{CallbackError, Reply};
 use futures_util::{Stream, StreamExt};
 use tokio::sync::Semaphore;
 use warp::http::{header, Method, StatusCode};
@@ -126,7 +126,7 @@ impl Routes {
         let limit = settings.callback.limits().max_body_bytes;
         let work = async {
             match read_body(body, limit, length.as_deref()).await {
-                Ok(bytes) => gateway.answer(query, &bytes, unix_now()),
+                Ok(bytes) => gateway.answer(query, &bytes, gateway.now()),
                 Err(error) => gateway.refuse(error, started),
             }
         };

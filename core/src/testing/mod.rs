@@ -1,6 +1,8 @@
 //! Helpers for testing an endpoint: sign like the platform, build signed
 //! query strings, and sample bodies. Bindings and the server expose them.
 
+pub mod vectors;
+
 use crate::query::{CALLBACK_COMMAND, CONTENT_TYPE};
 use crate::sign::compute_sign;
 

@@ -1,0 +1,247 @@
+//! Loads the shared conformance vectors (`tests/vectors/*.json`, format in
+//! `tests/vectors/README.md`) for Rust runners: the core's own test, the
+//! server's HTTP test, and any Rust host that wants to check itself.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use serde::Deserialize;
+
+use crate::config::{Config, Limits, Token};
+use crate::decision::{DeciderError, Decision, FailurePolicy, ResultCode};
+
+/// The vectors folder of this source tree.
+pub fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
+}
+
+/// One conformance case, ready to run.
+#[derive(Debug, Clone)]
+pub struct VectorCase {
+    /// File the case came from.
+    pub file: String,
+    /// Unique name.
+    pub name: String,
+    /// What the case shows.
+    pub description: String,
+    /// The configuration to run it under.
+    pub config: Config,
+    /// The injected clock, Unix seconds.
+    pub now: u64,
+    /// Raw query string.
+    pub query: String,
+    /// Raw body bytes.
+    pub body: Vec<u8>,
+    /// One script per item (empty: allow all).
+    pub decisions: Vec<Script>,
+    /// What must come back.
+    pub expect: Expectation,
+}
+
+/// What a case must answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectation {
+    /// HTTP status.
+    pub status: u16,
+    /// Core's error code, if the answer is `FAIL`.
+    pub error: Option<String>,
+    /// The exact answer bytes.
+    pub body: String,
+}
+
+/// A scripted decision for one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Script {
+    /// Allow.
+    Allow,
+    /// Reject through [`Decision::reject`] (which refuses codes out of range).
+    Reject {
+        /// The code asked for.
+        code: i64,
+        /// The reason.
+        info: String,
+    },
+    /// The decider fails with this message.
+    Fail(String),
+}
+
+impl Script {
+    /// What a decider following this script returns.
+    pub fn outcome(&self) -> Result<Decision, DeciderError> {
+        match self {
+            Self::Allow => Ok(Decision::allow()),
+            Self::Reject { code, info } => Ok(Decision::reject(*code, info.clone())?),
+            Self::Fail(message) => Err(DeciderError::new(message.clone())),
+        }
+    }
+}
+
+impl VectorCase {
+    /// The scripted outcome for item `index` (allow when unscripted).
+    pub fn outcome(&self, index: usize) -> Result<Decision, DeciderError> {
+        self.decisions
+            .get(index)
+            .map_or(Ok(Decision::allow()), Script::outcome)
+    }
+}
+
+#[derive(Deserialize)]
+struct FileDoc {
+    cases: Vec<CaseDoc>,
+}
+
+#[derive(Deserialize)]
+struct CaseDoc {
+    name: String,
+    description: String,
+    config: ConfigDoc,
+    now: u64,
+    query: String,
+    body: Option<String>,
+    body_base64: Option<String>,
+    #[serde(default)]
+    decisions: Vec<ScriptDoc>,
+    expect: ExpectDoc,
+}
+
+#[derive(Deserialize)]
+struct ConfigDoc {
+    app_ids: Vec<u64>,
+    tokens: Vec<String>,
+    window_seconds: Option<u64>,
+    limits: Option<LimitsDoc>,
+    on_decider_error: Option<PolicyDoc>,
+}
+
+#[derive(Deserialize)]
+struct LimitsDoc {
+    max_body_bytes: Option<usize>,
+    max_items: Option<usize>,
+    max_user_id_bytes: Option<usize>,
+    max_remark_bytes: Option<usize>,
+    max_tag_name_bytes: Option<usize>,
+    max_depth: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "policy", rename_all = "snake_case")]
+enum PolicyDoc {
+    Reject { code: i64, info: String },
+    Allow,
+    FailCallback,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ScriptDoc {
+    Word(String),
+    Reject { reject: RejectDoc },
+    Fail { fail: String },
+}
+
+#[derive(Deserialize)]
+struct RejectDoc {
+    code: i64,
+    info: String,
+}
+
+#[derive(Deserialize)]
+struct ExpectDoc {
+    status: u16,
+    error: Option<String>,
+    body: String,
+}
+
+/// Loads every `*.json` file of `dir`, in file-name order.
+pub fn load_dir(dir: &Path) -> Result<Vec<VectorCase>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    let mut cases = Vec::new();
+    for path in files {
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{file}: {e}"))?;
+        let doc: FileDoc = serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
+        for case in doc.cases {
+            let name = case.name.clone();
+            cases.push(build_case(&file, case).map_err(|e| format!("{file}/{name}: {e}"))?);
+        }
+    }
+    Ok(cases)
+}
+
+fn build_case(file: &str, case: CaseDoc) -> Result<VectorCase, String> {
+    let body = match (case.body, case.body_base64) {
+        (Some(text), None) => text.into_bytes(),
+        (None, Some(b64)) => base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| e.to_string())?,
+        _ => return Err("needs exactly one of body and body_base64".to_owned()),
+    };
+    let decisions = case
+        .decisions
+        .into_iter()
+        .map(|script| match script {
+            ScriptDoc::Word(word) if word == "allow" => Ok(Script::Allow),
+            ScriptDoc::Word(word) => Err(format!("unknown decision script `{word}`")),
+            ScriptDoc::Reject { reject } => Ok(Script::Reject {
+                code: reject.code,
+                info: reject.info,
+            }),
+            ScriptDoc::Fail { fail } => Ok(Script::Fail(fail)),
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(VectorCase {
+        file: file.to_owned(),
+        name: case.name,
+        description: case.description,
+        config: build_config(case.config)?,
+        now: case.now,
+        query: case.query,
+        body,
+        decisions,
+        expect: Expectation {
+            status: case.expect.status,
+            error: case.expect.error,
+            body: case.expect.body,
+        },
+    })
+}
+
+fn build_config(doc: ConfigDoc) -> Result<Config, String> {
+    let mut builder = Config::builder(0).app_ids(doc.app_ids);
+    for token in doc.tokens {
+        builder = builder.token(Token::new(token).map_err(|e| e.to_string())?);
+    }
+    if let Some(window) = doc.window_seconds {
+        builder = builder.window_seconds(window);
+    }
+    if let Some(l) = doc.limits {
+        let d = Limits::default();
+        builder = builder.limits(Limits {
+            max_body_bytes: l.max_body_bytes.unwrap_or(d.max_body_bytes),
+            max_items: l.max_items.unwrap_or(d.max_items),
+            max_user_id_bytes: l.max_user_id_bytes.unwrap_or(d.max_user_id_bytes),
+            max_remark_bytes: l.max_remark_bytes.unwrap_or(d.max_remark_bytes),
+            max_tag_name_bytes: l.max_tag_name_bytes.unwrap_or(d.max_tag_name_bytes),
+            max_depth: l.max_depth.unwrap_or(d.max_depth),
+        });
+    }
+    if let Some(policy) = doc.on_decider_error {
+        builder = builder.on_decider_error(match policy {
+            PolicyDoc::Reject { code, info } => FailurePolicy::Reject {
+                code: ResultCode::new(code).map_err(|e| e.to_string())?,
+                info,
+            },
+            PolicyDoc::Allow => FailurePolicy::Allow,
+            PolicyDoc::FailCallback => FailurePolicy::FailCallback,
+        });
+    }
+    builder.build().map_err(|e| e.to_string())
+}

@@ -1,0 +1,277 @@
+//! The `friendgate` binary: check-config, sign, handle, and serve with
+//! SIGHUP reload and SIGTERM shutdown, as a user runs them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{config_head, write_config, APP, TOKEN};
+use friendgate_core::testing::{
+    signed_query, QueryBuilder, SAMPLE_BODY, SAMPLE_REQUEST_TIME, SAMPLE_SIGN,
+};
+
+fn friendgate(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_friendgate"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn example_config() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/friendgate.toml")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn check_config_accepts_the_example() {
+    let (code, out, _) = friendgate(&["check-config", "--config", &example_config()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("ok (listen 127.0.0.1:8080, path /callback, 1 app id(s), 1 token(s), rules: rejections-always-pass, blocked-accounts, abusive-words, mass-accept)"), "{out}");
+}
+
+#[test]
+fn check_config_says_file_key_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = config_head(dir.path());
+    let cases = [
+        (head.replace("[server]", "[server]\nlisen = \"x\""), "line 2: unknown field `lisen`"),
+        (head.replace("listen = \"127.0.0.1:0\"", "listen = \"localhost\""), "server.listen: `localhost` is not an address like 127.0.0.1:8080"),
+        (head.replace("{ file = \"token\" }", "{ env = \"FG_TEST_UNSET_VAR\" }"), "callback.tokens[0]: environment variable FG_TEST_UNSET_VAR is not set"),
+        (head.replace("{ file = \"token\" }", "{ file = \"missing.token\" }"), "callback.tokens[0]: cannot read"),
+        (head.replace("app_ids = [1400000000]", "app_ids = []"), "callback.app_ids: at least one app id is required"),
+        (head.clone() + "[server.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n", "is not a readable file"),
+        (head.clone() + "[[rule]]\nname = \"r\"\nkind = \"words\"\nmax = 3\ncode = 38001\nwords = [\"a\"]\n", "rule[0].max: does not apply to a rule of kind `words`"),
+        (head.clone() + "[[rule]]\nname = \"r\"\nkind = \"accounts\"\naccounts_file = \"nope.txt\"\ncode = 38001\n", "rule[0].accounts_file: cannot read"),
+        (head.clone() + "[[rule]]\nname = \"r\"\nkind = \"accounts\"\naccounts = []\n", "rule[0].code: a rejecting rule needs a `code`"),
+        (head.replace("[callback]", "[server.x]\n[callback]"), "unknown field `x`"),
+    ];
+    for (text, expected) in cases {
+        let path = write_config(dir.path(), &text);
+        let (code, _, err) = friendgate(&["check-config", "--config", path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{text}");
+        assert!(
+            err.contains(&format!("{}: ", path.display())),
+            "names the file: {err}"
+        );
+        assert!(err.contains(expected), "expected `{expected}` in: {err}");
+    }
+}
+
+#[test]
+fn sign_prints_the_known_answer_and_a_url() {
+    let (code, out, _) = friendgate(&[
+        "sign",
+        "--token",
+        "xxxxyyyy",
+        "--time",
+        "1669872112",
+        "--url",
+        "http://127.0.0.1:8080/callback",
+    ]);
+    assert_eq!(code, 0);
+    let expected_url = format!(
+        "http://127.0.0.1:8080/callback?{}",
+        signed_query(APP, TOKEN, SAMPLE_REQUEST_TIME)
+    );
+    assert_eq!(
+        out,
+        format!("RequestTime=1669872112\nSign={SAMPLE_SIGN}\n{expected_url}\n")
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_friendgate"))
+        .args(["sign", "--token-env", "FG_TOKEN", "--time", "1669872112"])
+        .env("FG_TOKEN", "xxxxyyyy")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(SAMPLE_SIGN));
+}
+
+#[test]
+fn handle_answers_through_the_gateway() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(
+        &body,
+        SAMPLE_BODY.replace("\"To_Account\":\"id1\"", "\"To_Account\":\"banned_user\""),
+    )
+    .unwrap();
+    let query = signed_query(APP, TOKEN, SAMPLE_REQUEST_TIME);
+    let args = [
+        "handle",
+        "--config",
+        &example_config(),
+        "--query",
+        &query,
+        "--body",
+        body.to_str().unwrap(),
+        "--now",
+        "1669872112",
+    ];
+    let (code, out, _) = friendgate(&args);
+    assert_eq!(code, 0);
+    assert_eq!(out, "HTTP 200\n{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ResultItem\":[{\"To_Account\":\"banned_user\",\"ResultCode\":38001,\"ResultInfo\":\"account is blocked\"},{\"To_Account\":\"id2\",\"ResultCode\":0,\"ResultInfo\":\"\"}]}\n");
+    // Without --now the 2022 signature is stale.
+    let (code, out, _) = friendgate(&args[..7]);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("HTTP 401\n"), "{out}");
+}
+
+#[test]
+fn help_explains_and_hides_secrets() {
+    let out = Command::new(env!("CARGO_BIN_EXE_friendgate"))
+        .args(["serve", "--help"])
+        .env("FRIENDGATE_CONFIG", "/secret/path.toml")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("SIGHUP") && help.contains("--config"),
+        "{help}"
+    );
+    assert!(!help.contains("/secret/path.toml"));
+    let (_, help, _) = friendgate(&["--help"]);
+    for command in ["serve", "check-config", "sign", "handle"] {
+        assert!(help.contains(command), "{help}");
+    }
+}
+
+/// A `friendgate serve` process with JSON logs; its port is read from the log.
+struct Serving {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    addr: String,
+}
+
+impl Serving {
+    fn start(config: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_friendgate"))
+            .args(["serve", "--config", config.to_str().unwrap()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = send.send(line);
+            }
+        });
+        let mut serving = Self {
+            child,
+            lines,
+            addr: String::new(),
+        };
+        let line = serving.wait_for("listening");
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        serving.addr = value["local_addr"].as_str().unwrap().to_owned();
+        serving
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(10))
+                .expect("log line in time");
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn post(&self, body: &str) -> String {
+        let query = QueryBuilder::new(APP)
+            .signed(TOKEN, friendgate_core::unix_now())
+            .build();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let url = format!("http://{}/cb?{query}", self.addr);
+            common::client()
+                .post(url)
+                .body(body.to_owned())
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        })
+    }
+}
+
+#[test]
+fn serve_reloads_on_sighup_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = config_head(dir.path()) + "[log]\nformat = \"json\"\n\n";
+    let rule = |who: &str| {
+        format!("[[rule]]\nname = \"blocked\"\nkind = \"accounts\"\naccounts = [\"{who}\"]\ncode = 38001\n")
+    };
+    let path = write_config(dir.path(), &(head.clone() + &rule("x")));
+    let mut serving = Serving::start(&path);
+    let body = common::body(
+        "alice",
+        &[
+            ("x", "", "Response_Action_Agree"),
+            ("y", "", "Response_Action_Agree"),
+        ],
+    );
+
+    assert!(serving
+        .post(&body)
+        .contains("{\"To_Account\":\"x\",\"ResultCode\":38001"));
+    let line = serving.wait_for("callback answered");
+    let log: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(log["from"], "alice");
+    assert_eq!(log["status"], 200);
+    let items: serde_json::Value = serde_json::from_str(log["items"].as_str().unwrap()).unwrap();
+    assert_eq!(items[0]["rule"], "blocked");
+    assert_eq!(items[0]["result"], 38001);
+    assert_eq!(items[1]["rule"], "default");
+    assert!(
+        !line.contains(TOKEN) && !line.contains("Sign"),
+        "no secrets in logs: {line}"
+    );
+
+    write_config(dir.path(), &(head.clone() + &rule("y")));
+    serving.signal("HUP");
+    serving.wait_for("configuration reloaded");
+    assert!(serving
+        .post(&body)
+        .contains("{\"To_Account\":\"y\",\"ResultCode\":38001"));
+
+    write_config(dir.path(), &(head + "[[rule]]\nname = \"broken\"\n"));
+    serving.signal("HUP");
+    let line = serving.wait_for("reload refused");
+    assert!(line.contains("friendgate.toml"), "{line}");
+    assert!(
+        serving
+            .post(&body)
+            .contains("{\"To_Account\":\"y\",\"ResultCode\":38001"),
+        "old policy stays"
+    );
+
+    serving.signal("TERM");
+    let status = serving.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}

@@ -1,0 +1,129 @@
+//! Helpers for the server's HTTP tests: start a real server on 127.0.0.1,
+//! write config files, sign URLs.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use friendgate_core::testing::QueryBuilder;
+use friendgate_core::Config;
+use friendgate_server::policy::Policy;
+use friendgate_server::settings::{LogFormat, LogSettings, ServerSettings};
+use friendgate_server::{Gateway, Server, Settings};
+
+pub const APP: u64 = 1_400_000_000;
+pub const TOKEN: &str = "xxxxyyyy";
+
+/// Settings built in code: listen on a free port, callback path `/cb`, no rules.
+pub fn settings(callback: Config) -> Settings {
+    Settings {
+        path: PathBuf::from("(in code)"),
+        server: ServerSettings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            path: "/cb".to_owned(),
+            request_deadline: Duration::from_millis(1500),
+            header_timeout: Duration::from_secs(5),
+            max_in_flight: 64,
+            shutdown_grace: Duration::from_secs(5),
+            watch_config: false,
+            tls: None,
+        },
+        callback,
+        log: LogSettings {
+            format: LogFormat::Text,
+            level: "info".to_owned(),
+        },
+        policy: Policy::default(),
+        watched_files: Vec::new(),
+    }
+}
+
+/// A started server and its base URL (`http://127.0.0.1:PORT`).
+pub struct Running {
+    pub gateway: Arc<Gateway>,
+    pub server: Server,
+    pub base: String,
+}
+
+impl Running {
+    /// The callback URL with `query`.
+    pub fn callback(&self, query: &str) -> String {
+        format!(
+            "{}{}?{query}",
+            self.base,
+            self.gateway.settings().server.path
+        )
+    }
+
+    /// A callback URL signed with `token` at the gateway's current time.
+    pub fn signed(&self, token: &str) -> String {
+        self.callback(
+            &QueryBuilder::new(APP)
+                .signed(token, self.gateway.now())
+                .build(),
+        )
+    }
+}
+
+pub async fn start(gateway: Gateway) -> Running {
+    let gateway = Arc::new(gateway);
+    let server = Server::start(gateway.clone()).await.expect("server starts");
+    let base = format!("http://{}", server.local_addr());
+    Running {
+        gateway,
+        server,
+        base,
+    }
+}
+
+/// Writes `text` as `friendgate.toml` in `dir`.
+pub fn write_config(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("friendgate.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A config file head: free port, path `/cb`, app 1400000000, token file.
+pub fn config_head(dir: &Path) -> String {
+    std::fs::write(dir.join("token"), format!("{TOKEN}\n")).unwrap();
+    format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\npath = \"/cb\"\n\n[callback]\napp_ids = [{APP}]\ntokens = [{{ file = \"token\" }}]\n\n"
+    )
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// A body from `from` with one item per `(to, remark, action)`.
+pub fn body(from: &str, items: &[(&str, &str, &str)]) -> String {
+    let items: Vec<serde_json::Value> = items
+        .iter()
+        .map(|(to, remark, action)| serde_json::json!({"To_Account": to, "Remark": remark, "TagName": "", "ResponseAction": action}))
+        .collect();
+    serde_json::json!({
+        "CallbackCommand": "Sns.CallbackPrevFriendResponse",
+        "Requester_Account": from,
+        "From_Account": from,
+        "ResponseFriendItem": items,
+        "EventTime": 1_631_777_645_424u64,
+    })
+    .to_string()
+}
+
+/// `(ResultCode, ResultInfo)` of every item of an answer.
+pub fn results(answer: &str) -> Vec<(u64, String)> {
+    let value: serde_json::Value = serde_json::from_str(answer).unwrap();
+    value["ResultItem"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["ResultCode"].as_u64().unwrap(),
+                r["ResultInfo"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
