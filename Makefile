@@ -4,7 +4,7 @@ CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 CARGO ?= cargo
 
-.PHONY: run test lint test-rust vectors bench fuzz
+.PHONY: run test lint test-rust vectors bench bench-load fuzz
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
@@ -27,6 +27,10 @@ test-rust:
 ## Benchmarks (not part of `test`); figures go in BENCHMARKS.md.
 bench:
 	$(CARGO) bench --locked -p friendgate-core --bench handle
+
+## Load benchmark of the gateway against a minimal warp handler (needs wrk and oha).
+bench-load:
+	bash server/bench/load.sh 15
 
 ## Fuzz `handle` for 5 minutes (needs the nightly toolchain and cargo-fuzz).
 fuzz:

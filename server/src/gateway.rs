@@ -15,7 +15,8 @@ use friendgate_core::{
 };
 use serde::Serialize;
 
-use crate::metrics::Metrics;
+use crate::metrics::{DecisionCounters, Metrics};
+use crate::policy::DEFAULT_RULE;
 use crate::settings::{Settings, SettingsError};
 
 /// Rule name logged for decisions made by an embedded [`Decider`].
@@ -30,6 +31,8 @@ pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 /// One item of the log line.
 #[derive(Debug, Serialize)]
 struct ItemLog<'a> {
+    #[serde(skip)]
+    slot: usize,
     to: &'a str,
     action: &'a str,
     rule: &'a str,
@@ -38,9 +41,35 @@ struct ItemLog<'a> {
     error: Option<String>,
 }
 
+/// A configuration with its decision counters; swapped as one on reload.
+struct Loaded {
+    settings: Arc<Settings>,
+    counters: DecisionCounters,
+}
+
+impl Loaded {
+    /// Counter slots: the rules, then `default`, the embedded decider, and
+    /// failed decisions.
+    fn new(settings: Settings, metrics: &Metrics) -> Self {
+        let names =
+            settings
+                .policy
+                .rule_names()
+                .chain([DEFAULT_RULE, EMBEDDED_RULE, DECIDER_ERROR_RULE]);
+        let counters = metrics.decision_counters(names);
+        Self {
+            settings: Arc::new(settings),
+            counters,
+        }
+    }
+}
+
+/// Rule name logged for items whose decision failed.
+const DECIDER_ERROR_RULE: &str = "decider_error";
+
 /// Answers callbacks under the current configuration.
 pub struct Gateway {
-    settings: ArcSwap<Settings>,
+    state: ArcSwap<Loaded>,
     config_path: PathBuf,
     decider: Option<SharedDecider>,
     clock: Clock,
@@ -59,12 +88,13 @@ impl std::fmt::Debug for Gateway {
 impl Gateway {
     /// A gateway on validated settings; its policy decides every item.
     pub fn new(settings: Settings) -> Self {
+        let metrics = Metrics::new();
         Self {
             config_path: settings.path.clone(),
-            settings: ArcSwap::from_pointee(settings),
+            state: ArcSwap::from_pointee(Loaded::new(settings, &metrics)),
             decider: None,
             clock: Arc::new(unix_now),
-            metrics: Metrics::new(),
+            metrics,
             ready: AtomicBool::new(true),
         }
     }
@@ -94,7 +124,7 @@ impl Gateway {
 
     /// The current settings.
     pub fn settings(&self) -> Arc<Settings> {
-        self.settings.load_full()
+        self.state.load().settings.clone()
     }
 
     /// The metrics.
@@ -118,7 +148,7 @@ impl Gateway {
     pub fn reload(&self) -> Result<(), SettingsError> {
         match Settings::load(&self.config_path) {
             Ok(new) => {
-                let old = self.settings.load();
+                let old = self.settings();
                 if new.server.listen != old.server.listen || new.server.tls != old.server.tls {
                     tracing::warn!(
                         target: "friendgate::reload",
@@ -127,7 +157,7 @@ impl Gateway {
                 }
                 let rules: Vec<&str> = new.policy.rule_names().collect();
                 tracing::info!(target: "friendgate::reload", file = %self.config_path.display(), rules = ?rules, "configuration reloaded");
-                self.settings.store(Arc::new(new));
+                self.state.store(Arc::new(Loaded::new(new, &self.metrics)));
                 self.metrics.reload(true);
                 Ok(())
             }
@@ -155,7 +185,8 @@ impl Gateway {
     /// ```
     pub fn answer(&self, query: &str, body: &[u8], now: u64) -> Reply {
         let started = Instant::now();
-        let settings = self.settings.load();
+        let state = self.state.load();
+        let settings = &state.settings;
         let config = &settings.callback;
         let callback = match verify(config, query, body, now) {
             Ok(callback) => callback,
@@ -164,20 +195,21 @@ impl Gateway {
         let clock = Instant::now();
         let mut log = Vec::with_capacity(callback.items().len());
         let outcomes = callback.items().iter().enumerate().map(|(index, item)| {
+            let rules = settings.policy.len();
             let decided = match &self.decider {
                 Some(decider) => decider
                     .decide(&callback, index, item)
-                    .map(|decision| (decision, EMBEDDED_RULE)),
+                    .map(|decision| (decision, EMBEDDED_RULE, rules + 1)),
                 None => settings
                     .policy
                     .decide(&callback, item, clock)
-                    .map(|verdict| (verdict.decision, verdict.rule)),
+                    .map(|verdict| (verdict.decision, verdict.rule, verdict.index)),
             };
-            log.push(self.item_log(config, index, item, &decided));
-            decided.map(|(decision, _)| decision)
+            log.push(Self::item_log(config, index, item, &decided, rules + 2));
+            decided.map(|(decision, _, _)| decision)
         });
         let reply = respond(config, &callback, outcomes);
-        self.record(&callback, &log, &reply, started);
+        self.record(&callback, &log, &state.counters, &reply, started);
         reply
     }
 
@@ -202,24 +234,30 @@ impl Gateway {
     }
 
     fn item_log<'a>(
-        &self,
         config: &friendgate_core::Config,
         index: usize,
         item: &'a ResponseItem<'a>,
-        decided: &Result<(Decision, &'a str), DeciderError>,
+        decided: &Result<(Decision, &'a str, usize), DeciderError>,
+        error_slot: usize,
     ) -> ItemLog<'a> {
-        let (rule, result, error) = match decided {
-            Ok((decision, rule)) => (*rule, decision.result_code(), None),
+        let (slot, rule, result, error) = match decided {
+            Ok((decision, rule, slot)) => (*slot, *rule, decision.result_code(), None),
             // The answer applies core's failure policy; log what it gives.
             Err(error) => {
                 let result = config
                     .on_decider_error()
                     .on_failure(index, error)
                     .map_or(0, |decision| decision.result_code());
-                ("decider_error", result, Some(error.to_string()))
+                (
+                    error_slot,
+                    DECIDER_ERROR_RULE,
+                    result,
+                    Some(error.to_string()),
+                )
             }
         };
         ItemLog {
+            slot,
             to: &item.to_account,
             action: item.action.as_str(),
             rule,
@@ -232,6 +270,7 @@ impl Gateway {
         &self,
         callback: &FriendResponseCallback<'_>,
         log: &[ItemLog<'_>],
+        counters: &DecisionCounters,
         reply: &Reply,
         started: Instant,
     ) {
@@ -239,7 +278,7 @@ impl Gateway {
         let error = reply.error.as_ref().map(CallbackError::code);
         self.metrics.callback(error, elapsed.as_secs_f64());
         for item in log {
-            self.metrics.decision(item.rule, item.result == 0);
+            counters.count(item.slot, item.result == 0);
         }
         let items = serde_json::to_string(log).unwrap_or_default();
         tracing::info!(

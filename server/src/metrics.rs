@@ -43,6 +43,23 @@ pub struct Metrics {
     reloads: Family<ReloadLabels, Counter>,
     latency: Histogram,
     in_flight: Gauge,
+    ok: Counter,
+}
+
+/// Decision counters of one configuration, one pair per rule slot, fetched
+/// once per (re)load so that counting an item takes no lock or allocation.
+#[derive(Debug, Clone, Default)]
+pub struct DecisionCounters {
+    slots: Vec<[Counter; 2]>,
+}
+
+impl DecisionCounters {
+    /// Counts an item decided by rule slot `slot`.
+    pub fn count(&self, slot: usize, allowed: bool) {
+        if let Some(pair) = self.slots.get(slot) {
+            pair[usize::from(!allowed)].inc();
+        }
+    }
 }
 
 impl Default for Metrics {
@@ -86,6 +103,12 @@ impl Metrics {
             "Callbacks being handled now",
             in_flight.clone(),
         );
+        let ok = callbacks
+            .get_or_create(&CallbackLabels {
+                outcome: "ok",
+                error: "none",
+            })
+            .clone();
         Self {
             registry,
             callbacks,
@@ -93,26 +116,43 @@ impl Metrics {
             reloads,
             latency,
             in_flight,
+            ok,
         }
+    }
+
+    /// Counters for rules named `rules`, in slot order.
+    pub fn decision_counters<'a>(
+        &self,
+        rules: impl IntoIterator<Item = &'a str>,
+    ) -> DecisionCounters {
+        let slots = rules
+            .into_iter()
+            .map(|rule| {
+                [true, false].map(|allowed| {
+                    let labels = DecisionLabels {
+                        rule: rule.to_owned(),
+                        decision: if allowed { "allow" } else { "reject" },
+                    };
+                    self.decisions.get_or_create(&labels).clone()
+                })
+            })
+            .collect();
+        DecisionCounters { slots }
     }
 
     /// Counts one answered callback.
     pub fn callback(&self, error: Option<&'static str>, seconds: f64) {
-        let labels = CallbackLabels {
-            outcome: if error.is_some() { "fail" } else { "ok" },
-            error: error.unwrap_or("none"),
+        match error {
+            None => self.ok.inc(),
+            Some(error) => self
+                .callbacks
+                .get_or_create(&CallbackLabels {
+                    outcome: "fail",
+                    error,
+                })
+                .inc(),
         };
-        self.callbacks.get_or_create(&labels).inc();
         self.latency.observe(seconds);
-    }
-
-    /// Counts one item decision.
-    pub fn decision(&self, rule: &str, allowed: bool) {
-        let labels = DecisionLabels {
-            rule: rule.to_owned(),
-            decision: if allowed { "allow" } else { "reject" },
-        };
-        self.decisions.get_or_create(&labels).inc();
     }
 
     /// Counts one reload.

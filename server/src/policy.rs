@@ -123,6 +123,8 @@ pub struct Verdict<'p> {
     pub decision: Decision,
     /// The rule's name, or [`DEFAULT_RULE`].
     pub rule: &'p str,
+    /// The rule's position; the rule count for the default.
+    pub index: usize,
 }
 
 impl Policy {
@@ -153,6 +155,16 @@ impl Policy {
         Ok(Self { rules })
     }
 
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
     /// Names of the rules, in order.
     pub fn rule_names(&self) -> impl Iterator<Item = &str> {
         self.rules.iter().map(|rule| rule.name.as_str())
@@ -165,17 +177,19 @@ impl Policy {
         item: &ResponseItem<'_>,
         now: Instant,
     ) -> Result<Verdict<'_>, DeciderError> {
-        for rule in &self.rules {
+        for (index, rule) in self.rules.iter().enumerate() {
             if rule.matcher.matches(callback, item, now)? {
                 return Ok(Verdict {
                     decision: rule.decision.clone(),
                     rule: &rule.name,
+                    index,
                 });
             }
         }
         Ok(Verdict {
             decision: Decision::Allow,
             rule: DEFAULT_RULE,
+            index: self.rules.len(),
         })
     }
 }

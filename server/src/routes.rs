@@ -157,25 +157,58 @@ where
     if let Some(size) = declared.filter(|size| *size > limit) {
         return Err(CallbackError::BodyTooLarge { size, limit });
     }
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(1024).min(limit));
-    while let Some(chunk) = body.next().await {
-        let mut chunk = chunk.map_err(|e| CallbackError::BodyIncomplete {
+    // The usual body arrives in one chunk: hand it over without a copy.
+    let first = match body.next().await {
+        None => return Ok(Bytes::new()),
+        Some(chunk) => chunk.map_err(|e| CallbackError::BodyIncomplete {
             reason: e.to_string(),
-        })?;
-        if bytes.len() + chunk.remaining() > limit {
-            return Err(CallbackError::BodyTooLarge {
-                size: bytes.len() + chunk.remaining(),
-                limit,
-            });
+        })?,
+    };
+    if first.remaining() > limit {
+        return Err(CallbackError::BodyTooLarge {
+            size: first.remaining(),
+            limit,
+        });
+    }
+    let mut first = first;
+    let first = first.copy_to_bytes(first.remaining());
+    let mut bytes = match body.next().await {
+        None => return Ok(first),
+        Some(next) => {
+            let mut bytes = Vec::with_capacity(declared.unwrap_or(4096).min(limit));
+            bytes.extend_from_slice(&first);
+            append(&mut bytes, next, limit)?;
+            bytes
         }
-        while chunk.has_remaining() {
-            let part = chunk.chunk();
-            bytes.extend_from_slice(part);
-            let n = part.len();
-            chunk.advance(n);
-        }
+    };
+    while let Some(chunk) = body.next().await {
+        append(&mut bytes, chunk, limit)?;
     }
     Ok(Bytes::from(bytes))
+}
+
+/// Appends one chunk, refusing the body once it passes `limit`.
+fn append<B: Buf>(
+    bytes: &mut Vec<u8>,
+    chunk: Result<B, warp::Error>,
+    limit: usize,
+) -> Result<(), CallbackError> {
+    let mut chunk = chunk.map_err(|e| CallbackError::BodyIncomplete {
+        reason: e.to_string(),
+    })?;
+    if bytes.len() + chunk.remaining() > limit {
+        return Err(CallbackError::BodyTooLarge {
+            size: bytes.len() + chunk.remaining(),
+            limit,
+        });
+    }
+    while chunk.has_remaining() {
+        let part = chunk.chunk();
+        bytes.extend_from_slice(part);
+        let n = part.len();
+        chunk.advance(n);
+    }
+    Ok(())
 }
 
 /// The HTTP response for a core reply.

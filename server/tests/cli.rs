@@ -275,3 +275,31 @@ fn serve_reloads_on_sighup_and_stops_on_sigterm() {
     let status = serving.child.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+#[test]
+fn watch_config_reloads_when_a_list_file_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("blocked.txt"), "x\n").unwrap();
+    let text = config_head(dir.path()).replace("[server]", "[server]\nwatch_config = true")
+        + "[log]\nformat = \"json\"\n\n[[rule]]\nname = \"blocked\"\nkind = \"accounts\"\naccounts_file = \"blocked.txt\"\ncode = 38001\n";
+    let path = write_config(dir.path(), &text);
+    let mut serving = Serving::start(&path);
+    let body = common::body(
+        "alice",
+        &[
+            ("x", "", "Response_Action_Agree"),
+            ("y", "", "Response_Action_Agree"),
+        ],
+    );
+    assert!(serving
+        .post(&body)
+        .contains("{\"To_Account\":\"x\",\"ResultCode\":38001"));
+
+    std::fs::write(dir.path().join("blocked.txt"), "y\n").unwrap();
+    serving.wait_for("configuration reloaded");
+    assert!(serving
+        .post(&body)
+        .contains("{\"To_Account\":\"y\",\"ResultCode\":38001"));
+    serving.signal("TERM");
+    assert!(serving.child.wait().unwrap().success());
+}
