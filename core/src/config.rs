@@ -76,6 +76,39 @@ impl Default for Limits {
     }
 }
 
+/// Limits as written in a config file (server TOML, vector JSON): any field
+/// left out keeps its default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitOverrides {
+    /// See [`Limits::max_body_bytes`].
+    pub max_body_bytes: Option<usize>,
+    /// See [`Limits::max_items`].
+    pub max_items: Option<usize>,
+    /// See [`Limits::max_user_id_bytes`].
+    pub max_user_id_bytes: Option<usize>,
+    /// See [`Limits::max_remark_bytes`].
+    pub max_remark_bytes: Option<usize>,
+    /// See [`Limits::max_tag_name_bytes`].
+    pub max_tag_name_bytes: Option<usize>,
+    /// See [`Limits::max_depth`].
+    pub max_depth: Option<usize>,
+}
+
+impl LimitOverrides {
+    /// `base` with the fields given here replaced.
+    pub fn apply(&self, base: Limits) -> Limits {
+        Limits {
+            max_body_bytes: self.max_body_bytes.unwrap_or(base.max_body_bytes),
+            max_items: self.max_items.unwrap_or(base.max_items),
+            max_user_id_bytes: self.max_user_id_bytes.unwrap_or(base.max_user_id_bytes),
+            max_remark_bytes: self.max_remark_bytes.unwrap_or(base.max_remark_bytes),
+            max_tag_name_bytes: self.max_tag_name_bytes.unwrap_or(base.max_tag_name_bytes),
+            max_depth: self.max_depth.unwrap_or(base.max_depth),
+        }
+    }
+}
+
 /// A configuration that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -290,6 +323,15 @@ mod tests {
         let token = Token::new("s3cret").unwrap();
         assert!(!format!("{token:?}").contains("s3cret"));
         assert_eq!(Token::new(""), Err(ConfigError::EmptyToken));
+    }
+
+    #[test]
+    fn limit_overrides_keep_unnamed_defaults() {
+        let overrides: LimitOverrides = serde_json::from_str(r#"{"max_items": 3}"#).unwrap();
+        let limits = overrides.apply(Limits::default());
+        assert_eq!(limits.max_items, 3);
+        assert_eq!(limits.max_body_bytes, Limits::default().max_body_bytes);
+        assert!(serde_json::from_str::<LimitOverrides>(r#"{"max_itemz": 3}"#).is_err());
     }
 
     #[test]

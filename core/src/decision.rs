@@ -239,6 +239,39 @@ impl Default for FailurePolicy {
     }
 }
 
+/// A failure policy as written in a config file:
+/// `{policy = "reject", code = 38900, info = "..."}` (code and info optional),
+/// `{policy = "allow"}` or `{policy = "fail_callback"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(tag = "policy", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FailurePolicySpec {
+    /// [`FailurePolicy::Reject`].
+    Reject {
+        /// Result code (default 38900).
+        code: Option<i64>,
+        /// Reason (default [`DEFAULT_FAILURE_INFO`]).
+        info: Option<String>,
+    },
+    /// [`FailurePolicy::Allow`].
+    Allow,
+    /// [`FailurePolicy::FailCallback`].
+    FailCallback,
+}
+
+impl FailurePolicySpec {
+    /// The policy, with its code checked to be in `[38000, 39000]`.
+    pub fn build(self) -> Result<FailurePolicy, CallbackError> {
+        Ok(match self {
+            Self::Reject { code, info } => FailurePolicy::Reject {
+                code: code.map_or(Ok(ResultCode::DECIDER_FAILED), ResultCode::new)?,
+                info: info.unwrap_or_else(|| DEFAULT_FAILURE_INFO.to_owned()),
+            },
+            Self::Allow => FailurePolicy::Allow,
+            Self::FailCallback => FailurePolicy::FailCallback,
+        })
+    }
+}
+
 /// `ResultInfo` of the default failure policy.
 pub const DEFAULT_FAILURE_INFO: &str = "decision unavailable";
 
@@ -288,6 +321,31 @@ mod tests {
         assert_eq!(Decision::reject(38000, "x").unwrap().result_code(), 38000);
         assert_eq!(Decision::reject(39000, "x").unwrap().result_code(), 39000);
         assert_eq!(Decision::allow().result_code(), 0);
+    }
+
+    #[test]
+    fn failure_policy_specs_from_config_files() {
+        let spec: FailurePolicySpec = serde_json::from_str(r#"{"policy":"reject"}"#).unwrap();
+        assert_eq!(spec.build().unwrap(), FailurePolicy::default());
+        let spec: FailurePolicySpec =
+            serde_json::from_str(r#"{"policy":"reject","code":38777,"info":"later"}"#).unwrap();
+        assert_eq!(
+            spec.build().unwrap(),
+            FailurePolicy::Reject {
+                code: ResultCode::new(38777).unwrap(),
+                info: "later".into()
+            }
+        );
+        let spec: FailurePolicySpec =
+            serde_json::from_str(r#"{"policy":"reject","code":1}"#).unwrap();
+        assert_eq!(spec.build().unwrap_err().code(), "invalid_result_code");
+        let spec: FailurePolicySpec =
+            serde_json::from_str(r#"{"policy":"fail_callback"}"#).unwrap();
+        assert_eq!(spec.build().unwrap(), FailurePolicy::FailCallback);
+        assert!(
+            serde_json::from_str::<FailurePolicySpec>(r#"{"policy":"allow","code":1}"#).is_err()
+        );
+        assert!(serde_json::from_str::<FailurePolicySpec>(r#"{"policy":"maybe"}"#).is_err());
     }
 
     #[test]

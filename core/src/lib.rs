@@ -49,9 +49,10 @@ pub mod sign;
 pub mod testing;
 pub mod validate;
 
-pub use config::{Config, ConfigBuilder, ConfigError, Limits, Token};
+pub use config::{Config, ConfigBuilder, ConfigError, LimitOverrides, Limits, Token};
 pub use decision::{
-    decider_fn, AllowAll, Decider, DeciderError, Decision, FailurePolicy, ResultCode,
+    decider_fn, AllowAll, Decider, DeciderError, Decision, FailurePolicy, FailurePolicySpec,
+    ResultCode,
 };
 pub use error::{CallbackError, ErrorFamily};
 pub use handle::{decide_all, handle, respond, unix_now, verify, Reply, CONTENT_TYPE_JSON};

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use friendgate_core::{Config, FailurePolicy, Limits, ResultCode, Token};
+use friendgate_core::{Config, FailurePolicySpec, LimitOverrides, Limits, Token};
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -91,9 +91,9 @@ struct CallbackSection {
     #[serde(default = "default_window")]
     window_seconds: u64,
     #[serde(default)]
-    limits: LimitsSection,
+    limits: LimitOverrides,
     #[serde(default)]
-    on_decider_error: Option<FailureSection>,
+    on_decider_error: Option<FailurePolicySpec>,
 }
 
 fn default_window() -> u64 {
@@ -107,25 +107,6 @@ struct SecretSource {
     env: Option<String>,
     file: Option<PathBuf>,
     value: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LimitsSection {
-    max_body_bytes: Option<usize>,
-    max_items: Option<usize>,
-    max_user_id_bytes: Option<usize>,
-    max_remark_bytes: Option<usize>,
-    max_tag_name_bytes: Option<usize>,
-    max_depth: Option<usize>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, tag = "policy", rename_all = "snake_case")]
-enum FailureSection {
-    Reject { code: i64, info: String },
-    Allow,
-    FailCallback,
 }
 
 #[derive(Debug, Deserialize)]
@@ -332,27 +313,11 @@ fn callback_config(path: &Path, base: &Path, c: CallbackSection) -> Result<Confi
             Token::new(secret).map_err(|e| SettingsError::new(path, &key, e.to_string()))?;
         builder = builder.token(token);
     }
-    let defaults = Limits::default();
-    let l = c.limits;
-    builder = builder.limits(Limits {
-        max_body_bytes: l.max_body_bytes.unwrap_or(defaults.max_body_bytes),
-        max_items: l.max_items.unwrap_or(defaults.max_items),
-        max_user_id_bytes: l.max_user_id_bytes.unwrap_or(defaults.max_user_id_bytes),
-        max_remark_bytes: l.max_remark_bytes.unwrap_or(defaults.max_remark_bytes),
-        max_tag_name_bytes: l.max_tag_name_bytes.unwrap_or(defaults.max_tag_name_bytes),
-        max_depth: l.max_depth.unwrap_or(defaults.max_depth),
-    });
+    builder = builder.limits(c.limits.apply(Limits::default()));
     if let Some(policy) = c.on_decider_error {
-        let policy = match policy {
-            FailureSection::Reject { code, info } => FailurePolicy::Reject {
-                code: ResultCode::new(code).map_err(|e| {
-                    SettingsError::new(path, "callback.on_decider_error.code", e.to_string())
-                })?,
-                info,
-            },
-            FailureSection::Allow => FailurePolicy::Allow,
-            FailureSection::FailCallback => FailurePolicy::FailCallback,
-        };
+        let policy = policy.build().map_err(|e| {
+            SettingsError::new(path, "callback.on_decider_error.code", e.to_string())
+        })?;
         builder = builder.on_decider_error(policy);
     }
     builder.build().map_err(|e| {

@@ -86,24 +86,15 @@ async fn metrics_count_known_traffic_and_health_endpoints_answer() {
     ] {
         assert!(metrics.contains(line), "missing `{line}` in\n{metrics}");
     }
-    let health = client
-        .get(format!("{}/healthz", running.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200);
-    let ready = client
-        .get(format!("{}/readyz", running.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 200);
-    let missing = client
-        .get(format!("{}/nothing", running.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        common::get(&running, "/healthz").await,
+        (200, "ok\n".to_owned())
+    );
+    assert_eq!(
+        common::get(&running, "/readyz").await,
+        (200, "ready\n".to_owned())
+    );
+    assert_eq!(common::get(&running, "/nothing").await.0, 404);
 }
 
 #[tokio::test]

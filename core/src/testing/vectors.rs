@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde::Deserialize;
 
-use crate::config::{Config, Limits, Token};
-use crate::decision::{DeciderError, Decision, FailurePolicy, ResultCode};
+use crate::config::{Config, LimitOverrides, Limits, Token};
+use crate::decision::{DeciderError, Decision, FailurePolicySpec};
 
 /// The vectors folder of this source tree.
 pub fn vectors_dir() -> PathBuf {
@@ -109,26 +109,8 @@ struct ConfigDoc {
     app_ids: Vec<u64>,
     tokens: Vec<String>,
     window_seconds: Option<u64>,
-    limits: Option<LimitsDoc>,
-    on_decider_error: Option<PolicyDoc>,
-}
-
-#[derive(Deserialize)]
-struct LimitsDoc {
-    max_body_bytes: Option<usize>,
-    max_items: Option<usize>,
-    max_user_id_bytes: Option<usize>,
-    max_remark_bytes: Option<usize>,
-    max_tag_name_bytes: Option<usize>,
-    max_depth: Option<usize>,
-}
-
-#[derive(Deserialize)]
-#[serde(tag = "policy", rename_all = "snake_case")]
-enum PolicyDoc {
-    Reject { code: i64, info: String },
-    Allow,
-    FailCallback,
+    limits: Option<LimitOverrides>,
+    on_decider_error: Option<FailurePolicySpec>,
 }
 
 #[derive(Deserialize)]
@@ -222,26 +204,11 @@ fn build_config(doc: ConfigDoc) -> Result<Config, String> {
     if let Some(window) = doc.window_seconds {
         builder = builder.window_seconds(window);
     }
-    if let Some(l) = doc.limits {
-        let d = Limits::default();
-        builder = builder.limits(Limits {
-            max_body_bytes: l.max_body_bytes.unwrap_or(d.max_body_bytes),
-            max_items: l.max_items.unwrap_or(d.max_items),
-            max_user_id_bytes: l.max_user_id_bytes.unwrap_or(d.max_user_id_bytes),
-            max_remark_bytes: l.max_remark_bytes.unwrap_or(d.max_remark_bytes),
-            max_tag_name_bytes: l.max_tag_name_bytes.unwrap_or(d.max_tag_name_bytes),
-            max_depth: l.max_depth.unwrap_or(d.max_depth),
-        });
+    if let Some(limits) = doc.limits {
+        builder = builder.limits(limits.apply(Limits::default()));
     }
     if let Some(policy) = doc.on_decider_error {
-        builder = builder.on_decider_error(match policy {
-            PolicyDoc::Reject { code, info } => FailurePolicy::Reject {
-                code: ResultCode::new(code).map_err(|e| e.to_string())?,
-                info,
-            },
-            PolicyDoc::Allow => FailurePolicy::Allow,
-            PolicyDoc::FailCallback => FailurePolicy::FailCallback,
-        });
+        builder = builder.on_decider_error(policy.build().map_err(|e| e.to_string())?);
     }
     builder.build().map_err(|e| e.to_string())
 }

@@ -92,6 +92,16 @@ pub fn config_head(dir: &Path) -> String {
     )
 }
 
+/// GETs `path` on the server and returns status and body.
+pub async fn get(running: &Running, path: &str) -> (u16, String) {
+    let response = client()
+        .get(format!("{}{path}", running.base))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
