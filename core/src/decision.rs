@@ -252,10 +252,11 @@ pub enum FailurePolicySpec {
         /// Reason (default [`DEFAULT_FAILURE_INFO`]).
         info: Option<String>,
     },
-    /// [`FailurePolicy::Allow`].
-    Allow,
+    /// [`FailurePolicy::Allow`]. (Braces, so that stray keys are refused:
+    /// serde does not check unit variants of a tagged enum.)
+    Allow {},
     /// [`FailurePolicy::FailCallback`].
-    FailCallback,
+    FailCallback {},
 }
 
 impl FailurePolicySpec {
@@ -266,8 +267,8 @@ impl FailurePolicySpec {
                 code: code.map_or(Ok(ResultCode::DECIDER_FAILED), ResultCode::new)?,
                 info: info.unwrap_or_else(|| DEFAULT_FAILURE_INFO.to_owned()),
             },
-            Self::Allow => FailurePolicy::Allow,
-            Self::FailCallback => FailurePolicy::FailCallback,
+            Self::Allow {} => FailurePolicy::Allow,
+            Self::FailCallback {} => FailurePolicy::FailCallback,
         })
     }
 }
