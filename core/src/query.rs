@@ -41,6 +41,28 @@ pub struct ClientIp<'a> {
     raw: Cow<'a, str>,
 }
 
+fn owned(text: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(text.into_owned())
+}
+
+impl<'a> CallbackQuery<'a> {
+    /// The same query, owning its strings (for hosts that keep it across an await).
+    pub fn into_owned(self) -> CallbackQuery<'static> {
+        CallbackQuery {
+            sdk_app_id: self.sdk_app_id,
+            callback_command: owned(self.callback_command),
+            content_type: owned(self.content_type),
+            client_ip: self.client_ip.map(|ip| ClientIp { raw: owned(ip.raw) }),
+            platform: self.platform.map(Platform::into_owned),
+            request_time: self.request_time.map(|t| RequestTime {
+                text: owned(t.text),
+                seconds: t.seconds,
+            }),
+            sign: self.sign.map(owned),
+        }
+    }
+}
+
 impl<'a> ClientIp<'a> {
     /// Keeps `raw` as sent; [`addr`](Self::addr) parses it on demand, since
     /// most deciders never look at it.
@@ -140,6 +162,21 @@ impl<'a> Platform<'a> {
     /// Whether this is one of the documented platforms.
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Other(_))
+    }
+
+    /// The same platform, owning its text.
+    pub fn into_owned(self) -> Platform<'static> {
+        match self {
+            Self::RestApi => Platform::RestApi,
+            Self::Web => Platform::Web,
+            Self::Android => Platform::Android,
+            Self::Ios => Platform::Ios,
+            Self::Windows => Platform::Windows,
+            Self::Mac => Platform::Mac,
+            Self::IPad => Platform::IPad,
+            Self::Unknown => Platform::Unknown,
+            Self::Other(value) => Platform::Other(owned(value)),
+        }
     }
 }
 

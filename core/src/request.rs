@@ -51,6 +51,49 @@ impl<'a> ResponseAction<'a> {
     pub fn is_accept(&self) -> bool {
         matches!(self, Self::AgreeAndAdd | Self::Agree)
     }
+
+    /// The same action, owning its text.
+    pub fn into_owned(self) -> ResponseAction<'static> {
+        match self {
+            Self::AgreeAndAdd => ResponseAction::AgreeAndAdd,
+            Self::Agree => ResponseAction::Agree,
+            Self::Reject => ResponseAction::Reject,
+            Self::Other(value) => ResponseAction::Other(owned(value)),
+        }
+    }
+}
+
+fn owned(text: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(text.into_owned())
+}
+
+impl ResponseItem<'_> {
+    /// The same item, owning its strings.
+    pub fn into_owned(self) -> ResponseItem<'static> {
+        ResponseItem {
+            to_account: owned(self.to_account),
+            remark: owned(self.remark),
+            tag_name: owned(self.tag_name),
+            action: self.action.into_owned(),
+        }
+    }
+}
+
+impl CallbackBody<'_> {
+    /// The same body, owning its strings.
+    pub fn into_owned(self) -> CallbackBody<'static> {
+        CallbackBody {
+            callback_command: owned(self.callback_command),
+            requester_account: owned(self.requester_account),
+            from_account: owned(self.from_account),
+            items: self
+                .items
+                .into_iter()
+                .map(ResponseItem::into_owned)
+                .collect(),
+            event_time_ms: self.event_time_ms,
+        }
+    }
 }
 
 /// One `ResponseFriendItem`: a friend request being answered.
@@ -91,6 +134,15 @@ pub struct FriendResponseCallback<'a> {
 }
 
 impl<'a> FriendResponseCallback<'a> {
+    /// The same callback, owning its strings, so that it can outlive the
+    /// request buffers (async hosts decide after an await).
+    pub fn into_owned(self) -> FriendResponseCallback<'static> {
+        FriendResponseCallback {
+            query: self.query.into_owned(),
+            body: self.body.into_owned(),
+        }
+    }
+
     /// `SdkAppid`.
     pub fn sdk_app_id(&self) -> u64 {
         self.query.sdk_app_id

@@ -198,7 +198,13 @@ proptest! {
 
         // The split flow (verify, decide elsewhere, respond) gives the same bytes.
         let outcomes = items.iter().map(GenItem::outcome);
-        prop_assert_eq!(respond(&config(), &callback, outcomes).body, reply.body);
+        prop_assert_eq!(respond(&config(), &callback, outcomes).body, reply.body.clone());
+
+        // An owned copy answers the same way after the buffers are gone.
+        let owned = callback.clone().into_owned();
+        prop_assert_eq!(&owned, &callback);
+        drop(body);
+        prop_assert_eq!(respond(&config(), &owned, items.iter().map(GenItem::outcome)).body, reply.body);
     }
 
     #[test]
