@@ -3,15 +3,17 @@
 CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 CARGO ?= cargo
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
 
-.PHONY: run test lint test-rust vectors bench bench-load fuzz
+.PHONY: run test lint test-rust test-python vectors bench bench-load fuzz
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
 	$(CARGO) run --release --locked -p friendgate-server -- serve --config examples/friendgate.toml
 
 ## Every test in every language, with what they need installed locally.
-test: lint vectors test-rust
+test: lint vectors test-rust test-python
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -23,6 +25,18 @@ vectors:
 
 test-rust:
 	$(CARGO) test --locked --workspace
+
+## Python: a local virtualenv with the pinned test requirements, the binding
+## built into it by maturin (same cargo target dir), then pytest.
+$(VENV)/.installed: bindings-python/requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r bindings-python/requirements-test.txt
+	touch $@
+
+test-python: $(VENV)/.installed
+	cd bindings-python && $(VENV)/bin/maturin develop --quiet --locked
+	cd bindings-python && $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests
 
 ## Benchmarks (not part of `test`); figures go in BENCHMARKS.md.
 bench:

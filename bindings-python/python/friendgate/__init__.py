@@ -1,0 +1,141 @@
+"""friendgate: answer Tencent Cloud Chat's ``Sns.CallbackPrevFriendResponse``
+callback ("before a friend request is responded") correctly, safely and fast.
+
+Every check, limit, error and answer byte comes from friendgate-core (Rust);
+this package adds Python idioms: async deciders, framework adapters, typed
+exceptions.
+
+>>> from friendgate import CallbackHandler, Allow, Reject
+>>> handler = CallbackHandler(app_ids=[1400000000], tokens=["my-token"])
+>>> def decide(event, item):
+...     return Reject(38001, "remark not allowed") if "spam" in item.remark else Allow()
+>>> reply = handler.handle(query_string, body_bytes, decide)   # doctest: +SKIP
+>>> reply.status, reply.headers, reply.body                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any, Awaitable, Callable, Optional, Union
+
+from . import errors, testing
+from ._native import (
+    ERROR_CODES,
+    Allow,
+    FriendResponseCallback,
+    Pending,
+    Reject,
+    Reply,
+    Response,
+    ResponseItem,
+    __version__,
+)
+from ._native import CallbackHandler as _NativeHandler
+from .errors import (
+    AppIdError,
+    BodyError,
+    CallbackError,
+    ConfigurationError,
+    DecisionError,
+    LimitError,
+    QueryError,
+    SignatureError,
+    TransportError,
+)
+
+Decision = Union[Allow, Reject]
+
+# Bodies above this size are verified off the event loop (matches the native
+# threshold above which the GIL is released).
+_OFF_LOOP_ABOVE = 64 * 1024
+Decide = Callable[[FriendResponseCallback, ResponseItem], Union[Decision, Awaitable[Decision]]]
+
+__all__ = [
+    "ERROR_CODES",
+    "Allow",
+    "AppIdError",
+    "BodyError",
+    "CallbackError",
+    "CallbackHandler",
+    "ConfigurationError",
+    "Decide",
+    "Decision",
+    "DecisionError",
+    "FriendResponseCallback",
+    "LimitError",
+    "QueryError",
+    "Reject",
+    "Reply",
+    "Response",
+    "ResponseItem",
+    "SignatureError",
+    "TransportError",
+    "__version__",
+    "errors",
+    "testing",
+]
+
+
+class CallbackHandler(_NativeHandler):
+    """Verifies and answers callbacks for your app ids and tokens.
+
+    ``CallbackHandler(app_ids, tokens=(), tolerance_seconds=60, limits=None,
+    on_decider_error=None, decider_deadline=None)``: ``limits`` is a dict of
+    ``max_body_bytes``, ``max_items``, ``max_user_id_bytes``,
+    ``max_remark_bytes``, ``max_tag_name_bytes``, ``max_depth``;
+    ``on_decider_error`` is ``{"policy": "reject", "code": 38900, "info": ...}``,
+    ``{"policy": "allow"}`` or ``{"policy": "fail_callback"}`` (default: reject
+    with 38900); ``decider_deadline`` in seconds (default 1.5).
+
+    ``handle(query, body, decide=None, *, now=None)`` answers synchronously:
+    ``decide(event, item)`` returns ``Allow()`` or ``Reject(code, info)``. If it
+    raises an ``Exception`` or returns anything else, that item gets the failure
+    policy. Instances are immutable and safe to share between threads.
+    """
+
+    __slots__ = ()
+
+    async def handle_async(
+        self,
+        query: str,
+        body: Union[bytes, bytearray, memoryview, str],
+        decide: Optional[Decide] = None,
+        *,
+        now: Optional[int] = None,
+    ) -> Reply:
+        """Answers one callback, awaiting ``decide`` when it is a coroutine
+        function. All decisions share one deadline (``decider_deadline``); the
+        items not decided by then get the failure policy, well before the
+        platform's 2 s. Parsing runs in native code, off the GIL for large
+        bodies. A synchronous ``decide`` runs inline: keep it fast."""
+        if len(body) > _OFF_LOOP_ABOVE:
+            # Parsed in a worker thread: the native code releases the GIL for
+            # large bodies, so the event loop keeps running meanwhile.
+            started = await asyncio.get_running_loop().run_in_executor(None, self.begin, query, body, now)
+        else:
+            started = self.begin(query, body, now)
+        if isinstance(started, Reply):
+            return started
+        pending: Pending = started
+        event = pending.event
+        items = event.items
+        outcomes: list[Any] = [None] * len(items)
+
+        async def run() -> None:
+            for index, item in enumerate(items):
+                try:
+                    value = Allow() if decide is None else decide(event, item)
+                    if inspect.isawaitable(value):
+                        value = await value
+                    outcomes[index] = value
+                except Exception as exc:  # a failed decision, not a failed handler
+                    outcomes[index] = exc
+
+        try:
+            await asyncio.wait_for(run(), timeout=self.decider_deadline)
+        except asyncio.TimeoutError:
+            for index, value in enumerate(outcomes):
+                if value is None:
+                    outcomes[index] = TimeoutError("decider deadline exceeded")
+        return self.finish(pending, outcomes)

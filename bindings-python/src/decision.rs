@@ -1,0 +1,101 @@
+//! `Allow` and `Reject`: the decisions a Python `decide` returns.
+
+use friendgate_core::{DeciderError, Decision};
+use pyo3::exceptions::PyTimeoutError;
+use pyo3::prelude::*;
+
+use crate::error::callback_error;
+
+/// Let the friend response through (ResultCode 0).
+#[pyclass(frozen, eq, module = "friendgate._native")]
+#[derive(PartialEq, Eq)]
+pub struct Allow;
+
+#[pymethods]
+impl Allow {
+    #[new]
+    fn new() -> Self {
+        Self
+    }
+
+    fn __repr__(&self) -> &'static str {
+        "Allow()"
+    }
+}
+
+/// Do not let it through: `code` in [38000, 39000] (checked now; anything
+/// else raises `DecisionError`), `info` the reason sent to the platform.
+#[pyclass(frozen, eq, module = "friendgate._native")]
+#[derive(PartialEq, Eq)]
+pub struct Reject {
+    decision: Decision,
+}
+
+#[pymethods]
+impl Reject {
+    #[new]
+    #[pyo3(signature = (code, info = String::new()))]
+    fn new(py: Python<'_>, code: i64, info: String) -> PyResult<Self> {
+        let decision = Decision::reject(code, info).map_err(|e| callback_error(py, &e))?;
+        Ok(Self { decision })
+    }
+
+    /// The ResultCode.
+    #[getter]
+    fn code(&self) -> u32 {
+        self.decision.result_code()
+    }
+
+    /// The ResultInfo.
+    #[getter]
+    fn info(&self) -> &str {
+        self.decision.info()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Reject({}, {})",
+            self.decision.result_code(),
+            crate::request::py_str(self.decision.info())
+        )
+    }
+
+    fn __reduce__(&self, py: Python<'_>) -> PyResult<(Py<PyAny>, (u32, String))> {
+        let class = py.get_type::<Reject>().into_any().unbind();
+        Ok((
+            class,
+            (self.decision.result_code(), self.decision.info().to_owned()),
+        ))
+    }
+}
+
+/// What a Python decider produced for one item, as core's outcome: `Allow`
+/// or `Reject`; an exception is a failure (a `TimeoutError` is a missed
+/// deadline); anything else is a failure that says what came back.
+pub fn outcome(value: &Bound<'_, PyAny>) -> Result<Decision, DeciderError> {
+    if value.is_instance_of::<Allow>() {
+        return Ok(Decision::Allow);
+    }
+    if let Ok(reject) = value.extract::<PyRef<'_, Reject>>() {
+        return Ok(reject.decision.clone());
+    }
+    if value.is_instance_of::<PyTimeoutError>() {
+        return Err(DeciderError::deadline_exceeded());
+    }
+    if value.is_instance_of::<pyo3::exceptions::PyBaseException>() {
+        return Err(DeciderError::new(
+            value.str().map(|s| s.to_string()).unwrap_or_default(),
+        ));
+    }
+    if value.is_none() {
+        return Err(DeciderError::new("no decision"));
+    }
+    let kind = value
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    Err(DeciderError::new(format!(
+        "decide returned {kind}, expected Allow() or Reject(code, info)"
+    )))
+}

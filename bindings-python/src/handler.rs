@@ -1,0 +1,221 @@
+//! `CallbackHandler`: core's `Config` plus `handle`, `verify`, and the
+//! `begin`/`finish` pair the async layer awaits deciders between.
+
+use std::time::Duration;
+
+use friendgate_core::{
+    respond, unix_now, verify, Config, DeciderError, Decision, FailurePolicySpec,
+    FriendResponseCallback as CoreCallback, LimitOverrides, Limits, Reply as CoreReply, Token,
+};
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyString};
+
+use crate::decision::outcome;
+use crate::error::{callback_error, config_error, from_config};
+use crate::request::{to_python, FriendResponseCallback};
+use crate::response::{reply, Reply};
+
+/// Bodies larger than this are parsed without holding the GIL.
+const DETACH_ABOVE: usize = 64 * 1024;
+
+/// Verifies and answers callbacks for a set of app ids and tokens.
+#[pyclass(frozen, subclass, module = "friendgate._native")]
+pub struct CallbackHandler {
+    config: Config,
+}
+
+/// A verified callback waiting for its decisions (see `begin`/`finish`).
+#[pyclass(frozen, module = "friendgate._native")]
+pub struct Pending {
+    callback: CoreCallback<'static>,
+    /// The Python view of the callback.
+    #[pyo3(get)]
+    event: Py<FriendResponseCallback>,
+}
+
+/// Converts a dict through JSON into one of core's serde config types, so
+/// that key checking and defaults are core's.
+fn from_dict<T: for<'de> serde::Deserialize<'de>>(
+    py: Python<'_>,
+    name: &str,
+    value: &Bound<'_, PyDict>,
+) -> PyResult<T> {
+    let text: String = py
+        .import("json")?
+        .call_method1("dumps", (value,))?
+        .extract()?;
+    serde_json::from_str(&text)
+        .map_err(|e| config_error(py, "invalid_setting", format!("{name}: {e}")))
+}
+
+/// The request body as bytes (`bytes`, `bytearray`, `memoryview` or `str`).
+fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(bytes) = body.cast::<PyBytes>() {
+        return Ok(bytes.as_bytes().to_vec());
+    }
+    if let Ok(text) = body.cast::<PyString>() {
+        return Ok(text.extract::<String>()?.into_bytes());
+    }
+    body.extract::<Vec<u8>>().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err("body must be bytes, bytearray, memoryview or str")
+    })
+}
+
+impl CallbackHandler {
+    fn verify_owned(
+        &self,
+        py: Python<'_>,
+        query: &str,
+        body: &[u8],
+        now: u64,
+    ) -> Result<CoreCallback<'static>, friendgate_core::CallbackError> {
+        if body.len() > DETACH_ABOVE {
+            py.detach(|| verify(&self.config, query, body, now).map(CoreCallback::into_owned))
+        } else {
+            verify(&self.config, query, body, now).map(CoreCallback::into_owned)
+        }
+    }
+}
+
+#[pymethods]
+impl CallbackHandler {
+    #[new]
+    #[pyo3(signature = (app_ids, tokens = Vec::new(), tolerance_seconds = 60, limits = None, on_decider_error = None, decider_deadline = None))]
+    fn new(
+        py: Python<'_>,
+        app_ids: Vec<u64>,
+        tokens: Vec<String>,
+        tolerance_seconds: u64,
+        limits: Option<Bound<'_, PyDict>>,
+        on_decider_error: Option<Bound<'_, PyDict>>,
+        decider_deadline: Option<f64>,
+    ) -> PyResult<Self> {
+        let mut builder = Config::builder(0)
+            .app_ids(app_ids)
+            .window_seconds(tolerance_seconds);
+        for token in tokens {
+            builder = builder.token(Token::new(token).map_err(|e| from_config(py, &e))?);
+        }
+        if let Some(limits) = limits {
+            let overrides: LimitOverrides = from_dict(py, "limits", &limits)?;
+            builder = builder.limits(overrides.apply(Limits::default()));
+        }
+        if let Some(policy) = on_decider_error {
+            let spec: FailurePolicySpec = from_dict(py, "on_decider_error", &policy)?;
+            builder = builder.on_decider_error(spec.build().map_err(|e| callback_error(py, &e))?);
+        }
+        if let Some(seconds) = decider_deadline {
+            let deadline = Duration::try_from_secs_f64(seconds).map_err(|_| {
+                config_error(
+                    py,
+                    "deadline_out_of_range",
+                    format!("decider_deadline must be a positive number of seconds, got {seconds}"),
+                )
+            })?;
+            builder = builder.decider_deadline(deadline);
+        }
+        let config = builder.build().map_err(|e| from_config(py, &e))?;
+        Ok(Self { config })
+    }
+
+    /// Seconds deciders get for one callback (core's default 1.5).
+    #[getter]
+    fn decider_deadline(&self) -> f64 {
+        self.config.decider_deadline().as_secs_f64()
+    }
+
+    /// Verifies and answers one callback; `decide(event, item)` returns
+    /// `Allow()` or `Reject(code, info)` (None: allow everything).
+    #[pyo3(signature = (query, body, decide = None, *, now = None))]
+    fn handle(
+        &self,
+        py: Python<'_>,
+        query: &str,
+        body: &Bound<'_, PyAny>,
+        decide: Option<Bound<'_, PyAny>>,
+        now: Option<u64>,
+    ) -> PyResult<Reply> {
+        let body = body_bytes(body)?;
+        let callback = match self.verify_owned(py, query, &body, now.unwrap_or_else(unix_now)) {
+            Ok(callback) => callback,
+            Err(error) => return Ok(reply(py, CoreReply::from_error(error))),
+        };
+        let outcomes: Vec<Result<Decision, DeciderError>> = match decide {
+            None => vec![Ok(Decision::Allow); callback.items().len()],
+            Some(decide) => {
+                let event = to_python(py, &callback)?;
+                let items = event.get().items_tuple(py);
+                items
+                    .iter()
+                    .map(|item| match decide.call1((event.bind(py), item)) {
+                        Ok(value) => Ok(outcome(&value)),
+                        // An Exception is a failed decision; KeyboardInterrupt,
+                        // SystemExit and the like stop the handler.
+                        Err(err) if err.is_instance_of::<PyException>(py) => {
+                            Ok(outcome(err.value(py).as_any()))
+                        }
+                        Err(err) => Err(err),
+                    })
+                    .collect::<PyResult<_>>()?
+            }
+        };
+        Ok(reply(py, respond(&self.config, &callback, outcomes)))
+    }
+
+    /// Verifies a callback and returns it, typed; raises a `CallbackError`
+    /// subclass when it is refused.
+    #[pyo3(signature = (query, body, *, now = None))]
+    fn verify(
+        &self,
+        py: Python<'_>,
+        query: &str,
+        body: &Bound<'_, PyAny>,
+        now: Option<u64>,
+    ) -> PyResult<Py<FriendResponseCallback>> {
+        let body = body_bytes(body)?;
+        match self.verify_owned(py, query, &body, now.unwrap_or_else(unix_now)) {
+            Ok(callback) => to_python(py, &callback),
+            Err(error) => Err(callback_error(py, &error)),
+        }
+    }
+
+    /// First half of the async flow: a `Pending` to decide, or the `Reply`
+    /// refusing the callback.
+    #[pyo3(signature = (query, body, now = None))]
+    fn begin(
+        &self,
+        py: Python<'_>,
+        query: &str,
+        body: &Bound<'_, PyAny>,
+        now: Option<u64>,
+    ) -> PyResult<Py<PyAny>> {
+        let body = body_bytes(body)?;
+        match self.verify_owned(py, query, &body, now.unwrap_or_else(unix_now)) {
+            Ok(callback) => {
+                let event = to_python(py, &callback)?;
+                Ok(Py::new(py, Pending { callback, event })?.into_any())
+            }
+            Err(error) => Ok(Py::new(py, reply(py, CoreReply::from_error(error)))?.into_any()),
+        }
+    }
+
+    /// Second half: one outcome per item (`Allow`, `Reject`, an exception,
+    /// or None for "no decision"), answered with core's failure policy.
+    fn finish(
+        &self,
+        py: Python<'_>,
+        pending: PyRef<'_, Pending>,
+        outcomes: Vec<Bound<'_, PyAny>>,
+    ) -> Reply {
+        let outcomes = outcomes.iter().map(outcome);
+        reply(py, respond(&self.config, &pending.callback, outcomes))
+    }
+}
+
+impl FriendResponseCallback {
+    /// The items tuple, bound.
+    pub fn items_tuple<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyTuple> {
+        self.items_ref().bind(py).clone()
+    }
+}

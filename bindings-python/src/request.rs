@@ -1,0 +1,151 @@
+//! The verified callback and its items, as read-only Python objects.
+
+use friendgate_core::FriendResponseCallback as CoreCallback;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+/// One friend request being answered.
+#[pyclass(frozen, module = "friendgate._native")]
+pub struct ResponseItem {
+    /// Position in `ResponseFriendItem`.
+    #[pyo3(get)]
+    index: usize,
+    /// `To_Account`: who sent the friend request.
+    #[pyo3(get)]
+    to_account: String,
+    /// `Remark` (empty when absent).
+    #[pyo3(get)]
+    remark: String,
+    /// `TagName` (empty when absent).
+    #[pyo3(get)]
+    tag_name: String,
+    /// `ResponseAction` as sent (`Response_Action_AgreeAndAdd`, ...).
+    #[pyo3(get)]
+    action: String,
+    /// Whether the action is one of the documented three.
+    #[pyo3(get)]
+    action_known: bool,
+    /// Whether the user accepts (`AgreeAndAdd` or `Agree`).
+    #[pyo3(get)]
+    is_accept: bool,
+}
+
+#[pymethods]
+impl ResponseItem {
+    fn __repr__(&self) -> String {
+        format!(
+            "ResponseItem(index={}, to_account={}, action={})",
+            self.index,
+            py_str(&self.to_account),
+            py_str(&self.action)
+        )
+    }
+}
+
+/// A verified `Sns.CallbackPrevFriendResponse` callback.
+#[pyclass(frozen, module = "friendgate._native")]
+pub struct FriendResponseCallback {
+    /// `SdkAppid`.
+    #[pyo3(get)]
+    sdk_app_id: u64,
+    /// `OptPlatform`, canonical spelling (`iOS`, `Mac`, ...), or as sent when unknown; None when absent.
+    #[pyo3(get)]
+    platform: Option<String>,
+    /// Whether the platform is one of the documented ones.
+    #[pyo3(get)]
+    platform_known: bool,
+    /// `ClientIP` as sent; None when absent.
+    #[pyo3(get)]
+    client_ip: Option<String>,
+    /// `RequestTime` (Unix seconds), when signed.
+    #[pyo3(get)]
+    request_time: Option<u64>,
+    /// `Requester_Account`.
+    #[pyo3(get)]
+    requester_account: String,
+    /// `From_Account`: who is responding.
+    #[pyo3(get)]
+    from_account: String,
+    /// `EventTime` in Unix milliseconds.
+    #[pyo3(get)]
+    event_time_ms: u64,
+    /// The items, in order.
+    #[pyo3(get)]
+    items: Py<PyTuple>,
+}
+
+impl FriendResponseCallback {
+    /// The items tuple.
+    pub fn items_ref(&self) -> &Py<PyTuple> {
+        &self.items
+    }
+}
+
+#[pymethods]
+impl FriendResponseCallback {
+    /// `EventTime` as an aware UTC datetime.
+    #[getter]
+    fn event_time<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let datetime = py.import("datetime")?;
+        let utc = datetime.getattr("timezone")?.getattr("utc")?;
+        let seconds = self.event_time_ms as f64 / 1000.0;
+        datetime
+            .getattr("datetime")?
+            .call_method1("fromtimestamp", (seconds, utc))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "FriendResponseCallback(sdk_app_id={}, from_account={}, platform={}, items={})",
+            self.sdk_app_id,
+            py_str(&self.from_account),
+            self.platform.as_deref().map_or("None".to_owned(), py_str),
+            Python::attach(|py| self.items.bind(py).len())
+        )
+    }
+}
+
+/// A string as Python's `repr` would show it (single quotes).
+pub fn py_str(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// The Python view of a core callback.
+pub fn to_python(
+    py: Python<'_>,
+    callback: &CoreCallback<'_>,
+) -> PyResult<Py<FriendResponseCallback>> {
+    let items = callback
+        .items()
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            Py::new(
+                py,
+                ResponseItem {
+                    index,
+                    to_account: item.to_account.to_string(),
+                    remark: item.remark.to_string(),
+                    tag_name: item.tag_name.to_string(),
+                    action: item.action.as_str().to_owned(),
+                    action_known: item.action.is_known(),
+                    is_accept: item.action.is_accept(),
+                },
+            )
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    Py::new(
+        py,
+        FriendResponseCallback {
+            sdk_app_id: callback.sdk_app_id(),
+            platform: callback.platform().map(|p| p.as_str().to_owned()),
+            platform_known: callback.platform().is_some_and(|p| p.is_known()),
+            client_ip: callback.client_ip().map(|ip| ip.as_str().to_owned()),
+            request_time: callback.query.request_time.as_ref().map(|t| t.seconds()),
+            requester_account: callback.requester_account().to_owned(),
+            from_account: callback.from_account().to_owned(),
+            event_time_ms: callback.event_time_ms(),
+            items: PyTuple::new(py, items)?.unbind(),
+        },
+    )
+}

@@ -1,0 +1,29 @@
+import base64
+import json
+import pathlib
+
+import pytest
+
+VECTORS = pathlib.Path(__file__).resolve().parents[2] / "tests" / "vectors"
+
+
+def load_cases():
+    cases = []
+    for path in sorted(VECTORS.glob("*.json")):
+        for case in json.loads(path.read_text(encoding="utf-8"))["cases"]:
+            case["file"] = path.name
+            cases.append(case)
+    return cases
+
+
+def case_body(case) -> bytes:
+    if "body_base64" in case:
+        return base64.b64decode(case["body_base64"])
+    return case["body"].encode("utf-8")
+
+
+@pytest.fixture
+def sample():
+    from friendgate.testing import sample_body, signed_query
+
+    return signed_query(1400000000, "xxxxyyyy", 1669872112), sample_body().encode()

@@ -1,0 +1,79 @@
+"""handle_async: coroutine deciders, the shared deadline, failures."""
+
+import asyncio
+import time
+
+from friendgate import Allow, CallbackHandler, Reject
+
+NOW = 1669872112
+
+
+async def test_coroutine_deciders(sample):
+    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"])
+
+    async def decide(event, item):
+        await asyncio.sleep(0.01)
+        return Reject(38002, "async no") if item.index == 1 else Allow()
+
+    reply = await handler.handle_async(*sample, decide, now=NOW)
+    assert reply.status == 200
+    assert b'{"To_Account":"id2","ResultCode":38002,"ResultInfo":"async no"}' in reply.body
+
+
+async def test_late_decider_gets_the_failure_policy_within_the_deadline(sample):
+    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"], decider_deadline=0.2)
+
+    async def slow(event, item):
+        if item.index == 1:
+            await asyncio.sleep(5)
+        return Allow()
+
+    started = time.monotonic()
+    reply = await handler.handle_async(*sample, slow, now=NOW)
+    assert time.monotonic() - started < 1.0
+    assert b'{"To_Account":"id1","ResultCode":0,"ResultInfo":""}' in reply.body
+    assert b'{"To_Account":"id2","ResultCode":38900,"ResultInfo":"decision unavailable"}' in reply.body
+
+
+async def test_fail_callback_names_the_deadline(sample):
+    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"], decider_deadline=0.1,
+                              on_decider_error={"policy": "fail_callback"})
+
+    async def slow(event, item):
+        await asyncio.sleep(5)
+
+    reply = await handler.handle_async(*sample, slow, now=NOW)
+    assert reply.status == 500
+    assert b"decision for item 0 failed: decider deadline exceeded" in reply.body
+
+
+async def test_the_event_loop_keeps_running_during_a_large_body():
+    from friendgate.testing import sample_body, signed_query
+
+    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"], limits={"max_items": 20000})
+    query = signed_query(1400000000, "xxxxyyyy", NOW)
+    body = sample_body(items=8000).encode()
+    assert len(body) > 512 * 1024
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    before = ticks
+    reply = await handler.handle_async(query, body, now=NOW)
+    during = ticks - before
+    task.cancel()
+    assert reply.status == 200 and reply.body.count(b'"ResultCode":0') == 8000
+    assert during > 1, "the loop ran other tasks while the body was parsed"
+
+
+async def test_refused_callbacks_answer_without_deciding(sample):
+    handler = CallbackHandler(app_ids=[1400000000], tokens=["other"])
+    called = []
+    reply = await handler.handle_async(*sample, lambda e, i: called.append(i), now=NOW)
+    assert (reply.status, reply.error_code, called) == (401, "bad_signature", [])
