@@ -36,6 +36,8 @@ $(VENV)/.installed: bindings-python/requirements-test.txt
 
 test-python: $(VENV)/.installed
 	cd bindings-python && $(VENV)/bin/maturin develop --quiet --locked
+	cd bindings-python && $(VENV)/bin/python -m mypy python/friendgate
+	cd /tmp && $(VENV)/bin/python -m mypy.stubtest --mypy-config-file $(CURDIR)/bindings-python/pyproject.toml friendgate
 	cd bindings-python && $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests
 
 ## Benchmarks (not part of `test`); figures go in BENCHMARKS.md.

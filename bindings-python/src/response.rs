@@ -63,6 +63,31 @@ pub fn reply(py: Python<'_>, reply: CoreReply) -> Reply {
     }
 }
 
+/// The FAIL reply an HTTP host sends around `handle`: `method_not_allowed`
+/// (detail: the method), `request_timeout` (detail: the deadline in ms),
+/// `overloaded`, or `body_incomplete` (detail: what the server said).
+#[pyfunction]
+#[pyo3(signature = (code, detail = String::new()))]
+pub fn refusal(py: Python<'_>, code: &str, detail: String) -> PyResult<Reply> {
+    use friendgate_core::CallbackError;
+    let error = match code {
+        "method_not_allowed" => CallbackError::MethodNotAllowed {
+            method: detail.chars().take(16).collect(),
+        },
+        "request_timeout" => CallbackError::RequestTimeout {
+            millis: detail.parse().unwrap_or(0),
+        },
+        "overloaded" => CallbackError::Overloaded,
+        "body_incomplete" => CallbackError::BodyIncomplete { reason: detail },
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "{other} is not a transport refusal (method_not_allowed, request_timeout, overloaded, body_incomplete)"
+            )))
+        }
+    };
+    Ok(reply(py, CoreReply::from_error(error)))
+}
+
 /// An answer built by hand: `Response.allow_all(["id1", "id2"]).reject("id2",
 /// 38001, "spam").to_bytes()`, or `Response.fail(38500, "maintenance")`.
 #[pyclass(module = "friendgate._native")]

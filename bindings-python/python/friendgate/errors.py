@@ -8,6 +8,8 @@ carrying friendgate-core's stable ``code`` (e.g. ``"bad_signature"``), the HTTP
 
 from __future__ import annotations
 
+from typing import Tuple, Type
+
 __all__ = [
     "AppIdError",
     "BodyError",
@@ -31,7 +33,7 @@ class CallbackError(ValueError):
         self.error_code = error_code
         self.message = message
 
-    def __reduce__(self):  # type: ignore[override]
+    def __reduce__(self) -> Tuple[Type["CallbackError"], Tuple[str, int, int, str]]:
         return (type(self), (self.code, self.http_status, self.error_code, self.message))
 
     def __repr__(self) -> str:
@@ -85,5 +87,5 @@ class ConfigurationError(ValueError):
         self.code = code
         self.message = message
 
-    def __reduce__(self):  # type: ignore[override]
+    def __reduce__(self) -> Tuple[Type["ConfigurationError"], Tuple[str, str]]:
         return (type(self), (self.code, self.message))

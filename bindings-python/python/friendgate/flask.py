@@ -1,0 +1,61 @@
+"""Flask adapter: ``app.add_url_rule("/callback", view_func=callback_view(handler, decide), methods=["GET", "POST"])``
+or ``app.register_blueprint(blueprint(handler, decide))``.
+
+The view reads the raw body itself (the Sign is checked against the exact
+bytes' context, and nothing may parse them first) and answers with
+friendgate-core's status, headers and bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from flask import Blueprint, Response, request
+
+from . import CallbackHandler, Decide, Reply
+from ._native import refusal
+
+__all__ = ["BodyAlreadyConsumed", "blueprint", "callback_view"]
+
+
+class BodyAlreadyConsumed(RuntimeError):
+    """The request body was read (e.g. through ``request.form`` or
+    ``request.get_json()``) before friendgate could see the raw bytes."""
+
+
+def _response(reply: Reply) -> Response:
+    return Response(reply.body, status=reply.status, headers=reply.headers)
+
+
+def callback_view(handler: CallbackHandler, decide: Optional[Decide] = None) -> Callable[..., Any]:
+    """A Flask view answering the callback. Register it for every method: a
+    non-POST request gets friendgate's 405 answer."""
+
+    def friendgate_callback() -> Response:
+        if request.method != "POST":
+            return _response(refusal("method_not_allowed", request.method))
+        body = request.get_data(cache=True)
+        declared = request.content_length or 0
+        if declared and not body:
+            raise BodyAlreadyConsumed(
+                "the request body was already read (request.form / request.get_json()?) "
+                "before friendgate's view; register the view before any body parsing "
+                "middleware and do not touch request.form on this route"
+            )
+        query = request.query_string.decode("latin-1")
+        return _response(handler.handle(query, body, decide))
+
+    return friendgate_callback
+
+
+def blueprint(
+    handler: CallbackHandler,
+    decide: Optional[Decide] = None,
+    *,
+    path: str = "/callback",
+    name: str = "friendgate",
+) -> Blueprint:
+    """A blueprint with the callback view at ``path``."""
+    bp = Blueprint(name, __name__)
+    bp.add_url_rule(path, view_func=callback_view(handler, decide), methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+    return bp

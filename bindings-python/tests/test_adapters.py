@@ -1,0 +1,150 @@
+"""Framework adapters over real HTTP on 127.0.0.1 (Flask on werkzeug, FastAPI
+on uvicorn) and Django through its test client."""
+
+import asyncio
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from friendgate import Allow, CallbackHandler, Reject
+from friendgate.testing import sample_body, signed_query
+
+EXPECTED = (
+    b'{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":['
+    b'{"To_Account":"id1","ResultCode":0,"ResultInfo":""},'
+    b'{"To_Account":"id2","ResultCode":38001,"ResultInfo":"no"}]}'
+)
+
+
+def handler():
+    return CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"])
+
+
+def decide(event, item):
+    return Reject(38001, "no") if item.to_account == "id2" else Allow()
+
+
+async def decide_async(event, item):
+    await asyncio.sleep(0)
+    return decide(event, item)
+
+
+def post(url, body, method="POST"):
+    request = urllib.request.Request(url, data=body if method == "POST" else None, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.headers["Content-Type"], response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], error.read()
+
+
+def check_exchanges(base):
+    query = signed_query(1400000000, "xxxxyyyy")
+    status, content_type, body = post(f"{base}/callback?{query}", sample_body().encode())
+    assert (status, content_type, body) == (200, "application/json", EXPECTED)
+    status, _, body = post(f"{base}/callback?{query.replace('Sign=', 'Sign=0')}", sample_body().encode())
+    assert status == 401 and b'"ErrorCode":38012' in body
+    status, _, body = post(f"{base}/callback?{query}", None, method="GET")
+    assert status == 405
+    assert body == b'{"ActionStatus":"FAIL","ErrorCode":38040,"ErrorInfo":"method GET is not allowed: the callback is a POST","ResultItem":[]}'
+
+
+def test_flask_over_http():
+    from flask import Flask
+    from werkzeug.serving import make_server
+
+    from friendgate.flask import blueprint
+
+    app = Flask(__name__)
+    app.register_blueprint(blueprint(handler(), decide))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        check_exchanges(f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+
+
+def test_flask_explains_a_consumed_body():
+    from flask import Flask, request
+
+    from friendgate.flask import BodyAlreadyConsumed, callback_view
+
+    app = Flask(__name__)
+    view = callback_view(handler(), decide)
+
+    @app.route("/callback", methods=["POST"])
+    def consumed():
+        request.form  # a form parser eats the stream first
+        return view()
+
+    app.testing = True
+    with pytest.raises(BodyAlreadyConsumed, match="already read"):
+        app.test_client().post("/callback?x=1", data=b"a=b", content_type="application/x-www-form-urlencoded")
+
+
+def test_fastapi_over_http_with_async_decide():
+    import uvicorn
+    from fastapi import FastAPI
+
+    from friendgate.starlette import endpoint
+
+    app = FastAPI()
+    app.add_api_route("/callback", endpoint(handler(), decide_async), methods=["GET", "POST"])
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        check_exchanges(f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+def test_django_view():
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            ROOT_URLCONF=__name__,
+            ALLOWED_HOSTS=["testserver"],
+            SECRET_KEY="test",
+            DEBUG=False,
+            MIDDLEWARE=["django.middleware.csrf.CsrfViewMiddleware"],
+        )
+        django.setup()
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)  # the platform sends no CSRF token
+    query = signed_query(1400000000, "xxxxyyyy")
+    response = client.post(f"/callback?{query}", data=sample_body().encode(), content_type="application/json")
+    assert (response.status_code, response["Content-Type"], response.content) == (200, "application/json", EXPECTED)
+    response = client.get(f"/callback?{query}")
+    assert response.status_code == 405 and b'"ErrorCode":38040' in response.content
+
+
+def _django_urlpatterns():
+    from django.urls import path
+
+    from friendgate.django import callback_view
+
+    return [path("callback", callback_view(handler(), decide))]
+
+
+def __getattr__(name):
+    # Django reads ROOT_URLCONF's urlpatterns lazily, after settings exist.
+    if name == "urlpatterns":
+        return _django_urlpatterns()
+    raise AttributeError(name)
