@@ -6,7 +6,7 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 
-.PHONY: run test lint test-rust test-python vectors bench bench-load fuzz
+.PHONY: run test lint test-rust test-python test-python-wheel python-env vectors bench bench-python bench-load fuzz example-flask example-fastapi example-django
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
@@ -34,15 +34,35 @@ $(VENV)/.installed: bindings-python/requirements-test.txt
 	$(VENV)/bin/pip install --quiet -r bindings-python/requirements-test.txt
 	touch $@
 
-test-python: $(VENV)/.installed
+python-env: $(VENV)/.installed
 	cd bindings-python && $(VENV)/bin/maturin develop --quiet --locked
+
+test-python: python-env
 	cd bindings-python && $(VENV)/bin/python -m mypy python/friendgate
 	cd /tmp && $(VENV)/bin/python -m mypy.stubtest --mypy-config-file $(CURDIR)/bindings-python/pyproject.toml friendgate
 	cd bindings-python && $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests
+	$(MAKE) --no-print-directory test-python-wheel
+
+## The wheel as users get it: built by maturin, installed in a fresh virtualenv.
+test-python-wheel: $(VENV)/.installed
+	rm -rf $(CURDIR)/target/wheel-test && mkdir -p $(CURDIR)/target/wheel-test
+	cd bindings-python && $(VENV)/bin/maturin build --quiet --locked --out $(CURDIR)/target/wheel-test/dist
+	$(PYTHON) -m venv $(CURDIR)/target/wheel-test/venv
+	$(CURDIR)/target/wheel-test/venv/bin/pip install --quiet $(CURDIR)/target/wheel-test/dist/*.whl
+	cd /tmp && $(CURDIR)/target/wheel-test/venv/bin/python $(CURDIR)/bindings-python/tests/wheel_smoke.py
+
+## The Python example apps (examples/python/README.md), on 127.0.0.1:8000.
+example-flask example-fastapi example-django: example-%: python-env
+	cd examples/python && $(VENV)/bin/python $*_app.py
 
 ## Benchmarks (not part of `test`); figures go in BENCHMARKS.md.
 bench:
 	$(CARGO) bench --locked -p friendgate-core --bench handle
+
+## Python binding against a pure-Python handler (release build of the binding).
+bench-python: $(VENV)/.installed
+	cd bindings-python && $(VENV)/bin/maturin develop --release --quiet --locked
+	$(VENV)/bin/python bindings-python/bench/bench_handle.py
 
 ## Load benchmark of the gateway against a minimal warp handler (needs wrk and oha).
 bench-load:

@@ -49,31 +49,47 @@ fn from_dict<T: for<'de> serde::Deserialize<'de>>(
         .map_err(|e| config_error(py, "invalid_setting", format!("{name}: {e}")))
 }
 
-/// The request body as bytes (`bytes`, `bytearray`, `memoryview` or `str`).
-fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+/// The request body: borrowed from a `bytes` object (the usual case), or
+/// copied from `bytearray`, `memoryview` or `str`.
+enum Body<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+}
+
+impl Body<'_> {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Self::Borrowed(bytes) => bytes,
+            Self::Owned(bytes) => bytes,
+        }
+    }
+}
+
+fn body_bytes<'a>(body: &'a Bound<'_, PyAny>) -> PyResult<Body<'a>> {
     if let Ok(bytes) = body.cast::<PyBytes>() {
-        return Ok(bytes.as_bytes().to_vec());
+        return Ok(Body::Borrowed(bytes.as_bytes()));
     }
     if let Ok(text) = body.cast::<PyString>() {
-        return Ok(text.extract::<String>()?.into_bytes());
+        return Ok(Body::Owned(text.extract::<String>()?.into_bytes()));
     }
-    body.extract::<Vec<u8>>().map_err(|_| {
+    body.extract::<Vec<u8>>().map(Body::Owned).map_err(|_| {
         pyo3::exceptions::PyTypeError::new_err("body must be bytes, bytearray, memoryview or str")
     })
 }
 
 impl CallbackHandler {
-    fn verify_owned(
+    /// Core's `verify`, without the GIL for large bodies.
+    fn verify_in<'a>(
         &self,
         py: Python<'_>,
-        query: &str,
-        body: &[u8],
+        query: &'a str,
+        body: &'a [u8],
         now: u64,
-    ) -> Result<CoreCallback<'static>, friendgate_core::CallbackError> {
+    ) -> Result<CoreCallback<'a>, friendgate_core::CallbackError> {
         if body.len() > DETACH_ABOVE {
-            py.detach(|| verify(&self.config, query, body, now).map(CoreCallback::into_owned))
+            py.detach(|| verify(&self.config, query, body, now))
         } else {
-            verify(&self.config, query, body, now).map(CoreCallback::into_owned)
+            verify(&self.config, query, body, now)
         }
     }
 }
@@ -137,10 +153,11 @@ impl CallbackHandler {
         now: Option<u64>,
     ) -> PyResult<Reply> {
         let body = body_bytes(body)?;
-        let callback = match self.verify_owned(py, query, &body, now.unwrap_or_else(unix_now)) {
-            Ok(callback) => callback,
-            Err(error) => return Ok(reply(py, CoreReply::from_error(error))),
-        };
+        let callback =
+            match self.verify_in(py, query, body.as_slice(), now.unwrap_or_else(unix_now)) {
+                Ok(callback) => callback,
+                Err(error) => return Ok(reply(py, CoreReply::from_error(error))),
+            };
         let outcomes: Vec<Result<Decision, DeciderError>> = match decide {
             None => vec![Ok(Decision::Allow); callback.items().len()],
             Some(decide) => {
@@ -174,7 +191,7 @@ impl CallbackHandler {
         now: Option<u64>,
     ) -> PyResult<Py<FriendResponseCallback>> {
         let body = body_bytes(body)?;
-        match self.verify_owned(py, query, &body, now.unwrap_or_else(unix_now)) {
+        match self.verify_in(py, query, body.as_slice(), now.unwrap_or_else(unix_now)) {
             Ok(callback) => to_python(py, &callback),
             Err(error) => Err(callback_error(py, &error)),
         }
@@ -191,8 +208,9 @@ impl CallbackHandler {
         now: Option<u64>,
     ) -> PyResult<Py<PyAny>> {
         let body = body_bytes(body)?;
-        match self.verify_owned(py, query, &body, now.unwrap_or_else(unix_now)) {
+        match self.verify_in(py, query, body.as_slice(), now.unwrap_or_else(unix_now)) {
             Ok(callback) => {
+                let callback = callback.into_owned();
                 let event = to_python(py, &callback)?;
                 Ok(Py::new(py, Pending { callback, event })?.into_any())
             }

@@ -1,5 +1,7 @@
 //! The verified callback and its items, as read-only Python objects.
 
+use std::borrow::Cow;
+
 use friendgate_core::FriendResponseCallback as CoreCallback;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -21,7 +23,7 @@ pub struct ResponseItem {
     tag_name: String,
     /// `ResponseAction` as sent (`Response_Action_AgreeAndAdd`, ...).
     #[pyo3(get)]
-    action: String,
+    action: Cow<'static, str>,
     /// Whether the action is one of the documented three.
     #[pyo3(get)]
     action_known: bool,
@@ -50,7 +52,7 @@ pub struct FriendResponseCallback {
     sdk_app_id: u64,
     /// `OptPlatform`, canonical spelling (`iOS`, `Mac`, ...), or as sent when unknown; None when absent.
     #[pyo3(get)]
-    platform: Option<String>,
+    platform: Option<Cow<'static, str>>,
     /// Whether the platform is one of the documented ones.
     #[pyo3(get)]
     platform_known: bool,
@@ -105,6 +107,27 @@ impl FriendResponseCallback {
     }
 }
 
+/// The documented actions and platforms are fixed strings: no allocation.
+fn static_or_owned(known: bool, text: &str) -> Cow<'static, str> {
+    const KNOWN: [&str; 11] = [
+        "Response_Action_AgreeAndAdd",
+        "Response_Action_Agree",
+        "Response_Action_Reject",
+        "RESTAPI",
+        "Web",
+        "Android",
+        "iOS",
+        "Windows",
+        "Mac",
+        "iPad",
+        "Unknown",
+    ];
+    match KNOWN.iter().find(|k| known && **k == text) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(text.to_owned()),
+    }
+}
+
 /// A string as Python's `repr` would show it (single quotes).
 pub fn py_str(text: &str) -> String {
     format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
@@ -127,7 +150,7 @@ pub fn to_python(
                     to_account: item.to_account.to_string(),
                     remark: item.remark.to_string(),
                     tag_name: item.tag_name.to_string(),
-                    action: item.action.as_str().to_owned(),
+                    action: static_or_owned(item.action.is_known(), item.action.as_str()),
                     action_known: item.action.is_known(),
                     is_accept: item.action.is_accept(),
                 },
@@ -138,7 +161,9 @@ pub fn to_python(
         py,
         FriendResponseCallback {
             sdk_app_id: callback.sdk_app_id(),
-            platform: callback.platform().map(|p| p.as_str().to_owned()),
+            platform: callback
+                .platform()
+                .map(|p| static_or_owned(p.is_known(), p.as_str())),
             platform_known: callback.platform().is_some_and(|p| p.is_known()),
             client_ip: callback.client_ip().map(|ip| ip.as_str().to_owned()),
             request_time: callback.query.request_time.as_ref().map(|t| t.seconds()),

@@ -1,0 +1,22 @@
+"""FastAPI (uvicorn): POST http://127.0.0.1:8000/callback, with an async decider."""
+
+import asyncio
+
+from fastapi import FastAPI
+
+from common import HOST, PORT, decide, handler
+from friendgate.starlette import endpoint
+
+
+async def decide_async(event, item):
+    await asyncio.sleep(0)  # e.g. a database or cache lookup
+    return decide(event, item)
+
+
+app = FastAPI()
+app.add_api_route("/callback", endpoint(handler, decide_async), methods=["GET", "POST"])
+
+if __name__ == "__main__":
+    import uvicorn
+
+    uvicorn.run(app, host=HOST, port=PORT, log_level="warning")
