@@ -148,3 +148,33 @@ def __getattr__(name):
     if name == "urlpatterns":
         return _django_urlpatterns()
     raise AttributeError(name)
+
+
+async def test_starlette_explains_a_consumed_stream():
+    from starlette.requests import Request
+
+    from friendgate.starlette import BodyAlreadyConsumed, endpoint
+
+    messages = [{"type": "http.request", "body": b"{}", "more_body": False}]
+
+    async def receive():
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "POST", "path": "/callback", "query_string": b"", "headers": []}
+    request = Request(scope, receive)
+    async for _ in request.stream():  # something read the stream without caching it
+        pass
+    with pytest.raises(BodyAlreadyConsumed, match="consumed"):
+        await endpoint(handler(), decide)(request)
+
+
+def test_django_explains_a_consumed_body():
+    test_django_view()  # configures Django once
+    from django.test import RequestFactory
+
+    from friendgate.django import BodyAlreadyConsumed, callback_view
+
+    request = RequestFactory().post("/callback", data=b"{}", content_type="application/json")
+    request.read()  # a middleware read the stream
+    with pytest.raises(BodyAlreadyConsumed, match="before friendgate's view"):
+        callback_view(handler(), decide)(request)
