@@ -12,15 +12,8 @@ pub struct ResponseItem {
     /// Position in `ResponseFriendItem`.
     #[pyo3(get)]
     index: usize,
-    /// `To_Account`: who sent the friend request.
-    #[pyo3(get)]
-    to_account: String,
-    /// `Remark` (empty when absent).
-    #[pyo3(get)]
-    remark: String,
-    /// `TagName` (empty when absent).
-    #[pyo3(get)]
-    tag_name: String,
+    /// `To_Account`, `Remark`, `TagName`.
+    text: Texts<3>,
     /// `ResponseAction` as sent (`Response_Action_AgreeAndAdd`, ...).
     #[pyo3(get)]
     action: Cow<'static, str>,
@@ -34,11 +27,29 @@ pub struct ResponseItem {
 
 #[pymethods]
 impl ResponseItem {
+    /// `To_Account`: who sent the friend request.
+    #[getter]
+    fn to_account(&self) -> &str {
+        self.text.get(0)
+    }
+
+    /// `Remark` (empty when absent).
+    #[getter]
+    fn remark(&self) -> &str {
+        self.text.get(1)
+    }
+
+    /// `TagName` (empty when absent).
+    #[getter]
+    fn tag_name(&self) -> &str {
+        self.text.get(2)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "ResponseItem(index={}, to_account={}, action={})",
             self.index,
-            py_str(&self.to_account),
+            py_str(self.text.get(0)),
             py_str(&self.action)
         )
     }
@@ -56,18 +67,12 @@ pub struct FriendResponseCallback {
     /// Whether the platform is one of the documented ones.
     #[pyo3(get)]
     platform_known: bool,
-    /// `ClientIP` as sent; None when absent.
-    #[pyo3(get)]
-    client_ip: Option<String>,
+    /// `Requester_Account`, `From_Account`, `ClientIP` (see `has_client_ip`).
+    text: Texts<3>,
+    has_client_ip: bool,
     /// `RequestTime` (Unix seconds), when signed.
     #[pyo3(get)]
     request_time: Option<u64>,
-    /// `Requester_Account`.
-    #[pyo3(get)]
-    requester_account: String,
-    /// `From_Account`: who is responding.
-    #[pyo3(get)]
-    from_account: String,
     /// `EventTime` in Unix milliseconds.
     #[pyo3(get)]
     event_time_ms: u64,
@@ -85,6 +90,24 @@ impl FriendResponseCallback {
 
 #[pymethods]
 impl FriendResponseCallback {
+    /// `Requester_Account`.
+    #[getter]
+    fn requester_account(&self) -> &str {
+        self.text.get(0)
+    }
+
+    /// `From_Account`: who is responding.
+    #[getter(from_account)]
+    fn responder(&self) -> &str {
+        self.text.get(1)
+    }
+
+    /// `ClientIP` as sent; None when absent.
+    #[getter]
+    fn client_ip(&self) -> Option<&str> {
+        self.has_client_ip.then(|| self.text.get(2))
+    }
+
     /// `EventTime` as an aware UTC datetime.
     #[getter]
     fn event_time<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -100,10 +123,34 @@ impl FriendResponseCallback {
         format!(
             "FriendResponseCallback(sdk_app_id={}, from_account={}, platform={}, items={})",
             self.sdk_app_id,
-            py_str(&self.from_account),
+            py_str(self.text.get(1)),
             self.platform.as_deref().map_or("None".to_owned(), py_str),
             Python::attach(|py| self.items.bind(py).len())
         )
+    }
+}
+
+/// `N` strings in one allocation (a Python `decide` runs per item, so each
+/// allocation saved is measurable).
+struct Texts<const N: usize> {
+    buf: String,
+    ends: [usize; N],
+}
+
+impl<const N: usize> Texts<N> {
+    fn new(parts: [&str; N]) -> Self {
+        let mut buf = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let mut ends = [0; N];
+        for (end, part) in ends.iter_mut().zip(parts) {
+            buf.push_str(part);
+            *end = buf.len();
+        }
+        Self { buf, ends }
+    }
+
+    fn get(&self, index: usize) -> &str {
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        self.buf.get(start..self.ends[index]).unwrap_or("")
     }
 }
 
@@ -147,9 +194,7 @@ pub fn to_python(
                 py,
                 ResponseItem {
                     index,
-                    to_account: item.to_account.to_string(),
-                    remark: item.remark.to_string(),
-                    tag_name: item.tag_name.to_string(),
+                    text: Texts::new([&item.to_account, &item.remark, &item.tag_name]),
                     action: static_or_owned(item.action.is_known(), item.action.as_str()),
                     action_known: item.action.is_known(),
                     is_accept: item.action.is_accept(),
@@ -165,10 +210,13 @@ pub fn to_python(
                 .platform()
                 .map(|p| static_or_owned(p.is_known(), p.as_str())),
             platform_known: callback.platform().is_some_and(|p| p.is_known()),
-            client_ip: callback.client_ip().map(|ip| ip.as_str().to_owned()),
+            text: Texts::new([
+                callback.requester_account(),
+                callback.from_account(),
+                callback.client_ip().map_or("", |ip| ip.as_str()),
+            ]),
+            has_client_ip: callback.client_ip().is_some(),
             request_time: callback.query.request_time.as_ref().map(|t| t.seconds()),
-            requester_account: callback.requester_account().to_owned(),
-            from_account: callback.from_account().to_owned(),
             event_time_ms: callback.event_time_ms(),
             items: PyTuple::new(py, items)?.unbind(),
         },
