@@ -229,13 +229,7 @@ fn serve_reloads_on_sighup_and_stops_on_sigterm() {
     };
     let path = write_config(dir.path(), &(head.clone() + &rule("x")));
     let mut serving = Serving::start(&path);
-    let body = common::body(
-        "alice",
-        &[
-            ("x", "", "Response_Action_Agree"),
-            ("y", "", "Response_Action_Agree"),
-        ],
-    );
+    let body = common::body_x_y();
 
     assert!(serving
         .post(&body)
@@ -284,13 +278,7 @@ fn watch_config_reloads_when_a_list_file_changes() {
         + "[log]\nformat = \"json\"\n\n[[rule]]\nname = \"blocked\"\nkind = \"accounts\"\naccounts_file = \"blocked.txt\"\ncode = 38001\n";
     let path = write_config(dir.path(), &text);
     let mut serving = Serving::start(&path);
-    let body = common::body(
-        "alice",
-        &[
-            ("x", "", "Response_Action_Agree"),
-            ("y", "", "Response_Action_Agree"),
-        ],
-    );
+    let body = common::body_x_y();
     assert!(serving
         .post(&body)
         .contains("{\"To_Account\":\"x\",\"ResultCode\":38001"));

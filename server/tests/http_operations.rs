@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{body, client, config_head, results, start, write_config, APP, TOKEN};
+use common::{client, config_head, results, start, write_config, APP, TOKEN};
 use friendgate_core::testing::{QueryBuilder, SAMPLE_BODY};
 use friendgate_core::{Config, Token};
 use friendgate_server::Gateway;
@@ -109,13 +109,7 @@ async fn reload_swaps_a_good_file_and_keeps_the_old_policy_on_a_bad_one() {
     let ask = || async {
         let r = client()
             .post(running.signed(TOKEN))
-            .body(body(
-                "alice",
-                &[
-                    ("x", "", "Response_Action_Agree"),
-                    ("y", "", "Response_Action_Agree"),
-                ],
-            ))
+            .body(common::body_x_y())
             .send()
             .await
             .unwrap();
@@ -243,13 +237,7 @@ async fn truncated_and_slow_bodies_and_the_server_stays_up() {
 
     // Garbage instead of HTTP, then a normal callback still works.
     let _ = raw_exchange(&running.base, b"\x16\x03\x01 not http at all\r\n\r\n").await;
-    let response = client()
-        .post(running.signed(TOKEN))
-        .body(SAMPLE_BODY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(common::post_sample(&running).await.0, 200);
 }
 
 #[tokio::test]
@@ -301,13 +289,7 @@ async fn over_the_in_flight_limit_callbacks_get_503() {
     let mut answer = vec![0u8; 4096];
     let n = held.read(&mut answer).await.unwrap();
     assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 200"));
-    let response = client()
-        .post(running.signed(TOKEN))
-        .body(SAMPLE_BODY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(common::post_sample(&running).await.0, 200);
 }
 
 #[tokio::test]

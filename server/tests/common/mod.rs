@@ -92,6 +92,28 @@ pub fn config_head(dir: &Path) -> String {
     )
 }
 
+/// POSTs the platform's sample, signed with the test token; status and body.
+pub async fn post_sample(running: &Running) -> (u16, String) {
+    let response = client()
+        .post(running.signed(TOKEN))
+        .body(friendgate_core::testing::SAMPLE_BODY)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// A body from `alice` accepting requests from `x` and `y`.
+pub fn body_x_y() -> String {
+    body(
+        "alice",
+        &[
+            ("x", "", "Response_Action_Agree"),
+            ("y", "", "Response_Action_Agree"),
+        ],
+    )
+}
+
 /// GETs `path` on the server and returns status and body.
 pub async fn get(running: &Running, path: &str) -> (u16, String) {
     let response = client()
