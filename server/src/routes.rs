@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::Buf;
+use bytes::{Buf, BufMut};
 use friendgate_core::{CallbackError, Reply};
 use futures_util::{Stream, StreamExt};
 use tokio::sync::Semaphore;
@@ -158,33 +158,31 @@ where
         return Err(CallbackError::BodyTooLarge { size, limit });
     }
     // The usual body arrives in one chunk: hand it over without a copy.
-    let first = match body.next().await {
-        None => return Ok(Bytes::new()),
-        Some(chunk) => chunk.map_err(|e| CallbackError::BodyIncomplete {
-            reason: e.to_string(),
-        })?,
+    let Some(first) = body.next().await else {
+        return Ok(Bytes::new());
     };
+    let mut first = first.map_err(incomplete)?;
     if first.remaining() > limit {
-        return Err(CallbackError::BodyTooLarge {
-            size: first.remaining(),
-            limit,
-        });
+        let size = first.remaining();
+        return Err(CallbackError::BodyTooLarge { size, limit });
     }
-    let mut first = first;
     let first = first.copy_to_bytes(first.remaining());
-    let mut bytes = match body.next().await {
-        None => return Ok(first),
-        Some(next) => {
-            let mut bytes = Vec::with_capacity(declared.unwrap_or(4096).min(limit));
-            bytes.extend_from_slice(&first);
-            append(&mut bytes, next, limit)?;
-            bytes
-        }
+    let Some(next) = body.next().await else {
+        return Ok(first);
     };
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(4096).min(limit));
+    bytes.extend_from_slice(&first);
+    append(&mut bytes, next, limit)?;
     while let Some(chunk) = body.next().await {
         append(&mut bytes, chunk, limit)?;
     }
     Ok(Bytes::from(bytes))
+}
+
+fn incomplete(error: warp::Error) -> CallbackError {
+    CallbackError::BodyIncomplete {
+        reason: error.to_string(),
+    }
 }
 
 /// Appends one chunk, refusing the body once it passes `limit`.
@@ -193,21 +191,12 @@ fn append<B: Buf>(
     chunk: Result<B, warp::Error>,
     limit: usize,
 ) -> Result<(), CallbackError> {
-    let mut chunk = chunk.map_err(|e| CallbackError::BodyIncomplete {
-        reason: e.to_string(),
-    })?;
-    if bytes.len() + chunk.remaining() > limit {
-        return Err(CallbackError::BodyTooLarge {
-            size: bytes.len() + chunk.remaining(),
-            limit,
-        });
+    let chunk = chunk.map_err(incomplete)?;
+    let size = bytes.len() + chunk.remaining();
+    if size > limit {
+        return Err(CallbackError::BodyTooLarge { size, limit });
     }
-    while chunk.has_remaining() {
-        let part = chunk.chunk();
-        bytes.extend_from_slice(part);
-        let n = part.len();
-        chunk.advance(n);
-    }
+    bytes.put(chunk);
     Ok(())
 }
 
