@@ -75,8 +75,9 @@ pub fn verify<'a>(
 }
 
 /// Asks `decider` about item `index`. A panic counts as a failure of that
-/// item's decision, not of the host.
-fn decide_one<D: Decider + ?Sized>(
+/// item's decision, not of the host. Hosts that drive deciders themselves
+/// (the server) call this rather than `Decider::decide`.
+pub fn decide_item<D: Decider + ?Sized>(
     decider: &D,
     callback: &FriendResponseCallback<'_>,
     index: usize,
@@ -93,7 +94,7 @@ pub fn decide_all<D: Decider + ?Sized>(
 ) -> Vec<Result<Decision, DeciderError>> {
     let items = callback.items().iter().enumerate();
     items
-        .map(|(index, item)| decide_one(decider, callback, index, item))
+        .map(|(index, item)| decide_item(decider, callback, index, item))
         .collect()
 }
 
@@ -144,7 +145,7 @@ pub fn handle<D: Decider + ?Sized>(
     match verify(config, query, body, now) {
         Ok(callback) => {
             let items = callback.items().iter().enumerate();
-            let outcomes = items.map(|(index, item)| decide_one(decider, &callback, index, item));
+            let outcomes = items.map(|(index, item)| decide_item(decider, &callback, index, item));
             respond(config, &callback, outcomes)
         }
         Err(error) => Reply::from_error(error),

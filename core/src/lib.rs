@@ -55,7 +55,9 @@ pub use decision::{
     ResultCode,
 };
 pub use error::{CallbackError, ErrorFamily};
-pub use handle::{decide_all, handle, respond, unix_now, verify, Reply, CONTENT_TYPE_JSON};
+pub use handle::{
+    decide_all, decide_item, handle, respond, unix_now, verify, Reply, CONTENT_TYPE_JSON,
+};
 pub use query::{CallbackQuery, ClientIp, Platform, RequestTime, CALLBACK_COMMAND};
 pub use request::{CallbackBody, FriendResponseCallback, ResponseAction, ResponseItem};
 pub use response::{ActionStatus, AnswerWriter, Response, ResultItem};

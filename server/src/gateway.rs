@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use friendgate_core::{
-    respond, unix_now, verify, CallbackError, Decider, DeciderError, Decision,
+    decide_item, respond, unix_now, verify, CallbackError, Decider, DeciderError, Decision,
     FriendResponseCallback, Reply, ResponseItem,
 };
 use serde::Serialize;
@@ -197,8 +197,10 @@ impl Gateway {
         let outcomes = callback.items().iter().enumerate().map(|(index, item)| {
             let rules = settings.policy.len();
             let decided = match &self.decider {
-                Some(decider) => decider
-                    .decide(&callback, index, item)
+                // Through core, so that a panicking decider is a failed
+                // decision rather than a dropped connection (which the
+                // platform would take as "allow").
+                Some(decider) => decide_item(decider.as_ref(), &callback, index, item)
                     .map(|decision| (decision, EMBEDDED_RULE, rules + 1)),
                 None => settings
                     .policy

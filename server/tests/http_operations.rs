@@ -407,3 +407,24 @@ async fn shutdown_finishes_callbacks_in_flight() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_panicking_embedded_decider_gets_the_failure_policy() {
+    let decider: friendgate_server::gateway::SharedDecider =
+        Arc::new(friendgate_core::decider_fn(|_, index, _| {
+            if index == 0 {
+                panic!("bug in the embedding service");
+            }
+            Ok(friendgate_core::Decision::allow())
+        }));
+    let running = start(Gateway::new(common::settings(config())).with_decider(decider)).await;
+    let (status, body) = common::post_sample(&running).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        results(&body),
+        vec![
+            (38900, "decision unavailable".to_owned()),
+            (0, String::new())
+        ]
+    );
+}
