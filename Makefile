@@ -6,14 +6,14 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 
-.PHONY: run test lint test-rust test-python test-python-wheel python-env vectors bench bench-python bench-load fuzz example-flask example-fastapi example-django
+.PHONY: run test lint test-rust test-python test-python-wheel test-node node-build python-env vectors bench bench-python bench-load fuzz example-flask example-fastapi example-django
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
 	$(CARGO) run --release --locked -p friendgate-server -- serve --config examples/friendgate.toml
 
 ## Every test in every language, with what they need installed locally.
-test: lint vectors test-rust test-python
+test: lint vectors test-rust test-python test-node
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -50,6 +50,20 @@ test-python-wheel: $(VENV)/.installed
 	$(PYTHON) -m venv $(CURDIR)/target/wheel-test/venv
 	$(CURDIR)/target/wheel-test/venv/bin/pip install --quiet $(CURDIR)/target/wheel-test/dist/*.whl
 	cd /tmp && $(CURDIR)/target/wheel-test/venv/bin/python $(CURDIR)/bindings-python/tests/wheel_smoke.py
+
+## Node: npm packages from the lockfile into node_modules, the addon built by
+## the napi CLI (same cargo target dir, generates native.js and native.d.ts),
+## the TypeScript declarations type-checked, then node --test.
+bindings-node/node_modules/.installed: bindings-node/package-lock.json
+	cd bindings-node && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+node-build: bindings-node/node_modules/.installed
+	cd bindings-node && npx napi build --platform --js native.js --dts native.d.ts
+
+test-node: node-build
+	cd bindings-node && npx tsc -p test/tsconfig.json
+	cd bindings-node && node --test test/
 
 ## The Python example apps (examples/python/README.md), on 127.0.0.1:8000.
 example-flask example-fastapi example-django: example-%: python-env

@@ -1,0 +1,131 @@
+/// <reference types="node" />
+/** friendgate: answer Tencent Cloud Chat's Sns.CallbackPrevFriendResponse callback. */
+
+/** One friend request being answered. */
+export interface ResponseItem {
+  /** Position in ResponseFriendItem. */
+  index: number
+  /** To_Account: who sent the friend request. */
+  toAccount: string
+  /** Remark (empty when absent). */
+  remark: string
+  /** TagName (empty when absent). */
+  tagName: string
+  /** ResponseAction as sent (Response_Action_AgreeAndAdd, ...). */
+  action: string
+  /** Whether the action is one of the documented three. */
+  actionKnown: boolean
+  /** Whether the user accepts (AgreeAndAdd or Agree). */
+  isAccept: boolean
+}
+
+/** A verified callback. */
+export interface FriendResponseEvent {
+  sdkAppId: number
+  /** OptPlatform, canonical spelling (iOS, Mac, ...), or as sent when unknown. */
+  platform: string | null
+  platformKnown: boolean
+  clientIp: string | null
+  /** RequestTime (Unix seconds) when signed. */
+  requestTime: number | null
+  requesterAccount: string
+  /** From_Account: who is responding. */
+  fromAccount: string
+  eventTimeMs: number
+  eventTime: Date
+  items: ResponseItem[]
+}
+
+/** Let the response through. */
+export declare class Allow {
+  private constructor()
+}
+/** Block the response with `code` in [38000, 39000]. */
+export declare class Reject {
+  constructor(code: number, info?: string)
+  readonly code: number
+  readonly info: string
+}
+export type Decision = Allow | Reject
+export type Decide = (event: FriendResponseEvent, item: ResponseItem) => Decision | Promise<Decision>
+
+/** `allow()`: let the response through. */
+export declare function allow(): Allow
+/** `reject(code, info)`: block it; throws DecisionError for a code outside [38000, 39000]. */
+export declare function reject(code: number, info?: string): Reject
+
+/** What to send back. */
+export interface Reply {
+  status: number
+  headers: { 'content-type': 'application/json' }
+  /** friendgate-core's exact answer bytes. */
+  body: Buffer
+  /** Core's error code when the answer is FAIL. */
+  errorCode: string | null
+}
+
+export interface HandlerOptions {
+  /** Accepted SdkAppid values. */
+  appIds: number[]
+  /** Console tokens; several during rotation; none turns authentication off (tests only). */
+  tokens?: string[]
+  /** RequestTime window in seconds, each way (default 60). */
+  toleranceSeconds?: number
+  limits?: {
+    maxBodyBytes?: number
+    maxItems?: number
+    maxUserIdBytes?: number
+    maxRemarkBytes?: number
+    maxTagNameBytes?: number
+    maxDepth?: number
+  }
+  /** What an item whose decider failed or was late gets (default reject 38900). */
+  onDeciderError?: { policy: 'reject'; code?: number; info?: string } | { policy: 'allow' } | { policy: 'failCallback' }
+  /** Milliseconds all decisions of one callback may take in handleAsync (default 1500). */
+  deciderDeadlineMs?: number
+}
+
+export interface CallOptions {
+  /** The time to check RequestTime against, Unix seconds (default now). */
+  now?: number
+}
+
+export declare class CallbackHandler {
+  constructor(options: HandlerOptions)
+  readonly deciderDeadlineMs: number
+  /** Verifies and answers one callback; `decide` must be synchronous here. */
+  handle(query: string, body: Buffer | Uint8Array | string, decide?: Decide, options?: CallOptions): Reply
+  /** Verifies and answers one callback; `decide` may return a Promise. */
+  handleAsync(query: string, body: Buffer | Uint8Array | string, decide?: Decide, options?: CallOptions): Promise<Reply>
+  /** The typed callback, or throws a CallbackError subclass. */
+  verify(query: string, body: Buffer | Uint8Array | string, options?: CallOptions): FriendResponseEvent
+}
+
+export declare class Response {
+  static allowAll(accounts: string[]): Response
+  static fail(code: number, info?: string): { toBuffer(): Buffer }
+  reject(account: string, code: number, info?: string): this
+  toBuffer(): Buffer
+}
+
+export declare class CallbackError extends Error {
+  /** Core's stable code, e.g. "bad_signature". */
+  readonly code: string
+  readonly httpStatus: number
+  /** Platform ErrorCode in [38000, 39000]. */
+  readonly errorCode: number
+}
+export declare class QueryError extends CallbackError {}
+export declare class AppIdError extends CallbackError {}
+export declare class SignatureError extends CallbackError {}
+export declare class BodyError extends CallbackError {}
+export declare class LimitError extends CallbackError {}
+export declare class DecisionError extends CallbackError {}
+export declare class TransportError extends CallbackError {}
+export declare class ConfigurationError extends Error {
+  readonly code: string
+}
+
+export declare const ERROR_CODES: readonly string[]
+/** Core's FAIL reply for a transport refusal (method_not_allowed, request_timeout, overloaded, body_incomplete). */
+export declare function refusal(code: string, detail?: string): Reply

@@ -1,0 +1,8 @@
+// ES module entry: the same objects as the CommonJS entry.
+import friendgate from './index.js'
+
+export const {
+  Allow, AppIdError, BodyError, CallbackError, CallbackHandler, ConfigurationError, DecisionError,
+  ERROR_CODES, LimitError, QueryError, Reject, Response, SignatureError, TransportError, allow, reject, refusal,
+} = friendgate
+export default friendgate

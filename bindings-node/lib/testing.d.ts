@@ -1,0 +1,11 @@
+/** The Sign for `token` at `requestTime` (Unix seconds). */
+export declare function sign(token: string, requestTime: number): string
+/** A callback query string as the platform sends it; signed when `token` is given. */
+export declare function signedQuery(
+  appId: number,
+  token?: string,
+  requestTime?: number,
+  options?: { platform?: string; clientIp?: string },
+): string
+/** The platform's sample body, or one with `items` items. */
+export declare function sampleBody(options?: { items?: number; fromAccount?: string }): string

@@ -1,0 +1,4 @@
+import testing from './testing.js'
+
+export const { sign, signedQuery, sampleBody } = testing
+export default testing

@@ -1,0 +1,123 @@
+'use strict'
+// The JavaScript API: decisions, errors, deadline, typed events, ESM entry.
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const fg = require('..')
+const { sign, signedQuery, sampleBody } = require('../lib/testing.js')
+
+const NOW = 1669872112
+const handler = new fg.CallbackHandler({ appIds: [1400000000], tokens: ['xxxxyyyy'] })
+const query = signedQuery(1400000000, 'xxxxyyyy', NOW)
+
+test('known Sign and signed queries', () => {
+  assert.equal(sign('xxxxyyyy', NOW), '17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061')
+  assert.match(signedQuery(1400000000, 'xxxxyyyy', NOW, { platform: 'Android', clientIp: '::1' }), /ClientIP=%3A%3A1&OptPlatform=Android/)
+  assert.doesNotMatch(signedQuery(1400000000), /Sign=/)
+})
+
+test('decide sees the whole context', () => {
+  const seen = []
+  handler.handle(query, sampleBody(), (event, item) => {
+    seen.push([event.sdkAppId, event.platform, event.clientIp, event.fromAccount, event.eventTime.toISOString(), item.index, item.toAccount, item.remark, item.action, item.isAccept])
+    return fg.allow()
+  }, { now: NOW })
+  assert.deepEqual(seen, [
+    [1400000000, 'iOS', '127.0.0.1', 'id', '2021-09-16T07:34:05.424Z', 0, 'id1', 'remark1', 'Response_Action_AgreeAndAdd', true],
+    [1400000000, 'iOS', '127.0.0.1', 'id', '2021-09-16T07:34:05.424Z', 1, 'id2', 'remark2', 'Response_Action_Reject', false],
+  ])
+})
+
+test('failing, wrong and async-in-sync deciders get the failure policy', () => {
+  const deciders = [
+    () => { throw new Error('db down') },
+    () => 'yes',
+    () => undefined,
+    async () => fg.allow(),
+  ]
+  for (const decide of deciders) {
+    const reply = handler.handle(query, sampleBody(), decide, { now: NOW })
+    assert.equal(reply.status, 200)
+    assert.equal(reply.body.toString().split('"ResultCode":38900,"ResultInfo":"decision unavailable"').length - 1, 2)
+  }
+  const strict = new fg.CallbackHandler({ appIds: [1400000000], tokens: ['xxxxyyyy'], onDeciderError: { policy: 'failCallback' } })
+  const reply = strict.handle(query, sampleBody(), async () => fg.allow(), { now: NOW })
+  assert.equal(reply.status, 500)
+  assert.match(reply.body.toString(), /decide returned a Promise; use handleAsync/)
+})
+
+test('reject checks its code in core', () => {
+  assert.equal(fg.reject(38000, 'a').code, 38000)
+  assert.throws(() => fg.reject(37999, 'low'), (e) => e instanceof fg.DecisionError && e.code === 'invalid_result_code' && e.message === 'result code 37999 is outside [38000, 39000]')
+  assert.throws(() => fg.reject(38000.5), fg.DecisionError)
+  assert.ok(Object.isFrozen(fg.reject(38001, 'x')))
+})
+
+test('verify throws by family with core codes', () => {
+  const cases = [
+    [query.replace('1400000000', '1400000001'), sampleBody(), fg.AppIdError, 'foreign_app_id', 403],
+    [query.replace('Sign=1', 'Sign=2'), sampleBody(), fg.SignatureError, 'bad_signature', 401],
+    [query, '{', fg.BodyError, 'malformed_json', 400],
+    [query, Buffer.alloc(2 << 20), fg.LimitError, 'body_too_large', 413],
+  ]
+  for (const [q, body, Family, code, status] of cases) {
+    assert.throws(() => handler.verify(q, body, { now: NOW }), (e) => {
+      assert.ok(e instanceof Family && e instanceof fg.CallbackError && e instanceof Error)
+      assert.equal(e.code, code)
+      assert.equal(e.httpStatus, status)
+      assert.ok(e.errorCode >= 38000 && e.errorCode <= 39000)
+      assert.ok(fg.ERROR_CODES.includes(code))
+      return true
+    })
+  }
+})
+
+test('configuration errors', () => {
+  assert.throws(() => new fg.CallbackHandler({ appIds: [] }), (e) => e instanceof fg.ConfigurationError && e.code === 'no_app_ids')
+  assert.throws(() => new fg.CallbackHandler({ appIds: [1], limits: { maxItemz: 3 } }), /unknown field `max_itemz`/)
+  assert.throws(() => new fg.CallbackHandler({ appIds: [1], colour: 'red' }), /unknown option colour/)
+  assert.throws(() => new fg.CallbackHandler({ appIds: [1], onDeciderError: { policy: 'reject', code: 5 } }), fg.ConfigurationError)
+  assert.equal(new fg.CallbackHandler({ appIds: [1], deciderDeadlineMs: 250 }).deciderDeadlineMs, 250)
+})
+
+test('handleAsync: late deciders get the failure policy within the deadline', async () => {
+  const quick = new fg.CallbackHandler({ appIds: [1400000000], tokens: ['xxxxyyyy'], deciderDeadlineMs: 100 })
+  const started = Date.now()
+  const reply = await quick.handleAsync(query, sampleBody(), (_e, item) =>
+    item.index === 1 ? new Promise((resolve) => setTimeout(() => resolve(fg.allow()), 2000).unref()) : fg.allow(), { now: NOW })
+  assert.ok(Date.now() - started < 1000)
+  assert.match(reply.body.toString(), /\{"To_Account":"id1","ResultCode":0,"ResultInfo":""\}/)
+  assert.match(reply.body.toString(), /\{"To_Account":"id2","ResultCode":38900,"ResultInfo":"decision unavailable"\}/)
+  const strict = new fg.CallbackHandler({ appIds: [1400000000], tokens: ['xxxxyyyy'], deciderDeadlineMs: 50, onDeciderError: { policy: 'failCallback' } })
+  const failed = await strict.handleAsync(query, sampleBody(), () => new Promise(() => {}), { now: NOW })
+  assert.equal(failed.status, 500)
+  assert.match(failed.body.toString(), /decider deadline exceeded/)
+})
+
+test('response builder writes core bytes', () => {
+  assert.equal(
+    fg.Response.allowAll(['a', 'b']).reject('b', 38001, 'spam').toBuffer().toString(),
+    '{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[{"To_Account":"a","ResultCode":0,"ResultInfo":""},{"To_Account":"b","ResultCode":38001,"ResultInfo":"spam"}]}',
+  )
+  assert.equal(fg.Response.fail(38500, 'down').toBuffer().toString(), '{"ActionStatus":"FAIL","ErrorCode":38500,"ErrorInfo":"down","ResultItem":[]}')
+  assert.throws(() => fg.Response.fail(1, 'x'))
+})
+
+test('ES module entry exports the same objects', async () => {
+  const esm = await import('../lib/index.mjs')
+  assert.equal(esm.CallbackHandler, fg.CallbackHandler)
+  assert.equal(esm.default.allow, fg.allow)
+  const testing = await import('../lib/testing.mjs')
+  assert.equal(testing.sign('xxxxyyyy', NOW), sign('xxxxyyyy', NOW))
+})
+
+test('one handler, many concurrent callbacks', async () => {
+  const replies = await Promise.all(
+    Array.from({ length: 200 }, (_, n) =>
+      handler.handleAsync(query, sampleBody({ items: (n % 5) + 1, fromAccount: `user${n}` }), async (event) => fg.reject(38001, event.fromAccount), { now: NOW }),
+    ),
+  )
+  replies.forEach((reply, n) => {
+    assert.equal(reply.status, 200)
+    assert.equal(reply.body.toString().split(`"ResultInfo":"user${n}"`).length - 1, (n % 5) + 1)
+  })
+})
