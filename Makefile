@@ -6,7 +6,7 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 
-.PHONY: run test lint test-rust test-python test-python-wheel test-node node-build python-env vectors bench bench-python bench-load fuzz example-flask example-fastapi example-django
+.PHONY: run test lint test-rust test-python test-python-wheel test-node node-build python-env vectors bench bench-python bench-node bench-load fuzz example-flask example-fastapi example-django example-node
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
@@ -69,6 +69,10 @@ test-node: node-build
 example-flask example-fastapi example-django: example-%: python-env
 	cd examples/python && $(VENV)/bin/python $*_app.py
 
+## The Node example app (examples/node/README.md), on 127.0.0.1:8000.
+example-node: node-build
+	node examples/node/server.js
+
 ## Benchmarks (not part of `test`); figures go in BENCHMARKS.md.
 bench:
 	$(CARGO) bench --locked -p friendgate-core --bench handle
@@ -77,6 +81,11 @@ bench:
 bench-python: $(VENV)/.installed
 	cd bindings-python && $(VENV)/bin/maturin develop --release --quiet --locked
 	$(VENV)/bin/python bindings-python/bench/bench_handle.py
+
+## Node binding against a pure-JS handler (release build of the addon).
+bench-node: bindings-node/node_modules/.installed
+	cd bindings-node && npx napi build --platform --release --js native.js --dts native.d.ts
+	node bindings-node/bench/bench_handle.js
 
 ## Load benchmark of the gateway against a minimal warp handler (needs wrk and oha).
 bench-load:

@@ -52,9 +52,9 @@ const FAMILIES = {
   transport: TransportError,
 }
 
-function errorFrom(reply) {
-  const Family = FAMILIES[reply.family] || CallbackError
-  return new Family(reply.code, reply.status, reply.errorCode, reply.message)
+function errorFrom(refusal) {
+  const Family = FAMILIES[refusal.family] || CallbackError
+  return new Family(refusal.code, refusal.status, refusal.errorCode, refusal.message)
 }
 
 /** Let the friend response through. */
@@ -100,38 +100,95 @@ function toReply(reply) {
   return { status: reply.status, headers: JSON_HEADERS, body: reply.body, errorCode: reply.code ?? null }
 }
 
+const BANG = 33 // '!': a refusal follows, as JSON
+
+/** A refusal from the native side: the reply, and the error it carries. */
+function refused(text) {
+  const r = JSON.parse(text.slice(1))
+  const reply = { status: r.status, headers: JSON_HEADERS, body: Buffer.from(r.body), errorCode: r.code }
+  Object.defineProperty(reply, 'error', { value: r, enumerable: false })
+  return reply
+}
+
 function toBody(body) {
   if (Buffer.isBuffer(body) || body instanceof Uint8Array) return body
   if (typeof body === 'string') return Buffer.from(body)
   throw new TypeError('body must be a Buffer, Uint8Array or string')
 }
 
-function parseEvent(pending) {
-  const event = JSON.parse(pending.event)
-  event.eventTime = new Date(event.eventTimeMs)
-  return event
-}
-
-/** One decision as the native outcome arrays hold it. */
-function encode(decision, codes, infos, index) {
-  if (decision instanceof Allow) {
-    codes[index] = 0
-    infos[index] = ''
-  } else if (decision instanceof Reject) {
-    codes[index] = decision.code
-    infos[index] = decision.info
-  } else {
-    codes[index] = FAILED
-    infos[index] =
-      decision && typeof decision.then === 'function'
-        ? 'decide returned a Promise; use handleAsync for async deciders'
-        : `decide returned ${decision === null ? 'null' : typeof decision}, expected allow() or reject(code, info)`
+/** A verified callback (see index.d.ts); `eventTime` is made on first use. */
+class FriendResponseEvent {
+  get eventTime() {
+    return new Date(this.eventTimeMs)
   }
 }
 
-function failure(codes, infos, index, error) {
-  codes[index] = FAILED
-  infos[index] = error && error.message !== undefined ? String(error.message) : String(error)
+/** The native side's `slot:numbers;strings` (see event_wire in src/lib.rs): the slot and the typed event. */
+function started(text) {
+  const colon = text.indexOf(':')
+  const semi = text.indexOf(';', colon)
+  const n = text.slice(colon + 1, semi).split(',')
+  const count = +n[0]
+  let pos = semi + 1
+  let len = 7 + 2 * count
+  const take = () => {
+    const start = pos
+    pos += +n[len++]
+    return text.slice(start, pos)
+  }
+  const platform = take()
+  const clientIp = take()
+  const event = new FriendResponseEvent()
+  event.sdkAppId = +n[1]
+  event.platform = n[5] === '1' ? platform : null
+  event.platformKnown = n[4] === '1'
+  event.clientIp = n[6] === '1' ? clientIp : null
+  event.requestTime = n[3] === '-1' ? null : +n[3]
+  event.requesterAccount = take()
+  event.fromAccount = take()
+  event.eventTimeMs = +n[2]
+  event.items = new Array(count)
+  for (let i = 0; i < count; i++) {
+    event.items[i] = {
+      index: i,
+      toAccount: take(),
+      remark: take(),
+      tagName: take(),
+      action: take(),
+      actionKnown: n[7 + 2 * i] === '1',
+      isAccept: n[8 + 2 * i] === '1',
+    }
+  }
+  return { slot: +text.slice(0, colon), event }
+}
+
+/** Records one decision in the outcome arrays sent to core. */
+function record(state, index, decision) {
+  if (decision instanceof Allow) {
+    state.codes[index] = 0
+  } else if (decision instanceof Reject) {
+    state.codes[index] = decision.code
+    info(state, index, decision.info)
+  } else {
+    state.codes[index] = FAILED
+    info(
+      state,
+      index,
+      decision && typeof decision.then === 'function'
+        ? 'decide returned a Promise; use handleAsync for async deciders'
+        : `decide returned ${decision === null ? 'null' : typeof decision}, expected allow() or reject(code, info)`,
+    )
+  }
+}
+
+function info(state, index, text) {
+  if (state.infos === null) state.infos = new Array(state.count).fill('')
+  state.infos[index] = text
+}
+
+function failed(state, index, error) {
+  state.codes[index] = FAILED
+  info(state, index, error && error.message !== undefined ? String(error.message) : String(error))
 }
 
 /** Verifies and answers callbacks for your app ids and tokens. Immutable; share one per process. */
@@ -156,6 +213,7 @@ class CallbackHandler {
   }
 
   #native
+  #codes = new Int32Array(16)
 
   /** Milliseconds all decisions of one callback may take (handleAsync). */
   get deciderDeadlineMs() {
@@ -169,20 +227,24 @@ class CallbackHandler {
    * @returns {{status: number, headers: object, body: Buffer, errorCode: string|null}}
    */
   handle(query, body, decide, { now } = {}) {
-    const started = this.#native.begin(String(query ?? ''), toBody(body), now)
-    if (!(started instanceof native.Pending)) return toReply(started)
-    const event = parseEvent(started)
+    const text = this.#native.begin(String(query ?? ''), toBody(body), now)
+    if (text.charCodeAt(0) === BANG) return refused(text)
+    const { slot, event } = started(text)
     const items = event.items
-    const codes = new Array(items.length)
-    const infos = new Array(items.length)
-    for (let i = 0; i < items.length; i++) {
-      try {
-        encode(decide ? decide(event, items[i]) : ALLOW, codes, infos, i)
-      } catch (error) {
-        failure(codes, infos, i, error)
+    // handle() cannot interleave with itself: reuse one outcome array.
+    if (this.#codes.length < items.length) this.#codes = new Int32Array(Math.max(items.length, 2 * this.#codes.length))
+    const state = { codes: this.#codes, count: items.length, infos: null }
+    state.codes.fill(0, 0, items.length)
+    if (decide) {
+      for (let i = 0; i < items.length; i++) {
+        try {
+          record(state, i, decide(event, items[i]))
+        } catch (error) {
+          failed(state, i, error)
+        }
       }
     }
-    return toReply(this.#native.finish(started, codes, infos))
+    return this.#finish(slot, state)
   }
 
   /**
@@ -191,40 +253,48 @@ class CallbackHandler {
    * policy, well before the platform's 2 s.
    */
   async handleAsync(query, body, decide, { now } = {}) {
-    const started = this.#native.begin(String(query ?? ''), toBody(body), now)
-    if (!(started instanceof native.Pending)) return toReply(started)
-    const event = parseEvent(started)
+    const text = this.#native.begin(String(query ?? ''), toBody(body), now)
+    if (text.charCodeAt(0) === BANG) return refused(text)
+    const { slot, event } = started(text)
     const items = event.items
-    const codes = new Array(items.length).fill(LATE)
-    const infos = new Array(items.length).fill('')
+    const state = { codes: new Int32Array(items.length).fill(LATE), count: items.length, infos: null }
+    let open = true
     let timer
-    const deadline = new Promise((resolve) => {
-      timer = setTimeout(resolve, this.#native.deciderDeadlineMs)
-    })
-    const decided = Promise.all(
-      items.map(async (item, i) => {
-        try {
-          const decision = decide ? await decide(event, item) : ALLOW
-          encode(decision, codes, infos, i)
-        } catch (error) {
-          failure(codes, infos, i, error)
-        }
-      }),
-    )
     try {
+      const deadline = new Promise((resolve) => {
+        timer = setTimeout(resolve, this.#native.deciderDeadlineMs)
+      })
+      const decided = Promise.all(
+        items.map(async (item, i) => {
+          try {
+            const decision = decide ? await decide(event, item) : ALLOW
+            if (open) record(state, i, decision)
+          } catch (error) {
+            if (open) failed(state, i, error)
+          }
+        }),
+      )
       await Promise.race([decided, deadline])
     } finally {
       clearTimeout(timer)
+      open = false // decisions arriving after the deadline are ignored
     }
-    // Late items keep LATE even if they settle after this point.
-    return toReply(this.#native.finish(started, codes.slice(), infos.slice()))
+    return this.#finish(slot, state)
+  }
+
+  #finish(slot, state) {
+    const out = this.#native.finish(slot, state.codes, state.count, state.infos ?? undefined)
+    if (out.charCodeAt(0) === BANG) return refused(out)
+    return { status: 200, headers: JSON_HEADERS, body: Buffer.from(out), errorCode: null }
   }
 
   /** Verifies a callback and returns it typed, or throws a CallbackError subclass. */
   verify(query, body, { now } = {}) {
-    const started = this.#native.begin(String(query ?? ''), toBody(body), now)
-    if (!(started instanceof native.Pending)) throw errorFrom(started)
-    return parseEvent(started)
+    const text = this.#native.begin(String(query ?? ''), toBody(body), now)
+    if (text.charCodeAt(0) === BANG) throw errorFrom(refused(text).error)
+    const { slot, event } = started(text)
+    this.#native.discard(slot)
+    return event
   }
 }
 

@@ -16,7 +16,7 @@ use friendgate_core::{
     FailurePolicySpec, FriendResponseCallback, LimitOverrides, Limits, Reply as CoreReply,
     Response, ResultCode, Token,
 };
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{Buffer, Int32Array};
 use napi_derive::napi;
 use serde::{Deserialize, Serialize};
 
@@ -69,76 +69,126 @@ impl From<CoreReply> for Reply {
     }
 }
 
-/// A verified callback waiting for its decisions.
-#[napi]
-pub struct Pending {
-    callback: FriendResponseCallback<'static>,
-    event: String,
+/// The request's own query and body, which the parsed callback borrows.
+struct Request {
+    query: String,
+    body: Vec<u8>,
 }
 
-#[napi]
-impl Pending {
-    /// The callback as JSON: sdkAppId, platform, platformKnown, clientIp,
-    /// requestTime, requesterAccount, fromAccount, eventTimeMs, items.
-    #[napi(getter)]
-    pub fn event(&self) -> String {
-        self.event.clone()
+type Borrowed<'a> = FriendResponseCallback<'a>;
+
+self_cell::self_cell!(
+    /// A verified callback kept with the buffers it borrows from, so that
+    /// keeping it between `begin` and `finish` copies one buffer instead of
+    /// every string of the callback.
+    struct Kept {
+        owner: Request,
+        #[covariant]
+        dependent: Borrowed,
+    }
+);
+
+/// Verified callbacks waiting for their decisions, by slot number. The
+/// JavaScript layer always ends a slot with `finish` or `discard`.
+#[derive(Default)]
+struct Slots {
+    entries: Vec<Option<Kept>>,
+    free: Vec<u32>,
+}
+
+impl Slots {
+    fn insert(&mut self, callback: Kept) -> u32 {
+        match self.free.pop() {
+            Some(slot) => {
+                self.entries[slot as usize] = Some(callback);
+                slot
+            }
+            None => {
+                self.entries.push(Some(callback));
+                u32::try_from(self.entries.len() - 1).unwrap_or(u32::MAX)
+            }
+        }
+    }
+
+    fn take(&mut self, slot: u32) -> Option<Kept> {
+        let callback = self.entries.get_mut(slot as usize)?.take()?;
+        self.free.push(slot);
+        Some(callback)
     }
 }
 
-/// The JSON shape of a verified callback.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct EventJson<'a> {
-    sdk_app_id: u64,
-    platform: Option<&'a str>,
-    platform_known: bool,
-    client_ip: Option<&'a str>,
-    request_time: Option<u64>,
-    requester_account: &'a str,
-    from_account: &'a str,
-    event_time_ms: u64,
-    items: Vec<ItemJson<'a>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ItemJson<'a> {
-    index: usize,
-    to_account: &'a str,
-    remark: &'a str,
-    tag_name: &'a str,
-    action: &'a str,
-    action_known: bool,
-    is_accept: bool,
-}
-
-fn event_json(callback: &FriendResponseCallback<'_>) -> String {
-    let event = EventJson {
-        sdk_app_id: callback.sdk_app_id(),
-        platform: callback.platform().map(|p| p.as_str()),
-        platform_known: callback.platform().is_some_and(|p| p.is_known()),
-        client_ip: callback.client_ip().map(|ip| ip.as_str()),
-        request_time: callback.query.request_time.as_ref().map(|t| t.seconds()),
-        requester_account: callback.requester_account(),
-        from_account: callback.from_account(),
-        event_time_ms: callback.event_time_ms(),
-        items: callback
-            .items()
-            .iter()
-            .enumerate()
-            .map(|(index, item)| ItemJson {
-                index,
-                to_account: &item.to_account,
-                remark: &item.remark,
-                tag_name: &item.tag_name,
-                action: item.action.as_str(),
-                action_known: item.action.is_known(),
-                is_accept: item.action.is_accept(),
-            })
-            .collect(),
+/// The event as the JavaScript layer reads it, built for a cheap crossing
+/// (V8's JSON.parse of the event cost more than all of core's work):
+/// `slot:` then comma-separated integers ending in `;`, then the strings
+/// back to back. The integers: item count, SdkAppid, EventTime (ms),
+/// RequestTime (-1 when absent), platform known (0/1), platform present,
+/// ClientIP present, then per item `action known`, `is accept`, then the
+/// UTF-16 length of every string in order: platform, ClientIP,
+/// Requester_Account, From_Account, and per item To_Account, Remark,
+/// TagName, ResponseAction.
+fn event_wire(slot: u32, callback: &FriendResponseCallback<'_>) -> String {
+    let items = callback.items();
+    let platform = callback.platform().map(|p| p.as_str());
+    let client_ip = callback.client_ip().map(|ip| ip.as_str());
+    let mut strings: Vec<&str> = Vec::with_capacity(4 + 4 * items.len());
+    strings.extend([
+        platform.unwrap_or(""),
+        client_ip.unwrap_or(""),
+        callback.requester_account(),
+        callback.from_account(),
+    ]);
+    for item in items {
+        strings.extend([
+            &*item.to_account,
+            &*item.remark,
+            &*item.tag_name,
+            item.action.as_str(),
+        ]);
+    }
+    let text_len: usize = strings.iter().map(|s| s.len()).sum();
+    let mut out = String::with_capacity(64 + 8 * strings.len() + text_len);
+    let mut buffer = itoa::Buffer::new();
+    let mut number = |out: &mut String, value: i64| {
+        out.push_str(buffer.format(value));
+        out.push(',');
     };
-    serde_json::to_string(&event).unwrap_or_default()
+    out.push_str(itoa::Buffer::new().format(slot));
+    out.push(':');
+    number(&mut out, items.len() as i64);
+    number(&mut out, callback.sdk_app_id() as i64);
+    number(&mut out, callback.event_time_ms() as i64);
+    number(
+        &mut out,
+        callback
+            .query
+            .request_time
+            .as_ref()
+            .map_or(-1, |t| t.seconds() as i64),
+    );
+    number(
+        &mut out,
+        i64::from(callback.platform().is_some_and(|p| p.is_known())),
+    );
+    number(&mut out, i64::from(platform.is_some()));
+    number(&mut out, i64::from(client_ip.is_some()));
+    for item in items {
+        number(&mut out, i64::from(item.action.is_known()));
+        number(&mut out, i64::from(item.action.is_accept()));
+    }
+    for text in &strings {
+        let units = if text.is_ascii() {
+            text.len()
+        } else {
+            text.encode_utf16().count()
+        };
+        number(&mut out, units as i64);
+    }
+    out.pop();
+    out.push(';');
+    for text in strings {
+        out.push_str(text);
+    }
+    out
 }
 
 /// A configuration core refuses: a JS Error whose message is JSON
@@ -152,6 +202,34 @@ fn config_error(code: &str, message: String) -> napi::Error {
 #[napi]
 pub struct NativeHandler {
     config: Config,
+    slots: std::sync::Mutex<Slots>,
+}
+
+/// A refusal as the JavaScript layer reads it (`!` + this JSON).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RefusalJson<'a> {
+    status: u16,
+    code: &'a str,
+    family: &'a str,
+    error_code: u32,
+    message: String,
+    body: &'a str,
+}
+
+fn refusal_text(reply: &CoreReply) -> String {
+    let Some(error) = reply.error.as_ref() else {
+        return String::new();
+    };
+    let refusal = RefusalJson {
+        status: reply.status,
+        code: error.code(),
+        family: error.family().as_str(),
+        error_code: error.error_code(),
+        message: error.to_string(),
+        body: std::str::from_utf8(&reply.body).unwrap_or(""),
+    };
+    format!("!{}", serde_json::to_string(&refusal).unwrap_or_default())
 }
 
 #[napi]
@@ -184,7 +262,10 @@ impl NativeHandler {
         let config = builder
             .build()
             .map_err(|e| config_error(e.code(), e.to_string()))?;
-        Ok(Self { config })
+        Ok(Self {
+            config,
+            slots: std::sync::Mutex::new(Slots::default()),
+        })
     }
 
     /// Milliseconds deciders get for one callback.
@@ -193,34 +274,89 @@ impl NativeHandler {
         u32::try_from(self.config.decider_deadline().as_millis()).unwrap_or(u32::MAX)
     }
 
-    /// Verifies a callback: a `Pending` to decide, or the refusal `Reply`.
+    /// Verifies a callback. Returns `slot:` + the event (see `event_wire`;
+    /// the slot is to `finish` or `discard`), or `!` + the refusal as JSON.
     #[napi]
-    pub fn begin(&self, query: String, body: &[u8], now: Option<f64>) -> Either<Pending, Reply> {
+    pub fn begin(&self, query: String, body: &[u8], now: Option<f64>) -> String {
         let now = now.map_or_else(unix_now, |n| n as u64);
-        match verify(&self.config, &query, body, now) {
-            Ok(callback) => {
-                let event = event_json(&callback);
-                Either::A(Pending {
-                    callback: callback.into_owned(),
-                    event,
-                })
-            }
-            Err(error) => Either::B(CoreReply::from_error(error).into()),
+        let request = Request {
+            query,
+            body: body.to_vec(),
+        };
+        let kept = Kept::try_new(request, |request| {
+            verify(&self.config, &request.query, &request.body, now)
+        });
+        match kept {
+            Ok(kept) => match self.slots.lock() {
+                Ok(mut slots) => {
+                    let wire_slot = slots
+                        .free
+                        .last()
+                        .copied()
+                        .unwrap_or(slots.entries.len() as u32);
+                    let wire = event_wire(wire_slot, kept.borrow_dependent());
+                    let slot = slots.insert(kept);
+                    debug_assert_eq!(slot, wire_slot);
+                    wire
+                }
+                Err(_) => String::new(),
+            },
+            Err(error) => refusal_text(&CoreReply::from_error(error)),
         }
     }
 
-    /// Answers a pending callback. `codes[i]`: 0 allow, 38000..=39000
-    /// reject with `infos[i]`, -1 failed with message `infos[i]`, -2 late.
-    /// Missing outcomes count as failed; core's failure policy applies.
+    /// Answers the callback in `slot` from the first `count` outcomes (the
+    /// array is reused between calls). `codes[i]`: 0 allow, 38000..=39000
+    /// reject with `infos[i]`, -1 failed with message `infos[i]`, -2 late;
+    /// `infos` may be omitted when every code is 0. Core's failure policy
+    /// applies. Returns the answer (JSON text), or `!` + the refusal as JSON
+    /// when the policy fails the callback.
     #[napi]
-    pub fn finish(&self, pending: &Pending, codes: Vec<i32>, infos: Vec<String>) -> Reply {
-        let outcomes = codes.into_iter().zip(infos).map(|(code, info)| match code {
-            0 => Ok(Decision::Allow),
-            FAILED => Err(DeciderError::new(info)),
-            LATE => Err(DeciderError::deadline_exceeded()),
-            code => Ok(Decision::reject(i64::from(code), info)?),
+    pub fn finish(
+        &self,
+        slot: u32,
+        codes: Int32Array,
+        count: u32,
+        infos: Option<Vec<String>>,
+    ) -> String {
+        let Some(callback) = self
+            .slots
+            .lock()
+            .ok()
+            .and_then(|mut slots| slots.take(slot))
+        else {
+            let error = CallbackError::DeciderFailed {
+                index: 0,
+                reason: "unknown slot".to_owned(),
+            };
+            return refusal_text(&CoreReply::from_error(error));
+        };
+        let mut infos = infos.unwrap_or_default().into_iter();
+        let outcomes = codes.iter().take(count as usize).map(|&code| {
+            let info = infos.next().unwrap_or_default();
+            match code {
+                0 => Ok(Decision::Allow),
+                FAILED => Err(DeciderError::new(info)),
+                LATE => Err(DeciderError::deadline_exceeded()),
+                code => Ok(Decision::reject(i64::from(code), info)?),
+            }
         });
-        respond(&self.config, &pending.callback, outcomes).into()
+        let reply = respond(&self.config, callback.borrow_dependent(), outcomes);
+        // A string crosses faster than an external Buffer; core's answer is
+        // UTF-8 JSON, which never starts with `!`.
+        if reply.error.is_some() {
+            refusal_text(&reply)
+        } else {
+            String::from_utf8(reply.body).unwrap_or_default()
+        }
+    }
+
+    /// Frees `slot` without answering (the JavaScript side failed).
+    #[napi]
+    pub fn discard(&self, slot: u32) {
+        if let Ok(mut slots) = self.slots.lock() {
+            slots.take(slot);
+        }
     }
 }
 

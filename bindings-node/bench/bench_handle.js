@@ -1,0 +1,76 @@
+'use strict'
+// friendgate's handle() with a JS decide, beside a pure-JS handler doing the
+// same checks, on the platform's signed sample. Run: make bench-node
+const crypto = require('node:crypto')
+const { CallbackHandler, allow, reject } = require('..')
+const { signedQuery, sampleBody } = require('../lib/testing.js')
+
+const APP_ID = 1400000000
+const TOKEN = 'xxxxyyyy'
+const CMD = 'Sns.CallbackPrevFriendResponse'
+const QUERY = signedQuery(APP_ID, TOKEN)
+const BODY = Buffer.from(sampleBody())
+
+const handler = new CallbackHandler({ appIds: [APP_ID], tokens: [TOKEN] })
+const decide = (_event, item) => (item.remark.includes('spam') ? reject(38001, 'spam') : allow())
+const friendgate = () => handler.handle(QUERY, BODY, decide)
+
+function fail(status, code, info) {
+  return { status, body: Buffer.from(JSON.stringify({ ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info, ResultItem: [] })) }
+}
+const short = (value, limit) => typeof value === 'string' && Buffer.byteLength(value) <= limit
+
+/** What a careful hand-written endpoint does. */
+function pureJs(query = QUERY, body = BODY) {
+  const params = new URLSearchParams(query)
+  if (params.get('SdkAppid') !== String(APP_ID)) return fail(403, 38010, 'foreign app')
+  if (params.get('CallbackCommand') !== CMD || params.get('contenttype') !== 'json') return fail(400, 38005, 'bad command')
+  const time = params.get('RequestTime')
+  const sign = params.get('Sign')
+  if (time === null || sign === null) return fail(401, 38011, 'missing Sign')
+  const expected = crypto.createHash('sha256').update(TOKEN + time).digest()
+  const given = Buffer.from(sign, 'hex')
+  if (given.length !== 32 || !crypto.timingSafeEqual(expected, given)) return fail(401, 38012, 'bad Sign')
+  if (!/^\d+$/.test(time) || Math.abs(Number(time) - Date.now() / 1000) > 60) return fail(401, 38013, 'stale')
+  if (body.length > 1 << 20) return fail(413, 38020, 'too large')
+  let data
+  try {
+    data = JSON.parse(body)
+  } catch {
+    return fail(400, 38022, 'bad JSON')
+  }
+  if (data === null || typeof data !== 'object' || data.CallbackCommand !== CMD) return fail(400, 38029, 'bad command')
+  if (!short(data.Requester_Account, 32) || !short(data.From_Account, 32)) return fail(400, 38025, 'bad account')
+  if (!Number.isSafeInteger(data.EventTime) || data.EventTime < 0) return fail(400, 38025, 'bad EventTime')
+  const items = data.ResponseFriendItem
+  if (!Array.isArray(items) || items.length > 1000) return fail(400, 38025, 'bad items')
+  const results = []
+  for (const item of items) {
+    if (!item || typeof item !== 'object' || !short(item.To_Account, 32) || !short(item.Remark ?? '', 96) || !short(item.TagName ?? '', 96) || typeof item.ResponseAction !== 'string') {
+      return fail(400, 38025, 'bad item')
+    }
+    const spam = (item.Remark ?? '').includes('spam')
+    results.push({ To_Account: item.To_Account, ResultCode: spam ? 38001 : 0, ResultInfo: spam ? 'spam' : '' })
+  }
+  return { status: 200, body: Buffer.from(JSON.stringify({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ResultItem: results })) }
+}
+
+function perCall(fn, rounds = 7, n = 100000) {
+  for (let i = 0; i < n; i++) fn() // warm up
+  let best = Infinity
+  for (let r = 0; r < rounds; r++) {
+    const start = process.hrtime.bigint()
+    for (let i = 0; i < n; i++) fn()
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / n)
+  }
+  return best
+}
+
+const ours = friendgate()
+const theirs = pureJs()
+if (ours.status !== theirs.status || !ours.body.equals(theirs.body)) throw new Error('both must give the same answer bytes')
+const fg = perCall(friendgate)
+const js = perCall(pureJs)
+console.log(`friendgate handle + JS decide: ${(fg / 1000).toFixed(2)} us/callback (${Math.round(1e9 / fg).toLocaleString()}/s)`)
+console.log(`pure-JS handler:               ${(js / 1000).toFixed(2)} us/callback (${Math.round(1e9 / js).toLocaleString()}/s)`)
+console.log(`speed-up: ${(js / fg).toFixed(2)}x`)

@@ -1,0 +1,30 @@
+'use strict'
+// Express: POST http://127.0.0.1:8000/callback, with an async decider.
+// Run: make example-node   (settings: FRIENDGATE_APP_ID, FRIENDGATE_TOKEN, HOST, PORT)
+const express = require('../../bindings-node/node_modules/express')
+const { CallbackHandler, allow, reject } = require('../../bindings-node')
+const { expressMiddleware } = require('../../bindings-node/lib/http.js')
+
+const handler = new CallbackHandler({
+  appIds: [Number(process.env.FRIENDGATE_APP_ID || 1400000000)],
+  tokens: [process.env.FRIENDGATE_TOKEN || 'xxxxyyyy'], // the documentation's demo token
+})
+
+const BLOCKED = new Set(['spam_ring_001', 'spam_ring_002', 'banned_user'])
+const WORDS = ['free money', 'casino']
+
+async function decide(event, item) {
+  // e.g. a database or cache lookup would be awaited here
+  if (BLOCKED.has(event.fromAccount) || BLOCKED.has(item.toAccount)) return reject(38001, 'account is blocked')
+  const text = `${item.remark} ${item.tagName}`.toLowerCase()
+  if (WORDS.some((word) => text.includes(word))) return reject(38002, 'remark or tag not allowed')
+  return allow()
+}
+
+const app = express()
+app.all('/callback', expressMiddleware(handler, decide)) // before any body parser
+app.use(express.json()) // other routes may parse JSON as usual
+
+const host = process.env.HOST || '127.0.0.1'
+const port = Number(process.env.PORT || 8000)
+app.listen(port, host, () => console.log(`friendgate Express example on http://${host}:${port}/callback`))
