@@ -101,6 +101,7 @@ function toReply(reply) {
 }
 
 const BANG = 33 // '!': a refusal follows, as JSON
+const OFF_LOOP_ABOVE = 64 * 1024
 
 /** A refusal from the native side: the reply, and the error it carries. */
 function refused(text) {
@@ -253,7 +254,12 @@ class CallbackHandler {
    * policy, well before the platform's 2 s.
    */
   async handleAsync(query, body, decide, { now } = {}) {
-    const text = this.#native.begin(String(query ?? ''), toBody(body), now)
+    const bytes = toBody(body)
+    // Large bodies are verified on libuv's thread pool: the loop keeps running.
+    const text =
+      bytes.length > OFF_LOOP_ABOVE
+        ? await this.#native.beginAsync(String(query ?? ''), bytes, now)
+        : this.#native.begin(String(query ?? ''), bytes, now)
     if (text.charCodeAt(0) === BANG) return refused(text)
     const { slot, event } = started(text)
     const items = event.items

@@ -16,7 +16,10 @@ use friendgate_core::{
     FailurePolicySpec, FriendResponseCallback, LimitOverrides, Limits, Reply as CoreReply,
     Response, ResultCode, Token,
 };
-use napi::bindgen_prelude::{Buffer, Int32Array};
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::{AsyncTask, Buffer, Int32Array};
+use napi::{Env, Task};
 use napi_derive::napi;
 use serde::{Deserialize, Serialize};
 
@@ -191,6 +194,57 @@ fn event_wire(slot: u32, callback: &FriendResponseCallback<'_>) -> String {
     out
 }
 
+/// Verifies a request and keeps it in a slot (see `NativeHandler::begin`).
+fn begin(
+    config: &Config,
+    slots: &Mutex<Slots>,
+    query: String,
+    body: Vec<u8>,
+    now: Option<f64>,
+) -> String {
+    let now = now.map_or_else(unix_now, |n| n as u64);
+    let kept = Kept::try_new(Request { query, body }, |request| {
+        verify(config, &request.query, &request.body, now)
+    });
+    match kept {
+        Ok(kept) => match slots.lock() {
+            Ok(mut slots) => {
+                let slot = slots
+                    .free
+                    .last()
+                    .copied()
+                    .unwrap_or(slots.entries.len() as u32);
+                let wire = event_wire(slot, kept.borrow_dependent());
+                slots.insert(kept);
+                wire
+            }
+            Err(_) => String::new(),
+        },
+        Err(error) => refusal_text(&CoreReply::from_error(error)),
+    }
+}
+
+/// `begin` run off the event loop.
+pub struct BeginTask {
+    config: Arc<Config>,
+    slots: Arc<Mutex<Slots>>,
+    work: Option<(String, Vec<u8>, Option<f64>)>,
+}
+
+impl Task for BeginTask {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<String> {
+        let (query, body, now) = self.work.take().unwrap_or_default();
+        Ok(begin(&self.config, &self.slots, query, body, now))
+    }
+
+    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
+        Ok(output)
+    }
+}
+
 /// A configuration core refuses: a JS Error whose message is JSON
 /// `{code, message}` (the JavaScript layer turns it into ConfigurationError).
 fn config_error(code: &str, message: String) -> napi::Error {
@@ -201,8 +255,8 @@ fn config_error(code: &str, message: String) -> napi::Error {
 /// Core's configuration for one set of app ids and tokens.
 #[napi]
 pub struct NativeHandler {
-    config: Config,
-    slots: std::sync::Mutex<Slots>,
+    config: Arc<Config>,
+    slots: Arc<Mutex<Slots>>,
 }
 
 /// A refusal as the JavaScript layer reads it (`!` + this JSON).
@@ -263,8 +317,8 @@ impl NativeHandler {
             .build()
             .map_err(|e| config_error(e.code(), e.to_string()))?;
         Ok(Self {
-            config,
-            slots: std::sync::Mutex::new(Slots::default()),
+            config: Arc::new(config),
+            slots: Arc::new(Mutex::new(Slots::default())),
         })
     }
 
@@ -278,31 +332,23 @@ impl NativeHandler {
     /// the slot is to `finish` or `discard`), or `!` + the refusal as JSON.
     #[napi]
     pub fn begin(&self, query: String, body: &[u8], now: Option<f64>) -> String {
-        let now = now.map_or_else(unix_now, |n| n as u64);
-        let request = Request {
-            query,
-            body: body.to_vec(),
-        };
-        let kept = Kept::try_new(request, |request| {
-            verify(&self.config, &request.query, &request.body, now)
-        });
-        match kept {
-            Ok(kept) => match self.slots.lock() {
-                Ok(mut slots) => {
-                    let wire_slot = slots
-                        .free
-                        .last()
-                        .copied()
-                        .unwrap_or(slots.entries.len() as u32);
-                    let wire = event_wire(wire_slot, kept.borrow_dependent());
-                    let slot = slots.insert(kept);
-                    debug_assert_eq!(slot, wire_slot);
-                    wire
-                }
-                Err(_) => String::new(),
-            },
-            Err(error) => refusal_text(&CoreReply::from_error(error)),
-        }
+        begin(&self.config, &self.slots, query, body.to_vec(), now)
+    }
+
+    /// `begin` on libuv's thread pool, for large bodies, so that parsing
+    /// never holds the event loop.
+    #[napi]
+    pub fn begin_async(
+        &self,
+        query: String,
+        body: &[u8],
+        now: Option<f64>,
+    ) -> AsyncTask<BeginTask> {
+        AsyncTask::new(BeginTask {
+            config: Arc::clone(&self.config),
+            slots: Arc::clone(&self.slots),
+            work: Some((query, body.to_vec(), now)),
+        })
     }
 
     /// Answers the callback in `slot` from the first `count` outcomes (the

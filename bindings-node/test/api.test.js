@@ -121,3 +121,18 @@ test('one handler, many concurrent callbacks', async () => {
     assert.equal(reply.body.toString().split(`"ResultInfo":"user${n}"`).length - 1, (n % 5) + 1)
   })
 })
+
+test('handleAsync parses a large body off the event loop', async () => {
+  const big = new fg.CallbackHandler({ appIds: [1400000000], tokens: ['xxxxyyyy'], limits: { maxItems: 20000 } })
+  const body = sampleBody({ items: 8000 })
+  assert.ok(body.length > 512 * 1024)
+  // Parsing on the loop would make the call itself take (nearly) all the time.
+  const started = process.hrtime.bigint()
+  const pending = big.handleAsync(query, body, undefined, { now: NOW })
+  const returned = process.hrtime.bigint() - started
+  const reply = await pending
+  const total = process.hrtime.bigint() - started
+  assert.equal(reply.status, 200)
+  assert.equal(reply.body.toString().split('"ResultCode":0').length - 1, 8000)
+  assert.ok(returned * 4n < total, `the call returned after ${returned} of ${total} ns`)
+})
