@@ -6,14 +6,14 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 
-.PHONY: run test lint test-rust test-python test-python-wheel test-node node-build python-env vectors bench bench-python bench-node bench-load fuzz example-flask example-fastapi example-django example-node
+.PHONY: run test lint test-rust test-python test-python-wheel test-node node-build test-kotlin uniffi-generate python-env vectors bench bench-python bench-node bench-load fuzz example-flask example-fastapi example-django example-node example-kotlin
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
 	$(CARGO) run --release --locked -p friendgate-server -- serve --config examples/friendgate.toml
 
 ## Every test in every language, with what they need installed locally.
-test: lint vectors test-rust test-python test-node
+test: lint vectors test-rust test-python test-node test-kotlin
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -65,6 +65,16 @@ test-node: node-build
 	cd bindings-node && npx tsc -p test/tsconfig.json
 	cd bindings-node && node --test test/
 
+## UniFFI: the library built by cargo, Kotlin and Swift generated from it by
+## uniffi-bindgen, then Maven (Kotlin plugin, JNA, JUnit 5; artifacts from
+## Maven Central) compiles and tests the Kotlin against the library.
+uniffi-generate:
+	$(CARGO) build --locked -p friendgate-uniffi -p uniffi-bindgen
+	bash bindings-uniffi/generate.sh
+
+test-kotlin: uniffi-generate
+	cd bindings-uniffi/kotlin && mvn -B --no-transfer-progress test
+
 ## The Python example apps (examples/python/README.md), on 127.0.0.1:8000.
 example-flask example-fastapi example-django: example-%: python-env
 	cd examples/python && $(VENV)/bin/python $*_app.py
@@ -72,6 +82,10 @@ example-flask example-fastapi example-django: example-%: python-env
 ## The Node example app (examples/node/README.md), on 127.0.0.1:8000.
 example-node: node-build
 	node examples/node/server.js
+
+## The Kotlin example server (JDK HttpServer), on 127.0.0.1:8000.
+example-kotlin: uniffi-generate
+	cd bindings-uniffi/kotlin && mvn -B -q --no-transfer-progress compile exec:java
 
 ## Benchmarks (not part of `test`); figures go in BENCHMARKS.md.
 bench:

@@ -1,0 +1,64 @@
+// A callback server on the JDK's built-in HttpServer: POST http://127.0.0.1:8000/callback
+// Run: make example-kotlin   (settings: FRIENDGATE_APP_ID, FRIENDGATE_TOKEN, HOST, PORT)
+package dev.friendgate.example
+
+import com.sun.net.httpserver.HttpServer
+import dev.friendgate.CallbackHandler
+import dev.friendgate.Decider
+import dev.friendgate.Decision
+import dev.friendgate.FriendResponseCallback
+import dev.friendgate.HandlerConfig
+import dev.friendgate.ResponseItem
+import dev.friendgate.reject
+import java.net.InetSocketAddress
+
+/** Blocked accounts and banned words, as in the other examples. */
+class ExamplePolicy : Decider {
+    private val blocked = setOf("spam_ring_001", "spam_ring_002", "banned_user")
+    private val words = listOf("free money", "casino")
+
+    override fun decide(event: FriendResponseCallback, item: ResponseItem): Decision {
+        if (event.fromAccount in blocked || item.toAccount in blocked) return reject(38001, "account is blocked")
+        val text = "${item.remark} ${item.tagName}".lowercase()
+        if (words.any { it in text }) return reject(38002, "remark or tag not allowed")
+        return Decision.Allow
+    }
+}
+
+/** Starts the server on `host:port` (port 0 picks one) and returns it. */
+fun startServer(handler: CallbackHandler, decider: Decider, host: String, port: Int): HttpServer {
+    val server = HttpServer.create(InetSocketAddress(host, port), 0)
+    server.createContext("/callback") { exchange ->
+        exchange.use {
+            val reply = if (it.requestMethod == "POST") {
+                handler.handle(it.requestURI.rawQuery ?: "", it.requestBody.readAllBytes(), decider, null)
+            } else {
+                null
+            }
+            if (reply == null) {
+                it.responseHeaders.add("Allow", "POST")
+                it.sendResponseHeaders(405, -1)
+            } else {
+                it.responseHeaders.add("Content-Type", reply.contentType)
+                it.sendResponseHeaders(reply.status.toInt(), reply.body.size.toLong())
+                it.responseBody.write(reply.body)
+            }
+        }
+    }
+    server.start()
+    return server
+}
+
+fun main() {
+    val env = System.getenv()
+    val handler = CallbackHandler(
+        HandlerConfig(
+            appIds = listOf((env["FRIENDGATE_APP_ID"] ?: "1400000000").toULong()),
+            tokens = listOf(env["FRIENDGATE_TOKEN"] ?: "xxxxyyyy"),
+        ),
+    )
+    val host = env["HOST"] ?: "127.0.0.1"
+    val port = (env["PORT"] ?: "8000").toInt()
+    startServer(handler, ExamplePolicy(), host, port)
+    println("friendgate Kotlin example on http://$host:$port/callback")
+}
