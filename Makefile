@@ -6,7 +6,7 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 
-.PHONY: run test lint test-rust test-python test-python-wheel test-node node-build test-kotlin uniffi-generate python-env vectors bench bench-python bench-node bench-load fuzz example-flask example-fastapi example-django example-node example-kotlin
+.PHONY: run test lint test-rust test-python test-python-wheel test-node node-build test-kotlin uniffi-generate python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-kotlin
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
@@ -100,6 +100,12 @@ bench-python: $(VENV)/.installed
 bench-node: bindings-node/node_modules/.installed
 	cd bindings-node && npx napi build --platform --release --js native.js --dts native.d.ts
 	node bindings-node/bench/bench_handle.js
+
+## Kotlin API through UniFFI against plain Kotlin (release build of the library).
+bench-kotlin: uniffi-generate
+	$(CARGO) build --release --locked -p friendgate-uniffi
+	cd bindings-uniffi/kotlin && mvn -B -q --no-transfer-progress test-compile exec:java \
+		-Dexec.mainClass=dev.friendgate.bench.BenchKt -Dexec.classpathScope=test -Dnative.dir=$(CARGO_TARGET_DIR)/release
 
 ## Load benchmark of the gateway against a minimal warp handler (needs wrk and oha).
 bench-load:

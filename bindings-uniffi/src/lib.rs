@@ -424,6 +424,27 @@ pub fn allow_all_response(accounts: Vec<String>) -> Vec<u8> {
     Response::allow_all(accounts).to_bytes()
 }
 
+/// Core's answer for hand-made decisions, one per account in order; a
+/// `Reject` code outside [38000, 39000] throws.
+#[uniffi::export]
+pub fn build_response(
+    accounts: Vec<String>,
+    decisions: Vec<Decision>,
+) -> Result<Vec<u8>, CallbackError> {
+    let mut response = Response::ok();
+    for (account, decision) in accounts.into_iter().zip(decisions) {
+        let decision = match decision {
+            Decision::Allow => friendgate_core::Decision::Allow,
+            Decision::Reject { code, info } => {
+                friendgate_core::Decision::reject(i64::from(code), info)
+                    .map_err(|e| CallbackError::from(&e))?
+            }
+        };
+        response.push_decision(account, decision);
+    }
+    Ok(response.to_bytes())
+}
+
 /// Core's FAIL answer with `code` in [38000, 39000].
 #[uniffi::export]
 pub fn fail_response(code: i64, info: String) -> Result<Vec<u8>, CallbackError> {

@@ -83,6 +83,11 @@ class ApiTest {
             String(allowAllResponse(listOf("a"))),
         )
         assertEquals("{\"ActionStatus\":\"FAIL\",\"ErrorCode\":38500,\"ErrorInfo\":\"down\",\"ResultItem\":[]}", String(failResponse(38500, "down")))
+        assertEquals(
+            "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ResultItem\":[{\"To_Account\":\"a\",\"ResultCode\":0,\"ResultInfo\":\"\"},{\"To_Account\":\"b\",\"ResultCode\":38001,\"ResultInfo\":\"spam\"}]}",
+            String(buildResponse(listOf("a", "b"), listOf(Decision.Allow, Decision.Reject(38001u, "spam")))),
+        )
+        assertThrows(CallbackException.Refused::class.java) { buildResponse(listOf("a"), listOf(Decision.Reject(1u, "x"))) }
     }
 
     @Test
