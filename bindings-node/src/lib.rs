@@ -444,22 +444,8 @@ pub fn check_result_code(code: f64) -> Option<String> {
 /// `body_incomplete` (detail: the reason).
 #[napi]
 pub fn refusal(code: String, detail: Option<String>) -> napi::Result<Reply> {
-    let detail = detail.unwrap_or_default();
-    let error = match code.as_str() {
-        "method_not_allowed" => CallbackError::MethodNotAllowed {
-            method: detail.chars().take(16).collect(),
-        },
-        "request_timeout" => CallbackError::RequestTimeout {
-            millis: detail.parse().unwrap_or(0),
-        },
-        "overloaded" => CallbackError::Overloaded,
-        "body_incomplete" => CallbackError::BodyIncomplete { reason: detail },
-        other => {
-            return Err(napi::Error::from_reason(format!(
-                "{other} is not a transport refusal"
-            )))
-        }
-    };
+    let error = CallbackError::transport(&code, detail.as_deref().unwrap_or(""))
+        .ok_or_else(|| napi::Error::from_reason(format!("{code} is not a transport refusal")))?;
     Ok(CoreReply::from_error(error).into())
 }
 

@@ -69,22 +69,11 @@ pub fn reply(py: Python<'_>, reply: CoreReply) -> Reply {
 #[pyfunction]
 #[pyo3(signature = (code, detail = String::new()))]
 pub fn refusal(py: Python<'_>, code: &str, detail: String) -> PyResult<Reply> {
-    use friendgate_core::CallbackError;
-    let error = match code {
-        "method_not_allowed" => CallbackError::MethodNotAllowed {
-            method: detail.chars().take(16).collect(),
-        },
-        "request_timeout" => CallbackError::RequestTimeout {
-            millis: detail.parse().unwrap_or(0),
-        },
-        "overloaded" => CallbackError::Overloaded,
-        "body_incomplete" => CallbackError::BodyIncomplete { reason: detail },
-        other => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "{other} is not a transport refusal (method_not_allowed, request_timeout, overloaded, body_incomplete)"
-            )))
-        }
-    };
+    let error = friendgate_core::CallbackError::transport(code, &detail).ok_or_else(|| {
+        pyo3::exceptions::PyValueError::new_err(format!(
+            "{code} is not a transport refusal (method_not_allowed, request_timeout, overloaded, body_incomplete)"
+        ))
+    })?;
     Ok(reply(py, CoreReply::from_error(error)))
 }
 

@@ -361,6 +361,26 @@ impl CallbackError {
         }
     }
 
+    /// The transport refusal named `code` (`method_not_allowed` with the
+    /// method as `detail`, `request_timeout` with the deadline in ms,
+    /// `overloaded`, `body_incomplete` with the reason), for HTTP hosts in
+    /// other languages; None for any other name.
+    pub fn transport(code: &str, detail: &str) -> Option<Self> {
+        Some(match code {
+            "method_not_allowed" => Self::MethodNotAllowed {
+                method: detail.chars().take(16).collect(),
+            },
+            "request_timeout" => Self::RequestTimeout {
+                millis: detail.parse().unwrap_or(0),
+            },
+            "overloaded" => Self::Overloaded,
+            "body_incomplete" => Self::BodyIncomplete {
+                reason: quote(detail),
+            },
+            _ => return None,
+        })
+    }
+
     /// The broad kind of this error.
     pub fn family(&self) -> ErrorFamily {
         match self {
@@ -417,6 +437,27 @@ mod tests {
         assert!(quoted.ends_with("..."));
         assert_eq!(quoted.len(), 64 + 3);
         assert_eq!(quote("short"), "short");
+    }
+
+    #[test]
+    fn transport_refusals_by_name() {
+        let error = CallbackError::transport("method_not_allowed", "GET").unwrap();
+        assert_eq!(
+            error.to_string(),
+            "method GET is not allowed: the callback is a POST"
+        );
+        assert_eq!(error.http_status(), 405);
+        assert_eq!(
+            CallbackError::transport("request_timeout", "1500")
+                .unwrap()
+                .http_status(),
+            408
+        );
+        assert_eq!(
+            CallbackError::transport("overloaded", "").unwrap().code(),
+            "overloaded"
+        );
+        assert_eq!(CallbackError::transport("bad_signature", ""), None);
     }
 
     #[test]
