@@ -39,6 +39,8 @@
 
 pub mod auth;
 pub mod config;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod decision;
 pub mod error;
 pub mod handle;

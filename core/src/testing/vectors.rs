@@ -149,13 +149,49 @@ pub fn load_dir(dir: &Path) -> Result<Vec<VectorCase>, String> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{file}: {e}"))?;
-        let doc: FileDoc = serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
-        for case in doc.cases {
-            let name = case.name.clone();
-            cases.push(build_case(&file, case).map_err(|e| format!("{file}/{name}: {e}"))?);
-        }
+        cases.extend(parse_file(&file, &text)?);
     }
     Ok(cases)
+}
+
+/// The vectors of this source tree, compiled into the library (for tools
+/// such as `friendgate conform` that run far from the source tree).
+#[cfg(feature = "conformance")]
+pub fn embedded() -> Result<Vec<VectorCase>, String> {
+    macro_rules! files {
+        ($($name:literal),* $(,)?) => {
+            [$(($name, include_str!(concat!("../../../tests/vectors/", $name)))),*]
+        };
+    }
+    // In file-name order, like `load_dir`.
+    let files = files!(
+        "actions.json",
+        "body.json",
+        "decisions.json",
+        "limits.json",
+        "platform.json",
+        "platforms.json",
+        "query.json",
+        "sign.json",
+        "window.json",
+    );
+    let mut cases = Vec::new();
+    for (file, text) in files {
+        cases.extend(parse_file(file, text)?);
+    }
+    Ok(cases)
+}
+
+/// Parses one vectors file (`file` names it in errors and in each case).
+pub fn parse_file(file: &str, text: &str) -> Result<Vec<VectorCase>, String> {
+    let doc: FileDoc = serde_json::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+    doc.cases
+        .into_iter()
+        .map(|case| {
+            let name = case.name.clone();
+            build_case(file, case).map_err(|e| format!("{file}/{name}: {e}"))
+        })
+        .collect()
 }
 
 fn build_case(file: &str, case: CaseDoc) -> Result<VectorCase, String> {

@@ -1,0 +1,265 @@
+//! The platform's side of the protocol, for testing any endpoint over HTTP
+//! (`friendgate conform`): the cases to send and how to judge the answers.
+//!
+//! The cases are the shared vectors (`tests/vectors/`), translated to the
+//! endpoint's app id, token and clock, plus generated hostile requests
+//! ([`cases`]). What each case must get back comes from core itself: the
+//! translated request is verified by core with the endpoint's settings, so a
+//! valid callback must be answered `OK` with one `ResultItem` per item, and
+//! anything core refuses must never be answered with an `OK` that allows
+//! ([`judge`]). Decisions are the endpoint's own: the judge checks PROTOCOL.md's
+//! rules (codes 0 or in `[38000, 39000]`, order, `To_Account`), not bytes.
+
+mod hostile;
+mod judge;
+mod template;
+
+pub use judge::{judge, Expect, NoAnswer, Observed, Rules, Verdict};
+pub use template::Method;
+
+use crate::config::{Config, Limits, Token};
+use crate::testing::vectors::{embedded, VectorCase};
+use crate::verify;
+use template::QueryTemplate;
+
+/// The endpoint under test, as the platform knows it: core configured like
+/// the endpoint (app id, tokens, window, limits). The first token signs every
+/// request; with no token, requests go unsigned.
+#[derive(Debug, Clone)]
+pub struct Target {
+    config: Config,
+}
+
+impl Target {
+    /// The endpoint configured as `config`.
+    pub fn new(config: Config) -> Self {
+        Self { config }
+    }
+
+    /// The app id requests are sent for (the first of the config).
+    pub fn app_id(&self) -> u64 {
+        self.config.app_ids().first().copied().unwrap_or_default()
+    }
+
+    /// The token that signs requests, if any.
+    pub fn token(&self) -> Option<&Token> {
+        self.config.tokens().first()
+    }
+
+    /// Whether requests are signed.
+    pub fn signs(&self) -> bool {
+        self.config.authentication_on()
+    }
+
+    /// The `RequestTime` window, in seconds.
+    pub fn window_seconds(&self) -> u64 {
+        self.config.window_seconds()
+    }
+
+    /// Core configured like the endpoint: the oracle of every case.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The limits the endpoint is expected to enforce.
+    pub fn limits(&self) -> &Limits {
+        self.config.limits()
+    }
+}
+
+/// Where a case comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A shared vector, from this file of `tests/vectors/`.
+    Vector(String),
+    /// Generated here: a hostile or transport case the vectors cannot hold.
+    Generated,
+}
+
+/// One thing the simulator does to the endpoint.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Unique name (the vector's name, or `hostile_…`/`transport_…`).
+    pub name: String,
+    /// The case family: the vector file's stem, or the kind of generated case.
+    pub family: &'static str,
+    /// What the case shows.
+    pub description: String,
+    /// Where the case comes from.
+    pub source: Source,
+    /// Requests sent one after another on one connection (more than one
+    /// checks keep-alive).
+    pub rounds: usize,
+    method: Method,
+    query: QueryTemplate,
+    body: Vec<u8>,
+    plan: Plan,
+}
+
+#[derive(Debug, Clone)]
+enum Plan {
+    /// Core, configured like the endpoint, says what must come back.
+    Oracle,
+    /// Core's refusal for something `verify` never sees (the HTTP method).
+    Refuse(crate::CallbackError),
+    /// Cannot be run against this endpoint, for this reason.
+    Skip(String),
+}
+
+/// One request, ready to send.
+#[derive(Debug, Clone)]
+pub struct Prepared<'a> {
+    /// HTTP method.
+    pub method: Method,
+    /// The query string, without `?`.
+    pub query: String,
+    /// The body bytes.
+    pub body: &'a [u8],
+    /// What must come back.
+    pub expect: Expect,
+}
+
+impl Case {
+    /// Why the case cannot run against this endpoint, if it cannot.
+    pub fn skipped(&self) -> Option<&str> {
+        match &self.plan {
+            Plan::Skip(reason) => Some(reason),
+            Plan::Oracle | Plan::Refuse(_) => None,
+        }
+    }
+
+    /// The request for the clock `now` (Unix seconds) and what must come
+    /// back; None for a skipped case.
+    pub fn prepare(&self, target: &Target, now: u64) -> Option<Prepared<'_>> {
+        let query = self.query.render(target, now);
+        let expect = match &self.plan {
+            Plan::Skip(_) => return None,
+            Plan::Refuse(error) => Expect::refuse(error),
+            Plan::Oracle => match verify(target.config(), &query, &self.body, now) {
+                Ok(callback) => Expect::Answer {
+                    to_accounts: callback
+                        .items()
+                        .iter()
+                        .map(|item| item.to_account.clone().into_owned())
+                        .collect(),
+                },
+                Err(error) => Expect::refuse(&error),
+            },
+        };
+        Some(Prepared {
+            method: self.method,
+            query,
+            body: &self.body,
+            expect,
+        })
+    }
+
+    /// The body bytes.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+}
+
+/// Every case for `target`: the shared vectors translated to it, then the
+/// generated hostile and transport cases. Fails only if the vectors compiled
+/// into this library do not parse.
+pub fn cases(target: &Target) -> Result<Vec<Case>, String> {
+    let mut cases: Vec<Case> = embedded()?
+        .iter()
+        .map(|vector| from_vector(vector, target))
+        .collect();
+    cases.extend(hostile::cases(target));
+    Ok(cases)
+}
+
+/// The families of [`cases`], in the order they first appear.
+pub fn families(cases: &[Case]) -> Vec<&'static str> {
+    let mut families: Vec<&'static str> = Vec::new();
+    for case in cases {
+        if !families.contains(&case.family) {
+            families.push(case.family);
+        }
+    }
+    families
+}
+
+const SIGNATURE_ERRORS: [&str; 4] = [
+    "missing_signature",
+    "bad_signature",
+    "request_time_too_old",
+    "request_time_in_future",
+];
+
+fn from_vector(vector: &VectorCase, target: &Target) -> Case {
+    let query = QueryTemplate::from_vector(vector, target);
+    let vector_signs = vector.config.authentication_on();
+    let plan = if !target.signs()
+        && vector_signs
+        && vector
+            .expect
+            .error
+            .as_deref()
+            .is_some_and(|code| SIGNATURE_ERRORS.contains(&code))
+    {
+        Plan::Skip("no token given: the endpoint's authentication is not checked".to_owned())
+    } else if target.signs() && !vector_signs && query.has_auth_parameters() {
+        Plan::Skip(
+            "shows authentication off (sends RequestTime or Sign without a token); \
+             this endpoint has a token"
+                .to_owned(),
+        )
+    } else {
+        Plan::Oracle
+    };
+    let query = if target.signs() && !vector_signs && !query.has_auth_parameters() {
+        query.signed_now()
+    } else {
+        query
+    };
+    Case {
+        name: vector.name.clone(),
+        family: family_of(&vector.file),
+        description: vector.description.clone(),
+        source: Source::Vector(vector.file.clone()),
+        rounds: 1,
+        method: Method::Post,
+        query,
+        body: vector.body.clone(),
+        plan,
+    }
+}
+
+/// The family of a vectors file: its stem, as a `'static` name.
+fn family_of(file: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "actions",
+        "body",
+        "decisions",
+        "limits",
+        "platform",
+        "platforms",
+        "query",
+        "sign",
+        "window",
+    ];
+    let stem = file.strip_suffix(".json").unwrap_or(file);
+    KNOWN
+        .iter()
+        .find(|known| **known == stem)
+        .copied()
+        .unwrap_or("other")
+}
+
+impl Expect {
+    fn refuse(error: &crate::CallbackError) -> Self {
+        Self::Refuse {
+            status: error.http_status(),
+            error_code: error.error_code(),
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
