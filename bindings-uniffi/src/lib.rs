@@ -452,6 +452,16 @@ pub fn fail_response(code: i64, info: String) -> Result<Vec<u8>, CallbackError> 
     Ok(Response::fail(code, info).to_bytes())
 }
 
+/// The FAIL reply an HTTP host sends around `handle`: `method_not_allowed`
+/// (detail: the method), `request_timeout` (detail: the deadline in ms),
+/// `overloaded`, or `body_incomplete` (detail: what went wrong). Null for
+/// any other code.
+#[uniffi::export]
+pub fn refusal(code: String, detail: String) -> Option<Reply> {
+    friendgate_core::CallbackError::transport(&code, &detail)
+        .map(|error| CoreReply::from_error(error).into())
+}
+
 /// The Sign for `token` at `request_time`.
 #[uniffi::export]
 pub fn sign(token: String, request_time: u64) -> String {

@@ -9,6 +9,7 @@ import dev.friendgate.Decision
 import dev.friendgate.FriendResponseCallback
 import dev.friendgate.HandlerConfig
 import dev.friendgate.ResponseItem
+import dev.friendgate.refusal
 import dev.friendgate.reject
 import java.net.InetSocketAddress
 
@@ -33,16 +34,12 @@ fun startServer(handler: CallbackHandler, decider: Decider, host: String, port: 
             val reply = if (it.requestMethod == "POST") {
                 handler.handle(it.requestURI.rawQuery ?: "", it.requestBody.readAllBytes(), decider, null)
             } else {
-                null
-            }
-            if (reply == null) {
                 it.responseHeaders.add("Allow", "POST")
-                it.sendResponseHeaders(405, -1)
-            } else {
-                it.responseHeaders.add("Content-Type", reply.contentType)
-                it.sendResponseHeaders(reply.status.toInt(), reply.body.size.toLong())
-                it.responseBody.write(reply.body)
+                refusal("method_not_allowed", it.requestMethod)!!
             }
+            it.responseHeaders.add("Content-Type", reply.contentType)
+            it.sendResponseHeaders(reply.status.toInt(), reply.body.size.toLong())
+            it.responseBody.write(reply.body)
         }
     }
     server.start()

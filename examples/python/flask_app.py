@@ -1,4 +1,4 @@
-"""Flask: POST http://127.0.0.1:8000/callback"""
+"""Flask on waitress: POST http://127.0.0.1:8000/callback"""
 
 from flask import Flask
 
@@ -9,6 +9,8 @@ app = Flask(__name__)
 app.register_blueprint(blueprint(handler, decide, path="/callback"))
 
 if __name__ == "__main__":
-    from werkzeug.serving import run_simple
+    # waitress: a production WSGI server that keeps connections alive, as
+    # the platform does (werkzeug's development server closes every one).
+    from waitress import serve
 
-    run_simple(HOST, PORT, app, threaded=True)
+    serve(app, host=HOST, port=PORT, threads=8)

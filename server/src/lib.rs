@@ -12,6 +12,7 @@
 //! [`Decider`](friendgate_core::Decider) in place of the rules
 //! ([`Gateway::with_decider`]).
 
+pub mod conform;
 pub mod gateway;
 pub mod metrics;
 pub mod policy;

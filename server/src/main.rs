@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use friendgate_core::testing::{QueryBuilder, SAMPLE_APP_ID};
 use friendgate_core::unix_now;
+use friendgate_server::conform::{self, ConformArgs};
 use friendgate_server::{run, Gateway, Settings};
 
 /// friendgate answers Tencent Cloud Chat's "before a friend request is
@@ -31,6 +32,9 @@ enum Command {
         /// The TOML config file (see examples/friendgate.toml).
         #[arg(long, short, env = "FRIENDGATE_CONFIG", hide_env_values = true)]
         config: PathBuf,
+        /// Listen on this address instead of the config's `server.listen`.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
     },
     /// Check a config file and say exactly what is wrong (file, key, why).
     CheckConfig {
@@ -80,6 +84,15 @@ enum Command {
         #[arg(long)]
         now: Option<u64>,
     },
+    /// Test a callback endpoint as the platform would: send the conformance
+    /// cases (the shared vectors, forged, stale and broken requests) and check
+    /// every answer against the protocol.
+    ///
+    /// Prints a table of cases and a summary by family. Exit code 0 when every
+    /// case passed, 1 when one failed, 2 for a usage or setup error.
+    /// With --load, sends signed callbacks at a fixed rate instead and reports
+    /// latency percentiles (loopback addresses only, unless --allow-remote).
+    Conform(Box<ConformArgs>),
 }
 
 fn main() -> ExitCode {
@@ -95,8 +108,11 @@ fn main() -> ExitCode {
 
 fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
     match command {
-        Command::Serve { config } => {
-            let settings = Settings::load(&config)?;
+        Command::Serve { config, listen } => {
+            let mut settings = Settings::load(&config)?;
+            if let Some(listen) = listen {
+                settings.server.listen = listen;
+            }
             let _guard = run::init_logging(&settings.log);
             let gateway = Arc::new(Gateway::new(settings));
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -105,6 +121,10 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             runtime.block_on(run::serve(gateway))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Conform(args) => Ok(match conform::run(&args)? {
+            true => ExitCode::SUCCESS,
+            false => ExitCode::FAILURE,
+        }),
         Command::CheckConfig { config } => {
             let settings = Settings::load(&config)?;
             let rules: Vec<&str> = settings.policy.rule_names().collect();

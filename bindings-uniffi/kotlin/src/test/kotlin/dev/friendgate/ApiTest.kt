@@ -109,6 +109,15 @@ class ApiTest {
     }
 
     @Test
+    fun refusalIsCoresTransportAnswer() {
+        val reply = refusal("overloaded", "")!!
+        assertEquals(503, reply.status.toInt())
+        assertEquals("overloaded", reply.errorCode)
+        assertTrue(String(reply.body).contains("\"ErrorCode\":38042"))
+        assertEquals(null, refusal("bad_signature", ""))
+    }
+
+    @Test
     fun exampleServerOverHttp() {
         val server = startServer(CallbackHandler(HandlerConfig(appIds = listOf(1400000000uL), tokens = listOf("xxxxyyyy"))), ExamplePolicy(), "127.0.0.1", 0)
         try {
@@ -127,6 +136,8 @@ class ApiTest {
             )
             val get = client.send(HttpRequest.newBuilder(URI(base)).GET().build(), HttpResponse.BodyHandlers.ofString())
             assertEquals(405, get.statusCode())
+            assertEquals("POST", get.headers().firstValue("Allow").orElse(""))
+            assertTrue(get.body().startsWith("{\"ActionStatus\":\"FAIL\",\"ErrorCode\":38040,"), get.body())
         } finally {
             server.stop(0)
         }

@@ -1,0 +1,211 @@
+//! Runs the cases against the endpoint, one connection per case.
+
+use std::time::Duration;
+
+use friendgate_core::conformance::{
+    judge, Case, NoAnswer, Observed, Rules, Source, Target, Verdict,
+};
+use friendgate_core::unix_now;
+use indicatif::ProgressBar;
+use serde::Serialize;
+
+use super::client::Endpoint;
+
+/// How the cases are run and judged.
+#[derive(Debug, Clone)]
+pub struct SuiteSettings {
+    /// How answers are judged.
+    pub rules: Rules,
+    /// Give up on an answer after this long.
+    pub timeout: Duration,
+    /// Families skipped on request.
+    pub skip: Vec<String>,
+    /// Run only cases whose name contains this.
+    pub only: Option<String>,
+}
+
+/// How one case went.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    /// The case's name.
+    pub name: String,
+    /// Its family.
+    pub family: &'static str,
+    /// `vectors/<file>` or `generated`.
+    pub source: String,
+    /// What it shows.
+    pub description: String,
+    /// What must come back.
+    pub expected: String,
+    /// What came back.
+    pub got: String,
+    /// Time to the whole answer (the slowest round), in milliseconds.
+    pub latency_ms: Option<f64>,
+    /// `pass`, `fail` or `skip`.
+    pub result: Outcome,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+}
+
+/// A case's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The answer is what the protocol needs.
+    Pass,
+    /// It is not.
+    Fail,
+    /// The case was not run.
+    Skip,
+}
+
+/// Runs every case in order, showing progress on `progress`.
+pub async fn run(
+    endpoint: &Endpoint,
+    target: &Target,
+    cases: &[Case],
+    settings: &SuiteSettings,
+    progress: &ProgressBar,
+) -> Vec<CaseResult> {
+    let mut results = Vec::with_capacity(cases.len());
+    let mut failed = 0;
+    for case in cases {
+        progress.set_message(format!("{failed} failed · {}", case.name));
+        let result = run_case(endpoint, target, case, settings).await;
+        if result.result == Outcome::Fail {
+            failed += 1;
+            progress.println(format!(
+                "FAIL {}: {}",
+                result.name,
+                result.reason.as_deref().unwrap_or_default()
+            ));
+        }
+        results.push(result);
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    results
+}
+
+/// Whether `case` is selected by `--only` and not in a `--skip` family.
+pub fn selected(case: &Case, settings: &SuiteSettings) -> bool {
+    settings
+        .only
+        .as_deref()
+        .map_or(true, |only| case.name.contains(only))
+}
+
+async fn run_case(
+    endpoint: &Endpoint,
+    target: &Target,
+    case: &Case,
+    settings: &SuiteSettings,
+) -> CaseResult {
+    let mut result = CaseResult {
+        name: case.name.clone(),
+        family: case.family,
+        source: match &case.source {
+            Source::Vector(file) => format!("vectors/{file}"),
+            Source::Generated => "generated".to_owned(),
+        },
+        description: case.description.clone(),
+        expected: String::new(),
+        got: String::new(),
+        latency_ms: None,
+        result: Outcome::Skip,
+        reason: None,
+    };
+    if settings.skip.iter().any(|family| family == case.family) {
+        result.reason = Some(format!("family `{}` skipped with --skip", case.family));
+        return result;
+    }
+    if let Some(reason) = case.skipped() {
+        result.reason = Some(reason.to_owned());
+        return result;
+    }
+    let mut connection = None;
+    let mut slowest = Duration::ZERO;
+    for round in 1..=case.rounds {
+        let Some(prepared) = case.prepare(target, unix_now()) else {
+            break;
+        };
+        result.expected = prepared.expect.describe(&settings.rules);
+        if case.rounds > 1 {
+            result.expected = format!("{} × {} on one connection", result.expected, case.rounds);
+        }
+        if connection.is_none() {
+            match endpoint.connect().await {
+                Ok(opened) => connection = Some(opened),
+                Err(reason) => {
+                    let verdict = judge(
+                        &prepared.expect,
+                        Err(NoAnswer::Closed(reason)),
+                        &settings.rules,
+                    );
+                    return finish(result, verdict, round, case.rounds, slowest);
+                }
+            }
+        }
+        let Some(open) = connection.as_mut() else {
+            break;
+        };
+        let answer = open
+            .send(
+                endpoint,
+                prepared.method,
+                &prepared.query,
+                prepared.body,
+                settings.timeout,
+            )
+            .await;
+        let verdict = match answer {
+            Ok(answer) => {
+                slowest = slowest.max(answer.elapsed);
+                let observed = Observed {
+                    status: answer.status,
+                    body: &answer.body,
+                    elapsed: answer.elapsed,
+                };
+                judge(&prepared.expect, Ok(observed), &settings.rules)
+            }
+            Err(NoAnswer::Closed(reason)) if round > 1 => Verdict {
+                passed: false,
+                got: format!("no answer: {reason}"),
+                problem: Some(format!(
+                    "the endpoint closed the connection after {} callback(s); the platform keeps connections alive",
+                    round - 1
+                )),
+            },
+            Err(no_answer) => judge(&prepared.expect, Err(no_answer), &settings.rules),
+        };
+        if !verdict.passed || round == case.rounds {
+            return finish(result, verdict, round, case.rounds, slowest);
+        }
+    }
+    result
+}
+
+fn finish(
+    mut result: CaseResult,
+    verdict: Verdict,
+    round: usize,
+    rounds: usize,
+    slowest: Duration,
+) -> CaseResult {
+    result.got = verdict.got;
+    if slowest > Duration::ZERO {
+        result.latency_ms = Some(slowest.as_secs_f64() * 1000.0);
+    }
+    match verdict.problem {
+        None => result.result = Outcome::Pass,
+        Some(problem) => {
+            result.result = Outcome::Fail;
+            result.reason = Some(if rounds > 1 {
+                format!("callback {round} of {rounds}: {problem}")
+            } else {
+                problem
+            });
+        }
+    }
+    result
+}

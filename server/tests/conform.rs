@@ -1,0 +1,499 @@
+//! `friendgate conform` (the real binary) against endpoints on 127.0.0.1:
+//! the gateway passes everything strictly; endpoints with the usual
+//! mistakes fail exactly the cases that show them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::process::Output;
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{start, APP, TOKEN};
+use friendgate_core::testing::vectors::{load_dir, vectors_dir};
+use friendgate_core::{Config, Token};
+use friendgate_server::Gateway;
+use serde_json::Value;
+use warp::Filter;
+
+fn config() -> Config {
+    Config::builder(APP)
+        .token(Token::new(TOKEN).unwrap())
+        .build()
+        .unwrap()
+}
+
+async fn conform(args: &[&str]) -> (Output, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_friendgate"))
+        .arg("conform")
+        .args(args)
+        .env("CONFORM_TOKEN", TOKEN)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stdout, stderr)
+}
+
+fn read_report(path: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn case<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|case| case["name"] == name)
+        .unwrap_or_else(|| panic!("no case {name}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gateway_passes_every_case_strictly() {
+    let running = start(Gateway::new(common::settings(config()))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let url = format!("{}/cb", running.base);
+    let (out, stdout, stderr) = conform(&[
+        "--url",
+        &url,
+        "--app-id",
+        &APP.to_string(),
+        "--token-env",
+        "CONFORM_TOKEN",
+        "--strict",
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .await;
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("PASS: "), "{stdout}");
+    assert!(stdout.contains("│ transport"), "the family table: {stdout}");
+    let report = read_report(&json);
+    assert_eq!(report["passed"], true);
+    assert_eq!(report["strict"], true);
+    assert_eq!(report["summary"]["failed"], 0);
+    // Every vector is a case, plus the generated ones; the only skip is the
+    // vector that needs authentication off.
+    let vectors = load_dir(&vectors_dir()).unwrap();
+    let cases = report["cases"].as_array().unwrap();
+    assert!(cases.len() >= vectors.len() + 10);
+    for vector in &vectors {
+        assert!(
+            cases.iter().any(|c| c["name"] == vector.name.as_str()),
+            "{}",
+            vector.name
+        );
+    }
+    let skipped: Vec<&str> = cases
+        .iter()
+        .filter(|c| c["result"] == "skip")
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped, ["no_tokens_ignores_sign"]);
+    assert_eq!(
+        case(&report, "hostile_sign_forged")["got"],
+        "401 FAIL 38012"
+    );
+    assert_eq!(report["families"]["transport"]["passed"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unsigned_runs_skip_authentication_and_say_so() {
+    let running = start(Gateway::new(common::settings(
+        Config::builder(APP).build().unwrap(),
+    )))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let url = format!("{}/cb", running.base);
+    let (out, stdout, _) = conform(&[
+        "--url",
+        &url,
+        "--app-id",
+        &APP.to_string(),
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .await;
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("the endpoint's authentication was not checked"));
+    let report = read_report(&json);
+    assert_eq!(report["signed"], false);
+    let forged = case(&report, "hostile_sign_forged");
+    assert_eq!(forged["result"], "skip");
+    assert!(forged["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no token given"));
+    assert!(report["families"]["sign"]["skipped"].as_u64().unwrap() >= 10);
+}
+
+/// Serves `reply` for every request on 127.0.0.1; returns its callback URL.
+async fn serve<F, R>(reply: F) -> String
+where
+    F: Fn(Bytes) -> R + Clone + Send + Sync + 'static,
+    R: warp::Reply + 'static,
+{
+    let route = warp::any()
+        .and(warp::body::bytes())
+        .map(move |body: Bytes| reply(body));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        warp::serve(route).incoming(listener).run().await;
+    });
+    format!("http://{addr}/callback")
+}
+
+/// What many hand-written endpoints do: no Sign check, loose parsing, and
+/// "allow" for every `To_Account` found (or for nothing, when there is none).
+fn careless(body: &Bytes) -> String {
+    let accounts: Vec<Value> = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|json| json.get("ResponseFriendItem").cloned())
+        .and_then(|items| items.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|item| serde_json::json!({"To_Account": item.get("To_Account").cloned().unwrap_or(Value::Null), "ResultCode": 0, "ResultInfo": ""}))
+        .collect();
+    serde_json::json!({"ActionStatus": "OK", "ErrorCode": 0, "ErrorInfo": "", "ResultItem": accounts}).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_careless_endpoint_fails_the_hostile_cases() {
+    let url = serve(|body: Bytes| careless(&body)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let (out, stdout, _) = conform(&[
+        "--url",
+        &url,
+        "--app-id",
+        &APP.to_string(),
+        "--token-env",
+        "CONFORM_TOKEN",
+        "--json",
+        json.to_str().unwrap(),
+        "--failures-only",
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL: "), "{stdout}");
+    assert!(
+        !stdout.contains("│ page_sample_signed"),
+        "--failures-only lists failures only"
+    );
+    let report = read_report(&json);
+    assert_eq!(report["passed"], false);
+    for name in [
+        "hostile_sign_forged",
+        "hostile_sign_stale",
+        "hostile_sign_future",
+        "hostile_foreign_app_id",
+        "hostile_sibling_command",
+        "hostile_body_oversized",
+        "hostile_items_too_many",
+        "sign_missing",
+        "body_invalid_utf8",
+        "body_truncated",
+        "transport_get",
+    ] {
+        let case = case(&report, name);
+        assert_eq!(case["result"], "fail", "{name}");
+        assert!(
+            case["reason"]
+                .as_str()
+                .unwrap()
+                .contains("allowed a request the platform never sends"),
+            "{name}: {case}"
+        );
+    }
+    // Valid callbacks it answers well.
+    assert_eq!(case(&report, "page_sample_signed")["result"], "pass");
+    assert_eq!(case(&report, "transport_keep_alive")["result"], "pass");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dropped_items_fail_answers_and_closed_connections_fail_keep_alive() {
+    // Answers two items at most, and closes every connection.
+    let url = serve(|body: Bytes| {
+        let mut answer: Value = serde_json::from_str(&careless(&body)).unwrap();
+        if let Some(items) = answer["ResultItem"].as_array_mut() {
+            items.truncate(2);
+        }
+        warp::reply::with_header(answer.to_string(), "connection", "close")
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let (out, _, _) = conform(&[
+        "--url",
+        &url,
+        "--app-id",
+        &APP.to_string(),
+        "--token-env",
+        "CONFORM_TOKEN",
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let report = read_report(&json);
+    let many = case(&report, "items_many");
+    assert_eq!(many["result"], "fail");
+    assert!(
+        many["reason"]
+            .as_str()
+            .unwrap()
+            .contains("2 ResultItem(s) for 100 item(s)"),
+        "{many}"
+    );
+    assert_eq!(case(&report, "page_sample_signed")["result"], "pass");
+    assert_eq!(case(&report, "items_empty")["result"], "pass");
+    let keep_alive = case(&report, "transport_keep_alive");
+    assert!(
+        keep_alive["reason"]
+            .as_str()
+            .unwrap()
+            .contains("closed the connection after 1 callback"),
+        "{keep_alive}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_and_hanging_endpoints_fail() {
+    let slow = {
+        let route = warp::any()
+            .and(warp::body::bytes())
+            .and_then(|body: Bytes| async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                Ok::<_, Infallible>(careless(&body))
+            });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { warp::serve(route).incoming(listener).run().await });
+        format!("http://{addr}/cb")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let run = |budget: &'static str, timeout: &'static str| {
+        let slow = slow.clone();
+        let json = json.clone();
+        async move {
+            conform(&[
+                "--url",
+                &slow,
+                "--app-id",
+                &APP.to_string(),
+                "--token-env",
+                "CONFORM_TOKEN",
+                "--only",
+                "page_sample_signed",
+                "--latency-budget-ms",
+                budget,
+                "--timeout-ms",
+                timeout,
+                "--json",
+                json.to_str().unwrap(),
+            ])
+            .await
+        }
+    };
+    let (out, stdout, _) = run("100", "5000").await;
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let reason = case(&read_report(&json), "page_sample_signed")["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(reason.contains("over the 100 ms budget"), "{reason}");
+    let (out, _, _) = run("1000", "100").await;
+    assert_eq!(out.status.code(), Some(1));
+    let report = read_report(&json);
+    assert_eq!(
+        case(&report, "page_sample_signed")["got"],
+        "no answer in 100 ms"
+    );
+    let (out, _, _) = run("1000", "5000").await;
+    assert!(out.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn https_endpoints_with_a_private_authority() {
+    let dir = tempfile::tempdir().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    std::fs::write(dir.path().join("cert.pem"), certified.cert.pem()).unwrap();
+    std::fs::write(
+        dir.path().join("key.pem"),
+        certified.signing_key.serialize_pem(),
+    )
+    .unwrap();
+    let mut settings = common::settings(config());
+    settings.server.tls = Some((dir.path().join("cert.pem"), dir.path().join("key.pem")));
+    let running = start(Gateway::new(settings)).await;
+    let url = format!(
+        "https://localhost:{}/cb",
+        running.server.local_addr().port()
+    );
+    let cert = dir.path().join("cert.pem");
+    let args = [
+        "--url",
+        &url,
+        "--app-id",
+        &APP.to_string(),
+        "--token-env",
+        "CONFORM_TOKEN",
+        "--only",
+        "page_sample",
+    ];
+    let (out, stdout, _) =
+        conform(&[&args[..], &["--ca-cert", cert.to_str().unwrap()]].concat()).await;
+    assert!(out.status.success(), "{stdout}");
+    // Without the authority the certificate is not trusted: no answer.
+    let (out, stdout, _) = conform(&args).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout.contains("TLS handshake failed"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn load_reports_percentiles_and_stays_on_loopback() {
+    let running = start(Gateway::new(common::settings(config()))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("load.json");
+    let url = format!("{}/cb", running.base);
+    let (out, stdout, stderr) = conform(&[
+        "--url",
+        &url,
+        "--app-id",
+        &APP.to_string(),
+        "--token-env",
+        "CONFORM_TOKEN",
+        "--load",
+        "--rate",
+        "200",
+        "--duration",
+        "1",
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .await;
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("latency from schedule (ms): p50"),
+        "{stdout}"
+    );
+    let report = read_report(&json);
+    assert_eq!(report["sent"], 200);
+    assert_eq!(report["ok"], 200);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 0);
+    let p = &report["latency_ms"];
+    assert!(
+        p["p50"].as_f64().unwrap() > 0.0
+            && p["p50"].as_f64().unwrap() <= p["p99"].as_f64().unwrap()
+    );
+    assert!(p["p99"].as_f64().unwrap() <= p["max"].as_f64().unwrap());
+
+    // Unsigned load against a signing gateway: every callback is an error.
+    let (out, stdout, _) = conform(&[
+        "--url",
+        &url,
+        "--app-id",
+        &APP.to_string(),
+        "--load",
+        "--rate",
+        "50",
+        "--duration",
+        "1",
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout.contains("error ×50: 401 FAIL 38011"), "{stdout}");
+
+    // TEST-NET-1 is outside the loopback range: refused before connecting.
+    let started = std::time::Instant::now();
+    let (out, _, stderr) = conform(&[
+        "--url",
+        "http://192.0.2.1:8080/cb",
+        "--app-id",
+        "1",
+        "--load",
+        "--rate",
+        "10",
+        "--duration",
+        "1",
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("outside the loopback range") && stderr.contains("--allow-remote"),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_errors_exit_2_and_say_why() {
+    for (args, says) in [
+        (
+            vec!["--url", "ftp://x/cb", "--app-id", "1"],
+            "give an http:// or https:// URL",
+        ),
+        (
+            vec![
+                "--url",
+                "http://127.0.0.1:1/cb",
+                "--app-id",
+                "1",
+                "--token-env",
+                "FRIENDGATE_UNSET_VAR",
+            ],
+            "FRIENDGATE_UNSET_VAR is not set",
+        ),
+        (
+            vec![
+                "--url",
+                "http://127.0.0.1:1/cb",
+                "--app-id",
+                "1",
+                "--skip",
+                "nosuch",
+            ],
+            "no such family (families: actions, body",
+        ),
+        (
+            vec![
+                "--url",
+                "http://127.0.0.1:1/cb",
+                "--app-id",
+                "1",
+                "--only",
+                "no_such_case",
+            ],
+            "--only matches no case",
+        ),
+        (
+            vec!["--url", "http://127.0.0.1:1/cb", "--app-id", "1", "--load"],
+            "--rate",
+        ),
+        (
+            vec![
+                "--url",
+                "http://127.0.0.1:1/cb",
+                "--app-id",
+                "1",
+                "--load",
+                "--rate",
+                "0",
+                "--duration",
+                "1",
+            ],
+            "0 is not in 1..=50000",
+        ),
+    ] {
+        let (out, _, stderr) = conform(&args).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}
