@@ -6,14 +6,14 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 
-.PHONY: run test lint test-rust test-python test-python-wheel test-node node-build test-kotlin uniffi-generate python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-kotlin
+.PHONY: run test lint test-conformance test-rust test-python test-python-wheel test-node node-build test-kotlin uniffi-generate python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-kotlin
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
 	$(CARGO) run --release --locked -p friendgate-server -- serve --config examples/friendgate.toml
 
 ## Every test in every language, with what they need installed locally.
-test: lint vectors test-rust test-python test-node test-kotlin
+test: lint vectors test-rust test-python test-node test-kotlin test-conformance
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -25,6 +25,14 @@ vectors:
 
 test-rust:
 	$(CARGO) test --locked --workspace
+
+## Polyglot conformance: the reference server and the Flask, FastAPI, Node
+## and Kotlin examples, each on 127.0.0.1, checked by `friendgate conform
+## --strict`; summary in target/conformance/summary.md.
+test-conformance: python-env node-build uniffi-generate
+	$(CARGO) build --locked -p friendgate-server
+	cd bindings-uniffi/kotlin && mvn -B -q --no-transfer-progress compile
+	$(PYTHON) tests/polyglot/run.py --friendgate $(CARGO_TARGET_DIR)/debug/friendgate --python $(VENV)/bin/python
 
 ## Python: a local virtualenv with the pinned test requirements, the binding
 ## built into it by maturin (same cargo target dir), then pytest.
