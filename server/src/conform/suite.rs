@@ -74,11 +74,17 @@ pub async fn run(
         let result = run_case(endpoint, target, case, settings).await;
         if result.result == Outcome::Fail {
             failed += 1;
-            progress.println(format!(
+            let line = format!(
                 "FAIL {}: {}",
                 result.name,
                 result.reason.as_deref().unwrap_or_default()
-            ));
+            );
+            // A hidden bar (not a terminal) prints nothing, not even lines.
+            if progress.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                progress.println(line);
+            }
         }
         results.push(result);
         progress.inc(1);
