@@ -11,19 +11,12 @@ use std::process::Output;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{start, APP, TOKEN};
+use common::{signing_config as config, start, APP, TOKEN};
 use friendgate_core::testing::vectors::{load_dir, vectors_dir};
-use friendgate_core::{Config, Token};
+use friendgate_core::Config;
 use friendgate_server::Gateway;
 use serde_json::Value;
 use warp::Filter;
-
-fn config() -> Config {
-    Config::builder(APP)
-        .token(Token::new(TOKEN).unwrap())
-        .build()
-        .unwrap()
-}
 
 async fn conform(args: &[&str]) -> (Output, String, String) {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_friendgate"))
@@ -36,6 +29,20 @@ async fn conform(args: &[&str]) -> (Output, String, String) {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     (out, stdout, stderr)
+}
+
+/// `conform` against `url` for the test app, signed with the test token.
+async fn conform_signed(url: &str, extra: &[&str]) -> (Output, String, String) {
+    let app = APP.to_string();
+    let head = [
+        "--url",
+        url,
+        "--app-id",
+        &app,
+        "--token-env",
+        "CONFORM_TOKEN",
+    ];
+    conform(&[&head[..], extra].concat()).await
 }
 
 fn read_report(path: &std::path::Path) -> Value {
@@ -57,18 +64,8 @@ async fn the_gateway_passes_every_case_strictly() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
     let url = format!("{}/cb", running.base);
-    let (out, stdout, stderr) = conform(&[
-        "--url",
-        &url,
-        "--app-id",
-        &APP.to_string(),
-        "--token-env",
-        "CONFORM_TOKEN",
-        "--strict",
-        "--json",
-        json.to_str().unwrap(),
-    ])
-    .await;
+    let (out, stdout, stderr) =
+        conform_signed(&url, &["--strict", "--json", json.to_str().unwrap()]).await;
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("PASS: "), "{stdout}");
     assert!(stdout.contains("│ transport"), "the family table: {stdout}");
@@ -168,18 +165,8 @@ async fn a_careless_endpoint_fails_the_hostile_cases() {
     let url = serve(|body: Bytes| careless(&body)).await;
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
-    let (out, stdout, _) = conform(&[
-        "--url",
-        &url,
-        "--app-id",
-        &APP.to_string(),
-        "--token-env",
-        "CONFORM_TOKEN",
-        "--json",
-        json.to_str().unwrap(),
-        "--failures-only",
-    ])
-    .await;
+    let (out, stdout, _) =
+        conform_signed(&url, &["--json", json.to_str().unwrap(), "--failures-only"]).await;
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("FAIL: "), "{stdout}");
     assert!(
@@ -229,17 +216,7 @@ async fn dropped_items_fail_answers_and_closed_connections_fail_keep_alive() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
-    let (out, _, _) = conform(&[
-        "--url",
-        &url,
-        "--app-id",
-        &APP.to_string(),
-        "--token-env",
-        "CONFORM_TOKEN",
-        "--json",
-        json.to_str().unwrap(),
-    ])
-    .await;
+    let (out, _, _) = conform_signed(&url, &["--json", json.to_str().unwrap()]).await;
     assert_eq!(out.status.code(), Some(1));
     let report = read_report(&json);
     let many = case(&report, "items_many");
@@ -283,22 +260,19 @@ async fn slow_and_hanging_endpoints_fail() {
         let slow = slow.clone();
         let json = json.clone();
         async move {
-            conform(&[
-                "--url",
+            conform_signed(
                 &slow,
-                "--app-id",
-                &APP.to_string(),
-                "--token-env",
-                "CONFORM_TOKEN",
-                "--only",
-                "page_sample_signed",
-                "--latency-budget-ms",
-                budget,
-                "--timeout-ms",
-                timeout,
-                "--json",
-                json.to_str().unwrap(),
-            ])
+                &[
+                    "--only",
+                    "page_sample_signed",
+                    "--latency-budget-ms",
+                    budget,
+                    "--timeout-ms",
+                    timeout,
+                    "--json",
+                    json.to_str().unwrap(),
+                ],
+            )
             .await
         }
     };
@@ -338,21 +312,11 @@ async fn https_endpoints_with_a_private_authority() {
         running.server.local_addr().port()
     );
     let cert = dir.path().join("cert.pem");
-    let args = [
-        "--url",
-        &url,
-        "--app-id",
-        &APP.to_string(),
-        "--token-env",
-        "CONFORM_TOKEN",
-        "--only",
-        "page_sample",
-    ];
-    let (out, stdout, _) =
-        conform(&[&args[..], &["--ca-cert", cert.to_str().unwrap()]].concat()).await;
+    let ca = ["--only", "page_sample", "--ca-cert", cert.to_str().unwrap()];
+    let (out, stdout, _) = conform_signed(&url, &ca).await;
     assert!(out.status.success(), "{stdout}");
     // Without the authority the certificate is not trusted: no answer.
-    let (out, stdout, _) = conform(&args).await;
+    let (out, stdout, _) = conform_signed(&url, &ca[..2]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout.contains("TLS handshake failed"), "{stdout}");
 }
@@ -363,21 +327,18 @@ async fn load_reports_percentiles_and_stays_on_loopback() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("load.json");
     let url = format!("{}/cb", running.base);
-    let (out, stdout, stderr) = conform(&[
-        "--url",
+    let (out, stdout, stderr) = conform_signed(
         &url,
-        "--app-id",
-        &APP.to_string(),
-        "--token-env",
-        "CONFORM_TOKEN",
-        "--load",
-        "--rate",
-        "200",
-        "--duration",
-        "1",
-        "--json",
-        json.to_str().unwrap(),
-    ])
+        &[
+            "--load",
+            "--rate",
+            "200",
+            "--duration",
+            "1",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    )
     .await;
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(

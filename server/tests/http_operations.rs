@@ -7,19 +7,14 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{client, config_head, results, start, write_config, APP, TOKEN};
+use common::{
+    client, config_head, results, signing_config as config, start, write_config, APP, TOKEN,
+};
 use friendgate_core::testing::{QueryBuilder, SAMPLE_BODY};
 use friendgate_core::{Config, Token};
 use friendgate_server::Gateway;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-fn config() -> Config {
-    Config::builder(APP)
-        .token(Token::new(TOKEN).unwrap())
-        .build()
-        .unwrap()
-}
 
 async fn default_server() -> common::Running {
     start(Gateway::new(common::settings(config()))).await

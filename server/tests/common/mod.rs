@@ -15,6 +15,14 @@ use friendgate_server::{Gateway, Server, Settings};
 pub const APP: u64 = 1_400_000_000;
 pub const TOKEN: &str = "xxxxyyyy";
 
+/// Core's config for app `APP` with token `TOKEN`.
+pub fn signing_config() -> Config {
+    Config::builder(APP)
+        .token(friendgate_core::Token::new(TOKEN).unwrap())
+        .build()
+        .unwrap()
+}
+
 /// Settings built in code: listen on a free port, callback path `/cb`, no rules.
 pub fn settings(callback: Config) -> Settings {
     Settings {
