@@ -14,6 +14,8 @@
 
 pub mod conform;
 pub mod gateway;
+pub mod logformat;
+pub mod logwriter;
 pub mod metrics;
 pub mod policy;
 pub mod routes;

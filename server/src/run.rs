@@ -6,22 +6,22 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::signal::unix::{signal, SignalKind};
-use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 use crate::gateway::Gateway;
+use crate::logformat::JsonLines;
+use crate::logwriter::{batch_writer, BatchGuard};
 use crate::serve::Server;
 use crate::settings::{LogFormat, LogSettings};
 
 /// How often `watch_config` looks at the files.
 const WATCH_INTERVAL: Duration = Duration::from_secs(2);
 
-/// Sets up logging to standard output through a background writer, so a slow
-/// terminal or pipe never stalls a callback. Keep the guard alive.
-pub fn init_logging(log: &LogSettings) -> WorkerGuard {
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::stdout());
+/// Sets up logging to standard output through a batching background writer
+/// ([`crate::logwriter`]), so a slow terminal or pipe does not stall a
+/// callback. Keep the guard alive: dropping it writes what is left.
+pub fn init_logging(log: &LogSettings) -> BatchGuard {
+    let (writer, guard) = batch_writer(std::io::stdout());
     let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let builder = tracing_subscriber::fmt()
@@ -30,7 +30,7 @@ pub fn init_logging(log: &LogSettings) -> WorkerGuard {
         .with_writer(writer);
     let _ = match log.format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Json => builder.event_format(JsonLines).try_init(),
     };
     guard
 }

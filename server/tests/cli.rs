@@ -238,7 +238,11 @@ fn serve_reloads_on_sighup_and_stops_on_sigterm() {
     let log: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(log["from"], "alice");
     assert_eq!(log["status"], 200);
-    let items: serde_json::Value = serde_json::from_str(log["items"].as_str().unwrap()).unwrap();
+    assert_eq!(log["target"], "friendgate::callback");
+    assert_eq!(log["level"], "INFO");
+    // An array, not a string holding one.
+    let items = &log["items"];
+    assert_eq!(items[0]["to"], "x");
     assert_eq!(items[0]["rule"], "blocked");
     assert_eq!(items[0]["result"], 38001);
     assert_eq!(items[1]["rule"], "default");

@@ -1,0 +1,203 @@
+//! Where log lines go: a shared buffer that a background thread writes to
+//! standard output every few milliseconds. A callback pays for copying its
+//! line, not for a system call or for waking a thread (which, on a busy core,
+//! cost more than the callback itself), and a slow reader of standard output
+//! never blocks a callback until a large buffer is full.
+
+use std::io::Write;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tracing_subscriber::fmt::MakeWriter;
+
+/// How often the buffer is written out.
+const INTERVAL: Duration = Duration::from_millis(10);
+
+/// Past this many buffered bytes, callbacks wait for the writer (lines are
+/// never dropped: the log is the record of every decision).
+const CAPACITY: usize = 16 << 20;
+
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled when the buffer has been taken (for waiting writers) or
+    /// when stopping (for the background thread).
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    buffer: Vec<u8>,
+    stopping: bool,
+}
+
+/// The writer handed to tracing-subscriber.
+#[derive(Clone)]
+pub struct BatchWriter {
+    shared: Arc<Shared>,
+}
+
+/// Keeps the background thread running; dropping it writes what is left.
+pub struct BatchGuard {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// A writer to `out` and the guard of its background thread.
+pub fn batch_writer<W: Write + Send + 'static>(out: W) -> (BatchWriter, BatchGuard) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State::default()),
+        changed: Condvar::new(),
+    });
+    let background = Arc::clone(&shared);
+    let thread = std::thread::Builder::new()
+        .name("friendgate-log".to_owned())
+        .spawn(move || drain(&background, out))
+        .ok();
+    (
+        BatchWriter {
+            shared: Arc::clone(&shared),
+        },
+        BatchGuard { shared, thread },
+    )
+}
+
+fn lock(shared: &Shared) -> MutexGuard<'_, State> {
+    // A panic while holding the lock cannot leave the buffer half-written
+    // in a way that matters for log lines; keep logging.
+    shared
+        .state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn drain<W: Write>(shared: &Shared, mut out: W) {
+    let mut spare = Vec::new();
+    loop {
+        let mut state = lock(shared);
+        if !state.stopping {
+            state = shared
+                .changed
+                .wait_timeout(state, INTERVAL)
+                .map_or_else(|e| e.into_inner().0, |(state, _)| state);
+        }
+        let stopping = state.stopping;
+        std::mem::swap(&mut state.buffer, &mut spare);
+        drop(state);
+        shared.changed.notify_all();
+        if !spare.is_empty() {
+            // Nowhere to report a failed write to standard output.
+            let _ = out.write_all(&spare).and_then(|()| out.flush());
+            spare.clear();
+        }
+        if stopping {
+            return;
+        }
+    }
+}
+
+impl Write for BatchWriter {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+        let mut state = lock(&self.shared);
+        while state.buffer.len() + line.len() > CAPACITY
+            && !state.buffer.is_empty()
+            && !state.stopping
+        {
+            state = self
+                .shared
+                .changed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        state.buffer.extend_from_slice(line);
+        Ok(line.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for BatchWriter {
+    type Writer = BatchWriter;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl Drop for BatchGuard {
+    fn drop(&mut self) {
+        lock(&self.shared).stopping = true;
+        self.shared.changed.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `Write` into a shared Vec.
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_arrive_in_order_and_the_guard_flushes_the_rest() {
+        let sink = Sink::default();
+        let (writer, guard) = batch_writer(sink.clone());
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let mut writer = writer.clone();
+                std::thread::spawn(move || {
+                    for i in 0..1000 {
+                        writer.write_all(format!("{t} {i}\n").as_bytes()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        drop(guard);
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 4000);
+        for t in 0..4 {
+            let mine: Vec<usize> = text
+                .lines()
+                .filter_map(|line| line.strip_prefix(&format!("{t} ")))
+                .map(|i| i.parse().unwrap())
+                .collect();
+            assert_eq!(
+                mine,
+                (0..1000).collect::<Vec<_>>(),
+                "thread {t}'s lines in order"
+            );
+        }
+    }
+
+    #[test]
+    fn lines_are_written_without_waiting_for_the_guard() {
+        let sink = Sink::default();
+        let (mut writer, _guard) = batch_writer(sink.clone());
+        writer.write_all(b"hello\n").unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while sink.0.lock().unwrap().is_empty() {
+            assert!(std::time::Instant::now() < deadline, "written within 5 s");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(&*sink.0.lock().unwrap(), b"hello\n");
+    }
+}
