@@ -26,7 +26,7 @@ vectors:
 test-rust:
 	$(CARGO) test --locked --workspace
 
-## Polyglot conformance: the reference server and the Flask, FastAPI, Node
+## Polyglot conformance: the reference server and the Flask, FastAPI, Django, Node
 ## and Kotlin examples, each on 127.0.0.1, checked by `friendgate conform
 ## --strict`; summary in target/conformance/summary.md.
 test-conformance: python-env node-build uniffi-generate

@@ -131,8 +131,11 @@ def test_django_view():
     query = signed_query(1400000000, "xxxxyyyy")
     response = client.post(f"/callback?{query}", data=sample_body().encode(), content_type="application/json")
     assert (response.status_code, response["Content-Type"], response.content) == (200, "application/json", EXPECTED)
+    # Set by the view: WSGI servers need it to keep the connection alive.
+    assert response["Content-Length"] == str(len(EXPECTED))
     response = client.get(f"/callback?{query}")
     assert response.status_code == 405 and b'"ErrorCode":38040' in response.content
+    assert response["Content-Length"] == str(len(response.content))
 
 
 def _django_urlpatterns():

@@ -1,6 +1,4 @@
-"""Django in one file: POST http://127.0.0.1:8000/callback"""
-
-import sys
+"""Django in one file, on waitress: POST http://127.0.0.1:8000/callback"""
 
 import django
 from django.conf import settings
@@ -22,6 +20,9 @@ from friendgate.django import callback_view  # noqa: E402  (after settings)
 urlpatterns = [path("callback", callback_view(handler, decide))]
 
 if __name__ == "__main__":
-    from django.core.management import execute_from_command_line
+    # waitress: a production WSGI server that keeps connections alive, as
+    # the platform does (Django's runserver closes every one).
+    from django.core.wsgi import get_wsgi_application
+    from waitress import serve
 
-    execute_from_command_line([sys.argv[0], "runserver", f"{HOST}:{PORT}", "--noreload", "--skip-checks"])
+    serve(get_wsgi_application(), host=HOST, port=PORT, threads=8)

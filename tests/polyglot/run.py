@@ -36,6 +36,7 @@ def endpoints(friendgate: str, python: str) -> list[dict]:
         },
         {"name": "Python Flask", "key": "flask", "command": [python, "flask_app.py"], "cwd": examples / "python"},
         {"name": "Python FastAPI", "key": "fastapi", "command": [python, "fastapi_app.py"], "cwd": examples / "python"},
+        {"name": "Python Django", "key": "django", "command": [python, "django_app.py"], "cwd": examples / "python"},
         {"name": "Node Express", "key": "node", "command": ["node", str(examples / "node" / "server.js")], "cwd": ROOT},
         {
             "name": "Kotlin (JDK HttpServer)",
@@ -146,15 +147,18 @@ def summary(results: list[dict]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--friendgate", required=True, help="the friendgate binary")
-    parser.add_argument("--python", required=True, help="a Python with friendgate, Flask, FastAPI and waitress")
+    parser.add_argument("--python", required=True, help="a Python with friendgate, Flask, FastAPI, Django and waitress")
     parser.add_argument("--out", default=str(ROOT / "target" / "conformance"), help="reports, logs and summary")
-    parser.add_argument("--only", action="append", help="run only these endpoints (reference, flask, fastapi, node, kotlin)")
+    parser.add_argument("--only", action="append", help="run only these endpoints (reference, flask, fastapi, django, node, kotlin)")
     parser.add_argument("--wait", type=int, default=180, help="seconds to wait for an endpoint to start")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    selected = [e for e in endpoints(args.friendgate, args.python) if not args.only or e["key"] in args.only]
-    results = [run_one(endpoint, args.friendgate, out, args.wait) for endpoint in selected]
+    # Absolute, since endpoints run in their own folders; abspath, not
+    # resolve, which would turn a virtualenv's python into the base one.
+    friendgate, python = os.path.abspath(args.friendgate), os.path.abspath(args.python)
+    selected = [e for e in endpoints(friendgate, python) if not args.only or e["key"] in args.only]
+    results = [run_one(endpoint, friendgate, out, args.wait) for endpoint in selected]
     table = summary(results)
     (out / "summary.md").write_text(
         "# Polyglot conformance\n\n`friendgate conform --strict` against every endpoint "

@@ -23,7 +23,12 @@ class BodyAlreadyConsumed(RuntimeError):
 
 
 def _response(reply: Reply) -> HttpResponse:
-    return HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
+    response = HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
+    # Django leaves Content-Length to middleware; without it WSGI servers
+    # stream the answer chunked or close the connection, and the platform
+    # keeps connections alive.
+    response["Content-Length"] = str(len(reply.body))
+    return response
 
 
 def callback_view(handler: CallbackHandler, decide: Optional[Decide] = None) -> Callable[[HttpRequest], HttpResponse]:
