@@ -2,9 +2,9 @@
 //! latency percentiles against the platform's 2-second wait.
 //!
 //! Requests are scheduled open-loop: request `i` is due at `start + i/rate`,
-//! and its latency counts from that moment, so an endpoint that falls behind
-//! shows it in the percentiles instead of slowing the sender down
-//! ("coordinated omission").
+//! and when the senders fall behind, its latency counts from that moment, so
+//! an endpoint that falls behind shows it in the percentiles instead of
+//! slowing the sender down ("coordinated omission").
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -183,7 +183,16 @@ async fn worker(
             return;
         }
         let due = shared.start + Duration::from_nanos((index as f64 * shared.interval_ns) as u64);
-        tokio::time::sleep_until(due).await;
+        // Latency counts from the scheduled time when this sender is behind
+        // (the endpoint's backlog), but from the actual send when it slept
+        // until then: the timer wakes up to 1 ms late, which is not the
+        // endpoint's.
+        let start = if Instant::now() < due {
+            tokio::time::sleep_until(due).await;
+            Instant::now()
+        } else {
+            due
+        };
         let now = unix_now();
         let query = match &signed {
             Some((time, query)) if *time == now => query.clone(),
@@ -219,7 +228,7 @@ async fn worker(
                 timeout,
             )
             .await;
-        let latency = due.elapsed();
+        let latency = start.elapsed();
         match answer {
             Ok(answer) => {
                 let observed = Observed {

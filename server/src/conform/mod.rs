@@ -265,7 +265,7 @@ async fn run_load(
         report.achieved_rate
     );
     println!(
-        "latency from schedule (ms): p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  (the platform waits 2000)",
+        "latency (ms): p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  (the platform waits 2000)",
         p.p50, p.p90, p.p99, p.p999, p.max
     );
     for (kind, count) in &report.errors {
