@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use friendgate_core::conformance::{judge, Expect, Observed, Rules, Target};
 use friendgate_core::testing::{QueryBuilder, SAMPLE_BODY};
-use friendgate_core::unix_now;
+use friendgate_core::validate::parse_body;
+use friendgate_core::{unix_now, Limits};
 use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
 use serde::Serialize;
@@ -168,9 +169,16 @@ async fn worker(
     timeout: Duration,
     progress: &ProgressBar,
 ) {
-    let expect = Expect::Answer {
-        to_accounts: vec!["id1".to_owned(), "id2".to_owned()],
-    };
+    // The sample's accounts, as core reads them.
+    let to_accounts = parse_body(SAMPLE_BODY.as_bytes(), &Limits::default())
+        .map(|body| {
+            body.items
+                .iter()
+                .map(|item| item.to_account.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let expect = Expect::Answer { to_accounts };
     let rules = Rules {
         strict: false,
         latency_budget: Duration::MAX,
