@@ -153,11 +153,6 @@ impl Case {
             expect,
         })
     }
-
-    /// The body bytes.
-    pub fn body(&self) -> &[u8] {
-        &self.body
-    }
 }
 
 /// Every case for `target`: the shared vectors translated to it, then the
