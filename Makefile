@@ -30,7 +30,9 @@ test-rust:
 ## and Kotlin examples, each on 127.0.0.1, checked by `friendgate conform
 ## --strict`; summary in target/conformance/summary.md.
 test-conformance: python-env node-build uniffi-generate
-	$(CARGO) build --locked -p friendgate-server
+	# The binary `cargo test --workspace` builds (a no-op after test-rust;
+	# `cargo build -p` would resolve other features and rebuild 40 crates).
+	$(CARGO) test --locked --workspace --no-run
 	cd bindings-uniffi/kotlin && mvn -B -q --no-transfer-progress compile
 	$(PYTHON) tests/polyglot/run.py --friendgate $(CARGO_TARGET_DIR)/debug/friendgate --python $(VENV)/bin/python
 
