@@ -297,16 +297,7 @@ async fn slow_and_hanging_endpoints_fail() {
 #[tokio::test(flavor = "multi_thread")]
 async fn https_endpoints_with_a_private_authority() {
     let dir = tempfile::tempdir().unwrap();
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    std::fs::write(dir.path().join("cert.pem"), certified.cert.pem()).unwrap();
-    std::fs::write(
-        dir.path().join("key.pem"),
-        certified.signing_key.serialize_pem(),
-    )
-    .unwrap();
-    let mut settings = common::settings(config());
-    settings.server.tls = Some((dir.path().join("cert.pem"), dir.path().join("key.pem")));
-    let running = start(Gateway::new(settings)).await;
+    let (running, _) = common::start_tls(dir.path()).await;
     let url = format!(
         "https://localhost:{}/cb",
         running.server.local_addr().port()

@@ -309,17 +309,7 @@ async fn keep_alive_serves_many_callbacks_on_one_connection() {
 #[tokio::test]
 async fn tls_with_a_self_signed_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let cert_pem = certified.cert.pem();
-    std::fs::write(dir.path().join("cert.pem"), &cert_pem).unwrap();
-    std::fs::write(
-        dir.path().join("key.pem"),
-        certified.signing_key.serialize_pem(),
-    )
-    .unwrap();
-    let mut settings = common::settings(config());
-    settings.server.tls = Some((dir.path().join("cert.pem"), dir.path().join("key.pem")));
-    let running = start(Gateway::new(settings)).await;
+    let (running, cert_pem) = common::start_tls(dir.path()).await;
     let addr = running.server.local_addr();
     let client = reqwest::Client::builder()
         .no_proxy()

@@ -23,6 +23,18 @@ pub fn signing_config() -> Config {
         .unwrap()
 }
 
+/// Starts a gateway serving TLS for `localhost` with a fresh self-signed
+/// certificate written in `dir`; returns it and the certificate's PEM.
+pub async fn start_tls(dir: &Path) -> (Running, String) {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert_pem = certified.cert.pem();
+    std::fs::write(dir.join("cert.pem"), &cert_pem).unwrap();
+    std::fs::write(dir.join("key.pem"), certified.signing_key.serialize_pem()).unwrap();
+    let mut settings = settings(signing_config());
+    settings.server.tls = Some((dir.join("cert.pem"), dir.join("key.pem")));
+    (start(Gateway::new(settings)).await, cert_pem)
+}
+
 /// Settings built in code: listen on a free port, callback path `/cb`, no rules.
 pub fn settings(callback: Config) -> Settings {
     Settings {
