@@ -282,6 +282,10 @@ impl Gateway {
         for item in log {
             counters.count(item.slot, item.result == 0);
         }
+        // The items' JSON is built only when the line will be written.
+        if !tracing::enabled!(target: "friendgate::callback", tracing::Level::INFO) {
+            return;
+        }
         let items = serde_json::to_string(log).unwrap_or_default();
         tracing::info!(
             target: "friendgate::callback",
