@@ -184,7 +184,20 @@ impl Gateway {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn answer(&self, query: &str, body: &[u8], now: u64) -> Reply {
-        let started = Instant::now();
+        self.answer_received(query, body, now, Instant::now())
+    }
+
+    /// [`Gateway::answer`] for a callback that arrived at `received`: its
+    /// latency is counted from then, and rate limits read that instant too
+    /// (one clock read per callback instead of three).
+    pub(crate) fn answer_received(
+        &self,
+        query: &str,
+        body: &[u8],
+        now: u64,
+        received: Instant,
+    ) -> Reply {
+        let started = received;
         let state = self.state.load();
         let settings = &state.settings;
         let config = &settings.callback;
@@ -192,7 +205,6 @@ impl Gateway {
             Ok(callback) => callback,
             Err(error) => return self.refuse(error, started),
         };
-        let clock = Instant::now();
         let mut log = Vec::with_capacity(callback.items().len());
         let outcomes = callback.items().iter().enumerate().map(|(index, item)| {
             let rules = settings.policy.len();
@@ -204,7 +216,7 @@ impl Gateway {
                     .map(|decision| (decision, EMBEDDED_RULE, rules + 1)),
                 None => settings
                     .policy
-                    .decide(&callback, item, clock)
+                    .decide(&callback, item, received)
                     .map(|verdict| (verdict.decision, verdict.rule, verdict.index)),
             };
             log.push(Self::item_log(config, index, item, &decided, rules + 2));

@@ -1,114 +1,144 @@
-//! The JSON log line: one object per event, written with serde_json straight
-//! into one buffer (tracing-subscriber's JSON formatter validates every
-//! fragment as UTF-8 and escapes the callback's `items` as a string). The
-//! keys are the same (`timestamp`, `level`, the event's fields, `message`,
-//! `target`); `items` is a JSON array rather than a string holding one.
+//! The JSON log line: a tracing layer that writes one object per event with
+//! serde_json straight into one reused buffer, then hands the line to the
+//! writer (tracing-subscriber's JSON formatter validates every fragment as
+//! UTF-8, escapes the callback's `items` as a string, and copies each line
+//! twice more on its way out). The keys are the same (`timestamp`, `level`,
+//! the event's fields, `message`, `target`); `items` is a JSON array rather
+//! than a string holding one.
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
+use std::io::{self, Write as _};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::ser::{SerializeMap, Serializer as _};
-use serde_json::value::RawValue;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
-use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::{Context, Layer};
 
-/// The field written as raw JSON when it holds valid JSON.
+/// The field written as raw JSON on [`RAW_JSON_TARGET`].
 const RAW_JSON_FIELD: &str = "items";
 
-/// Formats events as JSON lines.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct JsonLines;
+/// A layer writing each event as a JSON line to `W`'s writer.
+#[derive(Debug, Clone)]
+pub struct JsonLines<W> {
+    make_writer: W,
+}
+
+impl<W> JsonLines<W> {
+    /// JSON lines written to the writers `make_writer` gives, a line a write.
+    pub fn new(make_writer: W) -> Self {
+        Self { make_writer }
+    }
+}
 
 thread_local! {
     /// The line and a scratch string, reused by every event of a thread.
     static BUFFERS: RefCell<(Vec<u8>, String)> = const { RefCell::new((Vec::new(), String::new())) };
 }
 
-impl<S, N> FormatEvent<S, N> for JsonLines
+impl<S, W> Layer<S> for JsonLines<W>
 where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
+    S: Subscriber,
+    W: for<'a> MakeWriter<'a> + 'static,
 {
-    fn format_event(
-        &self,
-        _ctx: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         BUFFERS.with(|buffers| {
+            // Busy only for an event logged while formatting one (never
+            // done here); that event is left out rather than garbled.
             let Ok(mut buffers) = buffers.try_borrow_mut() else {
-                // An event logged while formatting one (not done here).
-                return Err(fmt::Error);
+                return;
             };
             let (line, scratch) = &mut *buffers;
             line.clear();
-            write_event(line, scratch, event).map_err(|_| fmt::Error)?;
-            line.push(b'\n');
-            // serde_json writes valid UTF-8; checking once is cheap.
-            writer.write_str(std::str::from_utf8(line).map_err(|_| fmt::Error)?)
-        })
-    }
-}
-
-fn write_event(
-    line: &mut Vec<u8>,
-    scratch: &mut String,
-    event: &Event<'_>,
-) -> Result<(), serde_json::Error> {
-    let metadata = event.metadata();
-    let mut serializer = serde_json::Serializer::new(line);
-    let mut map = serializer.serialize_map(None)?;
-    scratch.clear();
-    if SystemTime.format_time(&mut Writer::new(scratch)).is_ok() {
-        map.serialize_entry("timestamp", scratch.as_str())?;
-    }
-    map.serialize_entry("level", metadata.level().as_str())?;
-    let mut visitor = Fields {
-        map: &mut map,
-        scratch,
-        error: None,
-    };
-    event.record(&mut visitor);
-    if let Some(error) = visitor.error {
-        return Err(error);
-    }
-    map.serialize_entry("target", metadata.target())?;
-    map.end()
-}
-
-/// Writes each field of an event into the map.
-struct Fields<'a, M> {
-    map: &'a mut M,
-    scratch: &'a mut String,
-    error: Option<serde_json::Error>,
-}
-
-impl<M: SerializeMap<Error = serde_json::Error>> Fields<'_, M> {
-    fn entry<V: serde::Serialize + ?Sized>(&mut self, field: &Field, value: &V) {
-        if self.error.is_none() {
-            if let Err(error) = self.map.serialize_entry(field.name(), value) {
-                self.error = Some(error);
+            if write_event(line, scratch, event).is_ok() {
+                line.push(b'\n');
+                // Nowhere to report a failed log write to.
+                let _ = self
+                    .make_writer
+                    .make_writer_for(event.metadata())
+                    .write_all(line);
             }
+        });
+    }
+}
+
+/// The target whose `items` field is JSON text written by the gateway
+/// ([`crate::gateway`] serializes it with serde_json), copied into the line
+/// as it is. The same field on any other target stays a string.
+const RAW_JSON_TARGET: &str = "friendgate::callback";
+
+/// Writes one event as a JSON object: `timestamp`, `level`, the fields in
+/// order, `target`. Strings and numbers go through serde_json; only the
+/// punctuation between them is written here.
+fn write_event(line: &mut Vec<u8>, scratch: &mut String, event: &Event<'_>) -> io::Result<()> {
+    let metadata = event.metadata();
+    line.push(b'{');
+    // A clock set before 1970 gets no timestamp rather than a panic.
+    let now = SystemTime::now();
+    if now >= UNIX_EPOCH {
+        write!(
+            line,
+            r#""timestamp":"{}","#,
+            humantime::format_rfc3339_micros(now)
+        )?;
+    }
+    line.extend_from_slice(br#""level":"#);
+    serde_json::to_writer(&mut *line, metadata.level().as_str())?;
+    let mut fields = Fields {
+        line: &mut *line,
+        scratch,
+        raw_items: metadata.target() == RAW_JSON_TARGET,
+        result: Ok(()),
+    };
+    event.record(&mut fields);
+    fields.result?;
+    line.extend_from_slice(br#","target":"#);
+    serde_json::to_writer(&mut *line, metadata.target())?;
+    line.push(b'}');
+    Ok(())
+}
+
+/// Writes each field of an event as `,"name":value`.
+struct Fields<'a> {
+    line: &'a mut Vec<u8>,
+    scratch: &'a mut String,
+    /// Whether `items` is trusted JSON text (see [`RAW_JSON_TARGET`]).
+    raw_items: bool,
+    result: io::Result<()>,
+}
+
+impl Fields<'_> {
+    fn entry<V: serde::Serialize + ?Sized>(&mut self, field: &Field, value: &V) {
+        if self.result.is_ok() {
+            self.result = self.write_entry(field, value);
         }
     }
+
+    fn write_entry<V: serde::Serialize + ?Sized>(
+        &mut self,
+        field: &Field,
+        value: &V,
+    ) -> io::Result<()> {
+        self.line.push(b',');
+        serde_json::to_writer(&mut *self.line, field.name())?;
+        self.line.push(b':');
+        Ok(serde_json::to_writer(&mut *self.line, value)?)
+    }
 }
 
-impl<M: SerializeMap<Error = serde_json::Error>> Visit for Fields<'_, M> {
+impl Visit for Fields<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if self.raw_items && field.name() == RAW_JSON_FIELD {
+            if self.result.is_ok() {
+                self.result = write!(self.line, r#","{RAW_JSON_FIELD}":{value:?}"#);
+            }
+            return;
+        }
         let mut text = std::mem::take(self.scratch);
         text.clear();
         let _ = write!(text, "{value:?}");
-        let raw = (field.name() == RAW_JSON_FIELD)
-            .then(|| serde_json::from_str::<&RawValue>(&text).ok())
-            .flatten();
-        match raw {
-            Some(raw) => self.entry(field, raw),
-            None => self.entry(field, text.as_str()),
-        }
+        self.entry(field, text.as_str());
         *self.scratch = text;
     }
 
@@ -142,7 +172,7 @@ impl<M: SerializeMap<Error = serde_json::Error>> Visit for Fields<'_, M> {
 mod tests {
     use std::sync::{Arc, Mutex};
 
-    use tracing_subscriber::fmt::MakeWriter;
+    use tracing_subscriber::layer::SubscriberExt;
 
     use super::*;
 
@@ -168,10 +198,7 @@ mod tests {
 
     fn lines(log: impl FnOnce()) -> Vec<serde_json::Value> {
         let sink = Sink::default();
-        let subscriber = tracing_subscriber::fmt()
-            .event_format(JsonLines)
-            .with_writer(sink.clone())
-            .finish();
+        let subscriber = tracing_subscriber::registry().with(JsonLines::new(sink.clone()));
         tracing::subscriber::with_default(subscriber, log);
         let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         text.lines()
@@ -206,8 +233,41 @@ mod tests {
     }
 
     #[test]
-    fn items_that_are_not_json_stay_a_string() {
-        let logged = lines(|| tracing::info!(items = %"not [json", "x"));
+    fn items_stay_a_string_on_other_targets() {
+        let logged = lines(|| {
+            tracing::info!(items = %"not [json", "x");
+            tracing::info!(target: "friendgate::reload", items = %"[1]", "x");
+        });
         assert_eq!(logged[0]["items"], "not [json");
+        assert_eq!(logged[1]["items"], "[1]");
+    }
+
+    #[test]
+    fn strings_are_escaped_and_odd_values_stay_valid_json() {
+        let logged = lines(|| {
+            let error = std::io::Error::other("disk \"full\"\n");
+            tracing::error!(
+                target: "friendgate::callback",
+                text = "tab\t, quote \", control \u{1}, emoji \u{1F600}",
+                nan = f64::NAN,
+                big = u64::MAX,
+                error = &error as &(dyn std::error::Error + 'static),
+                debug = ?("a", 1),
+                "{} and {}",
+                "formatted",
+                "message"
+            );
+        });
+        let line = &logged[0];
+        assert_eq!(
+            line["text"],
+            "tab\t, quote \", control \u{1}, emoji \u{1F600}"
+        );
+        assert_eq!(line["nan"], serde_json::Value::Null);
+        assert_eq!(line["big"], u64::MAX);
+        assert_eq!(line["error"], "disk \"full\"\n");
+        assert_eq!(line["debug"], "(\"a\", 1)");
+        assert_eq!(line["message"], "formatted and message");
+        assert_eq!(line["level"], "ERROR");
     }
 }

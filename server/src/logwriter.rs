@@ -14,6 +14,11 @@ use tracing_subscriber::fmt::MakeWriter;
 /// How often the buffer is written out.
 const INTERVAL: Duration = Duration::from_millis(10);
 
+/// Past this many buffered bytes the background thread is woken early, so a
+/// batch stays small enough to be written from cache and to fit a pipe's
+/// default 64 KiB buffer in one write.
+const BATCH: usize = 60 << 10;
+
 /// Past this many buffered bytes, callbacks wait for the writer (lines are
 /// never dropped: the log is the record of every decision).
 const CAPACITY: usize = 16 << 20;
@@ -96,7 +101,7 @@ fn drain<W: Write>(shared: &Shared, mut out: W) {
     }
 }
 
-impl Write for BatchWriter {
+impl Write for &BatchWriter {
     fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
         let mut state = lock(&self.shared);
         while state.buffer.len() + line.len() > CAPACITY
@@ -109,7 +114,13 @@ impl Write for BatchWriter {
                 .wait(state)
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
+        let before = state.buffer.len();
         state.buffer.extend_from_slice(line);
+        let wake = before < BATCH && state.buffer.len() >= BATCH;
+        drop(state);
+        if wake {
+            self.shared.changed.notify_all();
+        }
         Ok(line.len())
     }
 
@@ -118,11 +129,21 @@ impl Write for BatchWriter {
     }
 }
 
+impl Write for BatchWriter {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+        (&*self).write(line)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl<'a> MakeWriter<'a> for BatchWriter {
-    type Writer = BatchWriter;
+    type Writer = &'a BatchWriter;
 
     fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
+        self
     }
 }
 

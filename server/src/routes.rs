@@ -5,12 +5,15 @@
 //! permit of the in-flight limit (503 when none is left), and must finish
 //! within the request deadline (408), all well inside the platform's 2 s.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 use bytes::{Buf, BufMut};
 use friendgate_core::{CallbackError, Reply};
 use futures_util::{Stream, StreamExt};
+use prometheus_client::metrics::gauge::Gauge;
 use tokio::sync::Semaphore;
 use warp::http::{header, Method, StatusCode};
 use warp::hyper::body::Bytes;
@@ -120,25 +123,46 @@ impl Routes {
         let Ok(_permit) = self.permits.try_acquire() else {
             return reply(gateway.refuse(CallbackError::Overloaded, started));
         };
-        gateway.metrics().in_flight().inc();
+        let _in_flight = InFlight::enter(gateway.metrics().in_flight());
         let settings = gateway.settings();
         let deadline = settings.server.request_deadline;
         let limit = settings.callback.limits().max_body_bytes;
-        let work = async {
-            match read_body(body, limit, length.as_deref()).await {
-                Ok(bytes) => gateway.answer(query, &bytes, gateway.now()),
-                Err(error) => gateway.refuse(error, started),
+        let mut read = std::pin::pin!(read_body(body, limit, length.as_deref()));
+        // The usual body came with the headers: no timer is needed to read it.
+        let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
+        let read = match first {
+            Poll::Ready(read) => Ok(read),
+            Poll::Pending => {
+                let at = tokio::time::Instant::from_std(started) + deadline;
+                tokio::time::timeout_at(at, read).await
             }
         };
-        let answer = match tokio::time::timeout(deadline, work).await {
-            Ok(answer) => answer,
+        let answer = match read {
+            Ok(Ok(bytes)) => gateway.answer_received(query, &bytes, gateway.now(), started),
+            Ok(Err(error)) => gateway.refuse(error, started),
             Err(_) => {
                 let millis = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
                 gateway.refuse(CallbackError::RequestTimeout { millis }, started)
             }
         };
-        gateway.metrics().in_flight().dec();
         reply(answer)
+    }
+}
+
+/// Counts a callback in the in-flight gauge until dropped, also when the
+/// connection goes away mid-callback and hyper drops the future.
+struct InFlight<'a>(&'a Gauge);
+
+impl<'a> InFlight<'a> {
+    fn enter(gauge: &'a Gauge) -> Self {
+        gauge.inc();
+        Self(gauge)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::signal::unix::{signal, SignalKind};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
 use crate::gateway::Gateway;
@@ -23,14 +25,19 @@ const WATCH_INTERVAL: Duration = Duration::from_secs(2);
 pub fn init_logging(log: &LogSettings) -> BatchGuard {
     let (writer, guard) = batch_writer(std::io::stdout());
     let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(writer);
+    // Fails only when a subscriber is already set (tests): keep that one.
     let _ = match log.format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.event_format(JsonLines).try_init(),
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .with_writer(writer)
+            .try_init()
+            .is_ok(),
+        LogFormat::Json => tracing_subscriber::registry()
+            .with(filter)
+            .with(JsonLines::new(writer))
+            .try_init()
+            .is_ok(),
     };
     guard
 }

@@ -17,7 +17,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;
 
@@ -101,9 +101,13 @@ async fn accept_loop(
     let grace = settings.server.shutdown_grace;
     let service = warp::service(routes(gateway.clone()));
     let graceful = GracefulShutdown::new();
+    // Connection tasks, so that those still open when the grace period ends
+    // are closed rather than left running.
+    let mut connections = JoinSet::new();
     loop {
         let (tcp, peer) = tokio::select! {
             _ = signal.changed() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(error) => {
@@ -123,7 +127,7 @@ async fn accept_loop(
         match &tls {
             None => {
                 let connection = graceful.watch(http.serve_connection(TokioIo::new(tcp), service));
-                tokio::spawn(async move {
+                connections.spawn(async move {
                     if let Err(error) = connection.await {
                         tracing::debug!(target: "friendgate::server", %peer, %error, "connection ended with an error");
                     }
@@ -132,7 +136,7 @@ async fn accept_loop(
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
                 let watcher = graceful.watcher();
-                tokio::spawn(async move {
+                connections.spawn(async move {
                     let stream = match tokio::time::timeout(header_timeout, acceptor.accept(tcp))
                         .await
                     {
@@ -161,6 +165,7 @@ async fn accept_loop(
     {
         tracing::warn!(target: "friendgate::server", "grace period over; closing remaining connections");
     }
+    connections.shutdown().await;
 }
 
 fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ServeError> {

@@ -236,6 +236,38 @@ async fn truncated_and_slow_bodies_and_the_server_stays_up() {
 }
 
 #[tokio::test]
+async fn callbacks_cut_off_by_the_grace_period_leave_nothing_in_flight() {
+    let mut settings = common::settings(config());
+    settings.server.shutdown_grace = Duration::from_millis(200);
+    settings.server.request_deadline = Duration::from_secs(10);
+    let running = start(Gateway::new(settings)).await;
+    let addr = running.base.trim_start_matches("http://").to_owned();
+    // A body that never finishes, so the grace period ends the connection.
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(post_head(&running, SAMPLE_BODY.len(), "").as_bytes())
+        .await
+        .unwrap();
+    stream
+        .write_all(&SAMPLE_BODY.as_bytes()[..100])
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(running
+        .gateway
+        .metrics()
+        .render()
+        .contains("friendgate_in_flight 1\n"));
+    let gateway = Arc::clone(&running.gateway);
+    running.server.shutdown();
+    tokio::time::timeout(Duration::from_secs(5), running.server.stopped())
+        .await
+        .unwrap();
+    let metrics = gateway.metrics().render();
+    assert!(metrics.contains("friendgate_in_flight 0\n"), "{metrics}");
+}
+
+#[tokio::test]
 async fn slow_headers_are_cut_off() {
     let mut settings = common::settings(config());
     settings.server.header_timeout = Duration::from_millis(200);
