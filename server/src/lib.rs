@@ -14,6 +14,7 @@
 
 pub mod conform;
 pub mod gateway;
+pub mod idle;
 pub mod logformat;
 pub mod logwriter;
 pub mod metrics;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use rustls_pki_types::pem::PemObject;
@@ -22,6 +22,7 @@ use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;
 
 use crate::gateway::Gateway;
+use crate::idle::{watchdog, Activity, Counted};
 use crate::routes::routes;
 
 /// Why the server could not start.
@@ -119,24 +120,29 @@ async fn accept_loop(
             },
         };
         let _ = tcp.set_nodelay(true);
-        let service = TowerToHyperService::new(service.clone());
+        let activity = Arc::new(Activity::default());
+        let service = Counted::new(
+            TowerToHyperService::new(service.clone()),
+            Arc::clone(&activity),
+        );
         let mut http = http1::Builder::new();
-        http.timer(TokioTimer::new())
-            .header_read_timeout(header_timeout)
-            .keep_alive(true);
+        // The header timeout is the watchdog's (see crate::idle), not a
+        // timer per request.
+        http.header_read_timeout(None).keep_alive(true);
         match &tls {
             None => {
                 let connection = graceful.watch(http.serve_connection(TokioIo::new(tcp), service));
-                connections.spawn(async move {
+                let task = connections.spawn(async move {
                     if let Err(error) = connection.await {
-                        tracing::debug!(target: "friendgate::server", %peer, %error, "connection ended with an error");
+                        log_error(peer, &error);
                     }
                 });
+                connections.spawn(watchdog(activity, header_timeout, task, peer));
             }
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
                 let watcher = graceful.watcher();
-                connections.spawn(async move {
+                let task = connections.spawn(async move {
                     let stream = match tokio::time::timeout(header_timeout, acceptor.accept(tcp))
                         .await
                     {
@@ -150,9 +156,10 @@ async fn accept_loop(
                     let connection =
                         watcher.watch(http.serve_connection(TokioIo::new(stream), service));
                     if let Err(error) = connection.await {
-                        tracing::debug!(target: "friendgate::server", %peer, %error, "connection ended with an error");
+                        log_error(peer, &error);
                     }
                 });
+                connections.spawn(watchdog(activity, header_timeout, task, peer));
             }
         }
     }
@@ -166,6 +173,10 @@ async fn accept_loop(
         tracing::warn!(target: "friendgate::server", "grace period over; closing remaining connections");
     }
     connections.shutdown().await;
+}
+
+fn log_error(peer: SocketAddr, error: &hyper::Error) {
+    tracing::debug!(target: "friendgate::server", %peer, %error, "connection ended with an error");
 }
 
 fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ServeError> {

@@ -267,24 +267,91 @@ async fn callbacks_cut_off_by_the_grace_period_leave_nothing_in_flight() {
     assert!(metrics.contains("friendgate_in_flight 0\n"), "{metrics}");
 }
 
+/// Reads until the server closes the connection; how long that took.
+async fn closed_after(stream: &mut TcpStream) -> Duration {
+    let began = std::time::Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => return began.elapsed(),
+            Ok(Ok(_)) => {}
+            Err(_) => panic!("connection still open after 5 s"),
+        }
+    }
+}
+
 #[tokio::test]
-async fn slow_headers_are_cut_off() {
+async fn slow_headers_and_idle_connections_are_cut_off() {
     let mut settings = common::settings(config());
-    settings.server.header_timeout = Duration::from_millis(200);
+    settings.server.header_timeout = Duration::from_millis(400);
     let running = start(Gateway::new(settings)).await;
     let addr = running.base.trim_start_matches("http://").to_owned();
+
+    // Headers that never finish.
     let mut stream = TcpStream::connect(&addr).await.unwrap();
     stream
         .write_all(b"POST /cb HTTP/1.1\r\nHost: x\r\n")
         .await
         .unwrap();
-    let mut buf = [0u8; 256];
-    // The server closes the connection (read returns 0 or an error) soon after 200 ms.
-    let closed = tokio::time::timeout(Duration::from_secs(3), stream.read(&mut buf)).await;
-    assert!(
-        matches!(closed, Ok(Ok(_)) | Ok(Err(_))),
-        "connection still open after 3 s"
-    );
+    let waited = closed_after(&mut stream).await;
+    assert!(waited >= Duration::from_millis(350), "{waited:?}");
+
+    // Headers trickling a byte every 50 ms (slowloris): bytes keep coming,
+    // but no request does.
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    let trickle = async {
+        for byte in b"POST /cb HTTP/1.1\r\nHost: x\r\nX-Slow: ".iter().cycle() {
+            if stream.write_all(&[*byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), trickle)
+        .await
+        .expect("connection cut off while trickling");
+
+    // A kept-alive connection: answered, then closed once idle.
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    let body = SAMPLE_BODY.as_bytes();
+    stream
+        .write_all(post_head(&running, body.len(), "").as_bytes())
+        .await
+        .unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = stream.read(&mut answer).await.unwrap();
+    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+    let waited = closed_after(&mut stream).await;
+    assert!(waited >= Duration::from_millis(350), "{waited:?}");
+}
+
+#[tokio::test]
+async fn a_slow_body_within_the_deadline_is_not_cut_off_by_the_header_timeout() {
+    let mut settings = common::settings(config());
+    settings.server.header_timeout = Duration::from_millis(200);
+    settings.server.request_deadline = Duration::from_millis(1500);
+    let running = start(Gateway::new(settings)).await;
+    let addr = running.base.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    let body = SAMPLE_BODY.as_bytes();
+    stream
+        .write_all(post_head(&running, body.len(), "").as_bytes())
+        .await
+        .unwrap();
+    // The body takes 600 ms, three header timeouts.
+    for chunk in body.chunks(body.len().div_ceil(6)) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stream.write_all(chunk).await.unwrap();
+    }
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"ActionStatus\":\"OK\""), "{answer}");
 }
 
 #[tokio::test]

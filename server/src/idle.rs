@@ -1,0 +1,202 @@
+//! The connection watchdog behind `header_timeout`: a connection that goes
+//! that long with no request in progress and no new request arriving (a
+//! client sending its headers slowly or not at all, or a kept-alive
+//! connection left idle) is closed.
+//!
+//! hyper's own header timeout arms a timer for every request (a boxed sleep
+//! registered in tokio's timer wheel and removed again), which costs more
+//! than a tenth of a small callback's own work. Here each connection has
+//! one sleeping task that looks at two counters a few times per timeout,
+//! and a request costs two relaxed atomic additions.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hyper::service::Service;
+use pin_project_lite::pin_project;
+use tokio::task::AbortHandle;
+
+/// Checks per timeout: a connection is closed between 1 and 1.25 timeouts
+/// after its last request finished (or after it opened).
+const CHECKS_PER_TIMEOUT: u32 = 4;
+
+/// Requests started and finished on one connection.
+#[derive(Debug, Default)]
+pub struct Activity {
+    started: AtomicU64,
+    finished: AtomicU64,
+}
+
+impl Activity {
+    /// Counts a request as started until the returned guard is dropped
+    /// (when its answer is ready, or when it is abandoned).
+    pub fn start(self: &Arc<Self>) -> Finished {
+        self.started.fetch_add(1, Ordering::Relaxed);
+        Finished(Arc::clone(self))
+    }
+
+    fn snapshot(&self) -> (u64, u64) {
+        (
+            self.started.load(Ordering::Relaxed),
+            self.finished.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Marks a request finished when dropped.
+#[derive(Debug)]
+pub struct Finished(Arc<Activity>);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        self.0.finished.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A connection's service, counting each request in the connection's
+/// [`Activity`] from the call until its future is dropped.
+#[derive(Debug, Clone)]
+pub struct Counted<S> {
+    inner: S,
+    activity: Arc<Activity>,
+}
+
+impl<S> Counted<S> {
+    /// `inner`, counting its requests in `activity`.
+    pub fn new(inner: S, activity: Arc<Activity>) -> Self {
+        Self { inner, activity }
+    }
+}
+
+impl<S: Service<R>, R> Service<R> for Counted<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = CountedFuture<S::Future>;
+
+    fn call(&self, request: R) -> Self::Future {
+        CountedFuture {
+            finished: self.activity.start(),
+            inner: self.inner.call(request),
+        }
+    }
+}
+
+pin_project! {
+    /// The future of a [`Counted`] request: the inner one, and the mark
+    /// that the request finished once hyper drops it.
+    #[derive(Debug)]
+    pub struct CountedFuture<F> {
+        #[pin]
+        inner: F,
+        finished: Finished,
+    }
+}
+
+impl<F: Future> Future for CountedFuture<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx)
+    }
+}
+
+/// Waits until the connection has been idle for `timeout` (true: no
+/// request in progress and none started through every check of that span)
+/// or until `ended` says it is gone (false).
+pub async fn idle_for(activity: &Activity, timeout: Duration, ended: impl Fn() -> bool) -> bool {
+    let check = timeout / CHECKS_PER_TIMEOUT;
+    let mut last = activity.snapshot();
+    let mut idle_checks = 0;
+    loop {
+        tokio::time::sleep(check).await;
+        if ended() {
+            return false;
+        }
+        let now = activity.snapshot();
+        if now == last && now.0 == now.1 {
+            idle_checks += 1;
+            if idle_checks >= CHECKS_PER_TIMEOUT {
+                return true;
+            }
+        } else {
+            idle_checks = 0;
+        }
+        last = now;
+    }
+}
+
+/// Watches the connection served by the task of `connection` and closes it
+/// (aborting that task) once it has been idle for `timeout`. A task of its
+/// own rather than a branch next to the connection, which would be polled
+/// on every wake-up of the connection.
+pub async fn watchdog(
+    activity: Arc<Activity>,
+    timeout: Duration,
+    connection: AbortHandle,
+    peer: SocketAddr,
+) {
+    if idle_for(&activity, timeout, || connection.is_finished()).await {
+        connection.abort();
+        tracing::debug!(target: "friendgate::server", %peer, "connection closed: idle past header_timeout");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_connection_is_closed_after_one_timeout() {
+        let activity = Arc::new(Activity::default());
+        let started = tokio::time::Instant::now();
+        idle_for(&activity, Duration::from_secs(8), || false).await;
+        assert_eq!(started.elapsed(), Duration::from_secs(8));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_in_progress_keeps_the_connection_open() {
+        let activity = Arc::new(Activity::default());
+        let request = activity.start();
+        let watchdog = idle_for(&activity, Duration::from_secs(8), || false);
+        let outcome = tokio::time::timeout(Duration::from_secs(60), watchdog).await;
+        assert!(
+            outcome.is_err(),
+            "not closed while a request is in progress"
+        );
+        // Finished: closed one timeout (plus at most one check) later.
+        drop(request);
+        let finished = tokio::time::Instant::now();
+        idle_for(&activity, Duration::from_secs(8), || false).await;
+        assert!(finished.elapsed() <= Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_new_request_restarts_the_idle_span() {
+        let activity = Arc::new(Activity::default());
+        let traffic = {
+            let activity = Arc::clone(&activity);
+            async move {
+                // A request every 5 s for a minute, each done at once.
+                for _ in 0..12 {
+                    drop(activity.start());
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+                std::future::pending::<()>().await;
+            }
+        };
+        let began = tokio::time::Instant::now();
+        tokio::select! {
+            () = traffic => unreachable!(),
+            _ = idle_for(&activity, Duration::from_secs(8), || false) => {}
+        }
+        // The last request came at 55 s; closed 8 to 10 s after it.
+        let closed = began.elapsed();
+        assert!(closed >= Duration::from_secs(63), "{closed:?}");
+        assert!(closed <= Duration::from_secs(65), "{closed:?}");
+    }
+}
