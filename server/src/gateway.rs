@@ -77,6 +77,17 @@ pub struct Gateway {
     ready: AtomicBool,
 }
 
+/// The items of the log line as a JSON array, written into a buffer sized
+/// for them (`serde_json::to_string` starts small and grows).
+fn items_json(log: &[ItemLog<'_>]) -> String {
+    let mut json = Vec::with_capacity(2 + log.len() * 112);
+    // A failure (none is possible for these types) still logs valid JSON.
+    if serde_json::to_writer(&mut json, log).is_err() {
+        return "null".to_owned();
+    }
+    String::from_utf8(json).unwrap_or_else(|_| "null".to_owned())
+}
+
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gateway")
@@ -298,7 +309,7 @@ impl Gateway {
         if !tracing::enabled!(target: "friendgate::callback", tracing::Level::INFO) {
             return;
         }
-        let items = serde_json::to_string(log).unwrap_or_default();
+        let items = items_json(log);
         tracing::info!(
             target: "friendgate::callback",
             status = reply.status,

@@ -11,6 +11,12 @@ use friendgate_core::unix_now;
 use friendgate_server::conform::{self, ConformArgs};
 use friendgate_server::{run, Gateway, Settings};
 
+/// mimalloc: a callback makes a dozen small, short-lived allocations (the
+/// request, the answer, the log line's parts), which it serves in about half
+/// the time of glibc's malloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// friendgate answers Tencent Cloud Chat's "before a friend request is
 /// responded" callback (Sns.CallbackPrevFriendResponse): it checks the Sign
 /// and the app id, validates the body, decides each response with your rules,

@@ -220,8 +220,16 @@ impl Matcher {
                     TextField::TagName => &item.tag_name,
                 };
                 // Patterns are lowercased at load: lowercase the text too,
-                // so matching is case-insensitive beyond ASCII.
-                !text.is_empty() && matcher.is_match(&text.to_lowercase())
+                // so matching is case-insensitive beyond ASCII (text with
+                // nothing to lowercase is matched as it is, without a copy).
+                let plain = text
+                    .bytes()
+                    .all(|b| b.is_ascii() && !b.is_ascii_uppercase());
+                match (text.is_empty(), plain) {
+                    (true, _) => false,
+                    (false, true) => matcher.is_match(&**text),
+                    (false, false) => matcher.is_match(&text.to_lowercase()),
+                }
             }),
             Self::RateLimit { limiter, actions } => {
                 actions.iter().any(|a| a == item.action.as_str())

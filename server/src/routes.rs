@@ -14,29 +14,32 @@ use bytes::{Buf, BufMut};
 use friendgate_core::{CallbackError, Reply};
 use futures_util::{Stream, StreamExt};
 use prometheus_client::metrics::gauge::Gauge;
-use tokio::sync::Semaphore;
 use warp::http::{header, Method, StatusCode};
 use warp::hyper::body::Bytes;
 use warp::reply::Response;
 use warp::Filter;
 
 use crate::gateway::Gateway;
+use crate::settings::Settings;
 
 /// Shared state of the routes.
-#[derive(Clone)]
 struct Routes {
     gateway: Arc<Gateway>,
-    permits: Arc<Semaphore>,
+    /// Callbacks handled at once (`max_in_flight`); more are answered 503.
+    max_in_flight: i64,
 }
 
 /// Every route of the server, as one warp filter.
 pub fn routes(
     gateway: Arc<Gateway>,
 ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
-    let permits = Arc::new(Semaphore::new(gateway.settings().server.max_in_flight));
-    let state = Routes { gateway, permits };
+    let max_in_flight = i64::try_from(gateway.settings().server.max_in_flight).unwrap_or(i64::MAX);
+    let state = Arc::new(Routes {
+        gateway,
+        max_in_flight,
+    });
     warp::any()
-        .map(move || state.clone())
+        .map(move || Arc::clone(&state))
         .and(warp::method())
         .and(warp::path::full())
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
@@ -45,7 +48,7 @@ pub fn routes(
         ))
         .and(warp::body::stream())
         .then(
-            |state: Routes,
+            |state: Arc<Routes>,
              method: Method,
              path: warp::path::FullPath,
              query: String,
@@ -73,7 +76,7 @@ impl Routes {
     {
         let settings = self.gateway.settings();
         if path == settings.server.path {
-            return self.callback(method, query, length, body).await;
+            return self.callback(&settings, method, query, length, body).await;
         }
         match (method, path) {
             (Method::GET, "/metrics") => text(
@@ -100,6 +103,7 @@ impl Routes {
 
     async fn callback<S, B>(
         &self,
+        settings: &Settings,
         method: Method,
         query: &str,
         length: Option<String>,
@@ -120,11 +124,10 @@ impl Routes {
                 .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
             return response;
         }
-        let Ok(_permit) = self.permits.try_acquire() else {
+        let Some(_in_flight) = InFlight::enter(gateway.metrics().in_flight(), self.max_in_flight)
+        else {
             return reply(gateway.refuse(CallbackError::Overloaded, started));
         };
-        let _in_flight = InFlight::enter(gateway.metrics().in_flight());
-        let settings = gateway.settings();
         let deadline = settings.server.request_deadline;
         let limit = settings.callback.limits().max_body_bytes;
         let mut read = std::pin::pin!(read_body(body, limit, length.as_deref()));
@@ -150,13 +153,17 @@ impl Routes {
 }
 
 /// Counts a callback in the in-flight gauge until dropped, also when the
-/// connection goes away mid-callback and hyper drops the future.
+/// connection goes away mid-callback and hyper drops the future. The gauge
+/// is the in-flight limit's count too (one atomic addition, no semaphore).
 struct InFlight<'a>(&'a Gauge);
 
 impl<'a> InFlight<'a> {
-    fn enter(gauge: &'a Gauge) -> Self {
-        gauge.inc();
-        Self(gauge)
+    /// Enters, or `None` when `max` callbacks are already in flight.
+    fn enter(gauge: &'a Gauge, max: i64) -> Option<Self> {
+        let before = gauge.inc();
+        // Over the limit, the guard is dropped at once, taking the count back.
+        let entered = Self(gauge);
+        (before < max).then_some(entered)
     }
 }
 

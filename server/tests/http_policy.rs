@@ -111,11 +111,12 @@ async fn word_filter_is_case_insensitive_beyond_ascii() {
                 ("u4", "CaSiNo night", AGREE),
                 ("u5", "hello friend", AGREE),
                 ("u6", "", AGREE),
+                ("u7", "a casino, all lower case", AGREE),
             ],
         ),
     )
     .await;
-    assert_eq!(codes(&answer), [38002, 38002, 38002, 38002, 0, 0]);
+    assert_eq!(codes(&answer), [38002, 38002, 38002, 38002, 0, 0, 38002]);
 }
 
 #[tokio::test]
