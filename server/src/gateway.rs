@@ -13,8 +13,8 @@ use friendgate_core::{
     decide_item, respond, unix_now, verify, CallbackError, Decider, DeciderError, Decision,
     FriendResponseCallback, Reply, ResponseItem,
 };
-use serde::Serialize;
 
+use crate::logformat::{write_json_str, write_json_u64};
 use crate::metrics::{DecisionCounters, Metrics};
 use crate::policy::DEFAULT_RULE;
 use crate::settings::{Settings, SettingsError};
@@ -29,16 +29,34 @@ pub type SharedDecider = Arc<dyn Decider + Send + Sync>;
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// One item of the log line.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 struct ItemLog<'a> {
-    #[serde(skip)]
+    /// The decision counter's slot (not logged).
     slot: usize,
     to: &'a str,
     action: &'a str,
     rule: &'a str,
     result: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+}
+
+impl ItemLog<'_> {
+    /// Writes `{"to":..,"action":..,"rule":..,"result":..[,"error":..]}`.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(br#"{"to":"#);
+        write_json_str(out, self.to);
+        out.extend_from_slice(br#","action":"#);
+        write_json_str(out, self.action);
+        out.extend_from_slice(br#","rule":"#);
+        write_json_str(out, self.rule);
+        out.extend_from_slice(br#","result":"#);
+        write_json_u64(out, u64::from(self.result));
+        if let Some(error) = &self.error {
+            out.extend_from_slice(br#","error":"#);
+            write_json_str(out, error);
+        }
+        out.push(b'}');
+    }
 }
 
 /// A configuration with its decision counters; swapped as one on reload.
@@ -77,14 +95,18 @@ pub struct Gateway {
     ready: AtomicBool,
 }
 
-/// The items of the log line as a JSON array, written into a buffer sized
-/// for them (`serde_json::to_string` starts small and grows).
+/// The items of the log line as a JSON array.
 fn items_json(log: &[ItemLog<'_>]) -> String {
     let mut json = Vec::with_capacity(2 + log.len() * 112);
-    // A failure (none is possible for these types) still logs valid JSON.
-    if serde_json::to_writer(&mut json, log).is_err() {
-        return "null".to_owned();
+    json.push(b'[');
+    for (index, item) in log.iter().enumerate() {
+        if index > 0 {
+            json.push(b',');
+        }
+        item.write_json(&mut json);
     }
+    json.push(b']');
+    // Only whole strings were written, so this is UTF-8.
     String::from_utf8(json).unwrap_or_else(|_| "null".to_owned())
 }
 
@@ -324,5 +346,41 @@ impl Gateway {
             micros = elapsed.as_micros() as u64,
             "callback answered"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_items_of_the_log_line_are_a_json_array() {
+        let log = [
+            ItemLog {
+                slot: 0,
+                to: "id1",
+                action: "Response_Action_AgreeAndAdd",
+                rule: "default",
+                result: 0,
+                error: None,
+            },
+            ItemLog {
+                slot: 3,
+                to: "a\"b",
+                action: "Response_Action_Reject",
+                rule: DECIDER_ERROR_RULE,
+                result: 38900,
+                error: Some("decider said \"no\"\n".to_owned()),
+            },
+        ];
+        let items: serde_json::Value = serde_json::from_str(&items_json(&log)).unwrap();
+        assert_eq!(
+            items,
+            serde_json::json!([
+                {"to": "id1", "action": "Response_Action_AgreeAndAdd", "rule": "default", "result": 0},
+                {"to": "a\"b", "action": "Response_Action_Reject", "rule": "decider_error", "result": 38900, "error": "decider said \"no\"\n"},
+            ])
+        );
+        assert_eq!(items_json(&[]), "[]");
     }
 }

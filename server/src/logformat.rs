@@ -68,9 +68,32 @@ where
 /// as it is. The same field on any other target stays a string.
 const RAW_JSON_TARGET: &str = "friendgate::callback";
 
+/// Writes `text` as a JSON string, byte for byte as serde_json would: as it
+/// is between quotes when nothing in it needs escaping (ids, rule names,
+/// field names: nearly every string of a log line), else through serde_json.
+/// The check reads the whole string without branching, so it vectorizes.
+pub fn write_json_str(out: &mut Vec<u8>, text: &str) {
+    let plain = text.bytes().fold(true, |plain, b| {
+        plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
+    });
+    if plain {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, text);
+    }
+}
+
+/// Writes an unsigned integer as JSON.
+pub fn write_json_u64(out: &mut Vec<u8>, value: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+}
+
 /// Writes one event as a JSON object: `timestamp`, `level`, the fields in
-/// order, `target`. Strings and numbers go through serde_json; only the
-/// punctuation between them is written here.
+/// order, `target`.
 fn write_event(line: &mut Vec<u8>, scratch: &mut String, event: &Event<'_>) -> io::Result<()> {
     let metadata = event.metadata();
     line.push(b'{');
@@ -84,7 +107,7 @@ fn write_event(line: &mut Vec<u8>, scratch: &mut String, event: &Event<'_>) -> i
         )?;
     }
     line.extend_from_slice(br#""level":"#);
-    serde_json::to_writer(&mut *line, metadata.level().as_str())?;
+    write_json_str(line, metadata.level().as_str());
     let mut fields = Fields {
         line: &mut *line,
         scratch,
@@ -94,7 +117,7 @@ fn write_event(line: &mut Vec<u8>, scratch: &mut String, event: &Event<'_>) -> i
     event.record(&mut fields);
     fields.result?;
     line.extend_from_slice(br#","target":"#);
-    serde_json::to_writer(&mut *line, metadata.target())?;
+    write_json_str(line, metadata.target());
     line.push(b'}');
     Ok(())
 }
@@ -105,66 +128,64 @@ struct Fields<'a> {
     scratch: &'a mut String,
     /// Whether `items` is trusted JSON text (see [`RAW_JSON_TARGET`]).
     raw_items: bool,
+    /// The first failure to format a value (a `Debug` or `Display` error).
     result: io::Result<()>,
 }
 
 impl Fields<'_> {
-    fn entry<V: serde::Serialize + ?Sized>(&mut self, field: &Field, value: &V) {
-        if self.result.is_ok() {
-            self.result = self.write_entry(field, value);
-        }
-    }
-
-    fn write_entry<V: serde::Serialize + ?Sized>(
-        &mut self,
-        field: &Field,
-        value: &V,
-    ) -> io::Result<()> {
+    /// Writes `,"name":` for the field.
+    fn key(&mut self, field: &Field) -> &mut Vec<u8> {
         self.line.push(b',');
-        serde_json::to_writer(&mut *self.line, field.name())?;
+        write_json_str(self.line, field.name());
         self.line.push(b':');
-        Ok(serde_json::to_writer(&mut *self.line, value)?)
+        self.line
     }
 }
 
 impl Visit for Fields<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if self.result.is_err() {
+            return;
+        }
         if self.raw_items && field.name() == RAW_JSON_FIELD {
-            if self.result.is_ok() {
-                self.result = write!(self.line, r#","{RAW_JSON_FIELD}":{value:?}"#);
-            }
+            self.result = write!(self.key(field), "{value:?}");
             return;
         }
         let mut text = std::mem::take(self.scratch);
         text.clear();
-        let _ = write!(text, "{value:?}");
-        self.entry(field, text.as_str());
+        match write!(text, "{value:?}") {
+            Ok(()) => write_json_str(self.key(field), &text),
+            Err(_) => self.result = Err(io::Error::other("a value failed to format")),
+        }
         *self.scratch = text;
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.entry(field, value);
+        write_json_str(self.key(field), value);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.entry(field, &value);
+        write_json_u64(self.key(field), value);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.entry(field, &value);
+        self.key(field)
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.entry(field, &value);
+        // serde_json writes NaN and infinities as null.
+        let _ = serde_json::to_writer(self.key(field), &value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.entry(field, &value);
+        let text: &[u8] = if value { b"true" } else { b"false" };
+        self.key(field).extend_from_slice(text);
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         let text = value.to_string();
-        self.entry(field, text.as_str());
+        write_json_str(self.key(field), &text);
     }
 }
 
@@ -230,6 +251,40 @@ mod tests {
         assert!(first["timestamp"].as_str().unwrap().ends_with('Z'));
         assert_eq!(logged[1]["error"], "bad \n file");
         assert_eq!(logged[1]["level"], "WARN");
+    }
+
+    #[test]
+    fn json_strings_are_written_as_serde_json_writes_them() {
+        for text in [
+            "",
+            "id1",
+            "a\"b",
+            "back\\slash",
+            "tab\t",
+            "\u{0}\u{1f}\u{7f}",
+            "é 请 😀",
+            "</script>",
+        ] {
+            let mut ours = Vec::new();
+            write_json_str(&mut ours, text);
+            assert_eq!(ours, serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_is_written_as_serde_json_writes_it(text in "\\PC*|[\\x00-\\x7f]*") {
+            let mut ours = Vec::new();
+            write_json_str(&mut ours, &text);
+            proptest::prop_assert_eq!(ours, serde_json::to_vec(&text).unwrap());
+        }
+
+        #[test]
+        fn any_number_is_written_as_serde_json_writes_it(value: u64) {
+            let mut ours = Vec::new();
+            write_json_u64(&mut ours, value);
+            proptest::prop_assert_eq!(ours, serde_json::to_vec(&value).unwrap());
+        }
     }
 
     #[test]
