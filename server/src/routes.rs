@@ -43,16 +43,21 @@ pub fn routes(
         .and(warp::method())
         .and(warp::path::full())
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
-        .and(warp::header::optional::<String>(
-            header::CONTENT_LENGTH.as_str(),
-        ))
+        // hyper has checked Content-Length already; a form it takes that
+        // does not parse as one number ("10, 10") counts as absent, and the
+        // streaming limit still applies.
+        .and(
+            warp::header::optional::<u64>(header::CONTENT_LENGTH.as_str())
+                .or(warp::any().map(|| None))
+                .unify(),
+        )
         .and(warp::body::stream())
         .then(
             |state: Arc<Routes>,
              method: Method,
              path: warp::path::FullPath,
              query: String,
-             length: Option<String>,
+             length: Option<u64>,
              body| async move {
                 state
                     .dispatch(method, path.as_str(), &query, length, body)
@@ -67,7 +72,7 @@ impl Routes {
         method: Method,
         path: &str,
         query: &str,
-        length: Option<String>,
+        length: Option<u64>,
         body: S,
     ) -> Response
     where
@@ -106,7 +111,7 @@ impl Routes {
         settings: &Settings,
         method: Method,
         query: &str,
-        length: Option<String>,
+        length: Option<u64>,
         body: S,
     ) -> Response
     where
@@ -130,7 +135,7 @@ impl Routes {
         };
         let deadline = settings.server.request_deadline;
         let limit = settings.callback.limits().max_body_bytes;
-        let mut read = std::pin::pin!(read_body(body, limit, length.as_deref()));
+        let mut read = std::pin::pin!(read_body(body, limit, length));
         // The usual body came with the headers: no timer is needed to read it.
         let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
         let read = match first {
@@ -178,13 +183,13 @@ impl Drop for InFlight<'_> {
 async fn read_body<S, B>(
     mut body: S,
     limit: usize,
-    length: Option<&str>,
+    length: Option<u64>,
 ) -> Result<Bytes, CallbackError>
 where
     S: Stream<Item = Result<B, warp::Error>> + Unpin,
     B: Buf,
 {
-    let declared = length.and_then(|l| l.trim().parse::<usize>().ok());
+    let declared = length.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
     if let Some(size) = declared.filter(|size| *size > limit) {
         return Err(CallbackError::BodyTooLarge { size, limit });
     }

@@ -236,6 +236,22 @@ async fn truncated_and_slow_bodies_and_the_server_stays_up() {
 }
 
 #[tokio::test]
+async fn a_content_length_listed_twice_is_refused_not_allowed() {
+    let running = default_server().await;
+    let query = QueryBuilder::new(APP)
+        .signed(TOKEN, running.gateway.now())
+        .build();
+    let n = SAMPLE_BODY.len();
+    let request = format!(
+        "POST /cb?{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {n}, {n}\r\n\r\n{SAMPLE_BODY}"
+    );
+    // hyper refuses the list before the routes see it.
+    let answer = raw_exchange(&running.base, request.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(!answer.contains("\"ActionStatus\":\"OK\""), "{answer}");
+}
+
+#[tokio::test]
 async fn callbacks_cut_off_by_the_grace_period_leave_nothing_in_flight() {
     let mut settings = common::settings(config());
     settings.server.shutdown_grace = Duration::from_millis(200);
