@@ -59,6 +59,13 @@ if command -v oha > /dev/null; then
     echo "== friendgate at half its maximum rate: ${HALF} req/s =="
     taskset -c 0 oha --no-tui -z ${SECONDS_PER_RUN}s -q "$HALF" -c $CONNECTIONS -m POST \
         -T application/json -d "$BODY" --latency-correction "$URL" | tee "$work/half.txt"
+    # The same rate on the ceiling: what the generator and the machine add.
+    echo "== ceiling at the same rate: ${HALF} req/s =="
+    taskset -c 0 oha --no-tui -z ${SECONDS_PER_RUN}s -q "$HALF" -c $CONNECTIONS -m POST \
+        -T application/json -d "$BODY" --latency-correction "$CEILING_URL" | tee "$work/half-ceiling.txt"
+    pct() { awk -v p="$1" '$1 == p {print $3}' "$2"; }
+    echo "at ${HALF} req/s: friendgate p50 $(pct 50.00% "$work/half.txt") p99 $(pct 99.00% "$work/half.txt") p99.9 $(pct 99.90% "$work/half.txt") ms;" \
+        "ceiling p50 $(pct 50.00% "$work/half-ceiling.txt") p99 $(pct 99.00% "$work/half-ceiling.txt") p99.9 $(pct 99.90% "$work/half-ceiling.txt") ms"
 fi
 pkill -f "friendgate serve --config $work" || true
 sleep 1

@@ -483,7 +483,7 @@ async fn usage_errors_exit_2_and_say_why() {
                 "--duration",
                 "1",
             ],
-            "0 is not in 1..=50000",
+            "0 is not in 1..=200000",
         ),
     ] {
         let (out, _, stderr) = conform(&args).await;

@@ -72,7 +72,7 @@ pub struct ConformArgs {
     #[arg(long, requires_all = ["rate", "duration"])]
     pub load: bool,
     /// Callbacks per second, with --load.
-    #[arg(long, requires = "load", value_parser = clap::value_parser!(u32).range(1..=50_000))]
+    #[arg(long, requires = "load", value_parser = clap::value_parser!(u32).range(1..=200_000))]
     pub rate: Option<u32>,
     /// Seconds of load, with --load.
     #[arg(long, requires = "load", value_parser = clap::value_parser!(u64).range(1..=3600))]
