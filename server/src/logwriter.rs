@@ -1,5 +1,5 @@
 //! Where log lines go: a shared buffer that a background thread writes to
-//! standard output every few milliseconds. A callback pays for copying its
+//! standard output every few milliseconds (or once a batch's worth waits). A callback pays for copying its
 //! line, not for a system call or for waking a thread (which, on a busy core,
 //! cost more than the callback itself), and a slow reader of standard output
 //! never blocks a callback until a large buffer is full.
