@@ -30,6 +30,22 @@ async fn raw_exchange(base: &str, request: &[u8]) -> String {
     String::from_utf8_lossy(&answer).into_owned()
 }
 
+/// A connection that has sent the headers of a signed sample callback and
+/// the first `sent` bytes of its body.
+async fn partly_sent(running: &common::Running, sent: usize) -> TcpStream {
+    let addr = running.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(post_head(running, SAMPLE_BODY.len(), "").as_bytes())
+        .await
+        .unwrap();
+    stream
+        .write_all(&SAMPLE_BODY.as_bytes()[..sent])
+        .await
+        .unwrap();
+    stream
+}
+
 fn post_head(running: &common::Running, content_length: usize, extra: &str) -> String {
     let query = QueryBuilder::new(APP)
         .signed(TOKEN, running.gateway.now())
@@ -209,15 +225,7 @@ async fn truncated_and_slow_bodies_and_the_server_stays_up() {
     );
 
     // Slow: the body trickles past the 300 ms deadline.
-    let mut stream = TcpStream::connect(&addr).await.unwrap();
-    stream
-        .write_all(post_head(&running, SAMPLE_BODY.len(), "").as_bytes())
-        .await
-        .unwrap();
-    stream
-        .write_all(&SAMPLE_BODY.as_bytes()[..20])
-        .await
-        .unwrap();
+    let mut stream = partly_sent(&running, 20).await;
     let mut answer = vec![0u8; 4096];
     let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
         .await
@@ -257,17 +265,8 @@ async fn callbacks_cut_off_by_the_grace_period_leave_nothing_in_flight() {
     settings.server.shutdown_grace = Duration::from_millis(200);
     settings.server.request_deadline = Duration::from_secs(10);
     let running = start(Gateway::new(settings)).await;
-    let addr = running.base.trim_start_matches("http://").to_owned();
     // A body that never finishes, so the grace period ends the connection.
-    let mut stream = TcpStream::connect(&addr).await.unwrap();
-    stream
-        .write_all(post_head(&running, SAMPLE_BODY.len(), "").as_bytes())
-        .await
-        .unwrap();
-    stream
-        .write_all(&SAMPLE_BODY.as_bytes()[..100])
-        .await
-        .unwrap();
+    let _stream = partly_sent(&running, 100).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(running
         .gateway
@@ -460,15 +459,7 @@ async fn shutdown_finishes_callbacks_in_flight() {
     // Five callbacks whose bodies are half sent when shutdown begins.
     let mut streams = Vec::new();
     for _ in 0..5 {
-        let mut stream = TcpStream::connect(&addr).await.unwrap();
-        stream
-            .write_all(post_head(&running, SAMPLE_BODY.len(), "").as_bytes())
-            .await
-            .unwrap();
-        stream
-            .write_all(&SAMPLE_BODY.as_bytes()[..100])
-            .await
-            .unwrap();
+        let stream = partly_sent(&running, 100).await;
         streams.push(stream);
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
