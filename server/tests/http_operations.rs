@@ -46,6 +46,16 @@ async fn partly_sent(running: &common::Running, sent: usize) -> TcpStream {
     stream
 }
 
+/// Reads what the server has answered so far (one answer), within 5 s.
+async fn read_answer(stream: &mut TcpStream) -> String {
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
 fn post_head(running: &common::Running, content_length: usize, extra: &str) -> String {
     let query = QueryBuilder::new(APP)
         .signed(TOKEN, running.gateway.now())
@@ -226,12 +236,7 @@ async fn truncated_and_slow_bodies_and_the_server_stays_up() {
 
     // Slow: the body trickles past the 300 ms deadline.
     let mut stream = partly_sent(&running, 20).await;
-    let mut answer = vec![0u8; 4096];
-    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
-        .await
-        .unwrap()
-        .unwrap();
-    let answer = String::from_utf8_lossy(&answer[..n]);
+    let answer = read_answer(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(
         answer.contains("callback not received and answered within 300 ms"),
@@ -327,16 +332,9 @@ async fn slow_headers_and_idle_connections_are_cut_off() {
         .expect("connection cut off while trickling");
 
     // A kept-alive connection: answered, then closed once idle.
-    let mut stream = TcpStream::connect(&addr).await.unwrap();
-    let body = SAMPLE_BODY.as_bytes();
-    stream
-        .write_all(post_head(&running, body.len(), "").as_bytes())
-        .await
-        .unwrap();
-    stream.write_all(body).await.unwrap();
-    let mut answer = vec![0u8; 4096];
-    let n = stream.read(&mut answer).await.unwrap();
-    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+    let mut stream = partly_sent(&running, SAMPLE_BODY.len()).await;
+    let answer = read_answer(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let waited = closed_after(&mut stream).await;
     assert!(waited >= Duration::from_millis(350), "{waited:?}");
 }
@@ -347,24 +345,14 @@ async fn a_slow_body_within_the_deadline_is_not_cut_off_by_the_header_timeout() 
     settings.server.header_timeout = Duration::from_millis(200);
     settings.server.request_deadline = Duration::from_millis(1500);
     let running = start(Gateway::new(settings)).await;
-    let addr = running.base.trim_start_matches("http://").to_owned();
-    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    let mut stream = partly_sent(&running, 0).await;
     let body = SAMPLE_BODY.as_bytes();
-    stream
-        .write_all(post_head(&running, body.len(), "").as_bytes())
-        .await
-        .unwrap();
     // The body takes 600 ms, three header timeouts.
     for chunk in body.chunks(body.len().div_ceil(6)) {
         tokio::time::sleep(Duration::from_millis(100)).await;
         stream.write_all(chunk).await.unwrap();
     }
-    let mut answer = vec![0u8; 4096];
-    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
-        .await
-        .unwrap()
-        .unwrap();
-    let answer = String::from_utf8_lossy(&answer[..n]);
+    let answer = read_answer(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"ActionStatus\":\"OK\""), "{answer}");
 }
