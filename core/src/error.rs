@@ -415,15 +415,26 @@ impl CallbackError {
 
 /// Shortens caller-supplied text before it is quoted in a message, so that an
 /// error never carries an unbounded copy of the input.
+/// Caller-supplied text as quoted in a message: at most [`QUOTE_LIMIT`]
+/// bytes, with control characters escaped (`\n`, `\u{1b}`), so that a message
+/// can never break a log line or drive a terminal.
 pub(crate) fn quote(text: &str) -> String {
-    if text.len() <= QUOTE_LIMIT {
-        return text.to_owned();
-    }
-    let mut end = QUOTE_LIMIT;
+    let mut end = text.len().min(QUOTE_LIMIT);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}...", &text[..end])
+    let mut quoted = String::with_capacity(end + 3);
+    for c in text[..end].chars() {
+        if c.is_control() {
+            quoted.extend(c.escape_default());
+        } else {
+            quoted.push(c);
+        }
+    }
+    if end < text.len() {
+        quoted.push_str("...");
+    }
+    quoted
 }
 
 #[cfg(test)]
@@ -437,6 +448,13 @@ mod tests {
         assert!(quoted.ends_with("..."));
         assert_eq!(quoted.len(), 64 + 3);
         assert_eq!(quote("short"), "short");
+    }
+
+    #[test]
+    fn quote_escapes_control_characters() {
+        assert_eq!(quote("x\nfake line\u{1b}[31m"), "x\\nfake line\\u{1b}[31m");
+        assert_eq!(quote("tab\there"), "tab\\there");
+        assert_eq!(quote("好"), "好");
     }
 
     #[test]

@@ -68,8 +68,32 @@ pub fn verify<'a>(
     body: &'a [u8],
     now: u64,
 ) -> Result<FriendResponseCallback<'a>, CallbackError> {
+    let query = verify_query(config, query, now)?;
+    verify_body(config, query, body)
+}
+
+/// The first half of [`verify`]: parses and authenticates the query alone.
+///
+/// The query comes complete with the request's headers, so a host calls this
+/// before it spends anything on the request (an in-flight slot, reading the
+/// body): an outsider without a valid `Sign` is refused at once.
+pub fn verify_query<'a>(
+    config: &Config,
+    query: &'a str,
+    now: u64,
+) -> Result<CallbackQuery<'a>, CallbackError> {
     let query = CallbackQuery::parse(query)?;
     authenticate(config, &query, now)?;
+    Ok(query)
+}
+
+/// The second half of [`verify`]: parses and validates the body of a callback
+/// whose query [`verify_query`] accepted.
+pub fn verify_body<'a>(
+    config: &Config,
+    query: CallbackQuery<'a>,
+    body: &'a [u8],
+) -> Result<FriendResponseCallback<'a>, CallbackError> {
     let body = parse_body(body, config.limits())?;
     Ok(FriendResponseCallback { query, body })
 }

@@ -58,7 +58,8 @@ pub use decision::{
 };
 pub use error::{CallbackError, ErrorFamily};
 pub use handle::{
-    decide_all, decide_item, handle, respond, unix_now, verify, Reply, CONTENT_TYPE_JSON,
+    decide_all, decide_item, handle, respond, unix_now, verify, verify_body, verify_query, Reply,
+    CONTENT_TYPE_JSON,
 };
 pub use query::{CallbackQuery, ClientIp, Platform, RequestTime, CALLBACK_COMMAND};
 pub use request::{CallbackBody, FriendResponseCallback, ResponseAction, ResponseItem};

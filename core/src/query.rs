@@ -23,8 +23,10 @@ pub struct CallbackQuery<'a> {
     pub sdk_app_id: u64,
     /// `CallbackCommand` (checked to be [`CALLBACK_COMMAND`] by [`parse`](Self::parse)).
     pub callback_command: Cow<'a, str>,
-    /// `contenttype` (checked to be `json` by [`parse`](Self::parse)).
-    pub content_type: Cow<'a, str>,
+    /// `contenttype`, when sent (checked to be `json` by [`parse`](Self::parse)
+    /// when present; an absent one is taken as `json`, the only type the
+    /// platform sends).
+    pub content_type: Option<Cow<'a, str>>,
     /// `ClientIP`, when sent.
     pub client_ip: Option<ClientIp<'a>>,
     /// `OptPlatform`, when sent.
@@ -51,7 +53,7 @@ impl<'a> CallbackQuery<'a> {
         CallbackQuery {
             sdk_app_id: self.sdk_app_id,
             callback_command: owned(self.callback_command),
-            content_type: owned(self.content_type),
+            content_type: self.content_type.map(owned),
             client_ip: self.client_ip.map(|ip| ClientIp { raw: owned(ip.raw) }),
             platform: self.platform.map(Platform::into_owned),
             request_time: self.request_time.map(|t| RequestTime {
@@ -196,8 +198,9 @@ impl<'a> CallbackQuery<'a> {
     /// Parses a raw query string (with or without its leading `?`).
     ///
     /// Values are percent-decoded; unknown parameters are ignored; a
-    /// parameter friendgate reads may appear only once. `SdkAppid`,
-    /// `CallbackCommand` and `contenttype` are required and checked; whether
+    /// parameter friendgate reads may appear only once. `SdkAppid` and
+    /// `CallbackCommand` are required and checked, `contenttype` is checked
+    /// when present; whether
     /// `Sign` and `RequestTime` are required is for authentication to say.
     pub fn parse(raw: &'a str) -> Result<Self, CallbackError> {
         let raw = raw.strip_prefix('?').unwrap_or(raw);
@@ -251,13 +254,14 @@ impl<'a> CallbackQuery<'a> {
         let Some(callback_command) = params.callback_command else {
             return Err(missing("CallbackCommand"));
         };
-        let Some(content_type) = params.content_type else {
-            return Err(missing("contenttype"));
-        };
-        if content_type != CONTENT_TYPE {
-            return Err(CallbackError::UnsupportedContentType {
-                got: quote(&content_type),
-            });
+        // An absent `contenttype` is accepted: refusing it would protect
+        // nothing, and a refused callback is one the platform lets through.
+        if let Some(content_type) = params.content_type.as_deref() {
+            if content_type != CONTENT_TYPE {
+                return Err(CallbackError::UnsupportedContentType {
+                    got: quote(content_type),
+                });
+            }
         }
         if callback_command != CALLBACK_COMMAND {
             return Err(CallbackError::UnexpectedCommand {
@@ -277,7 +281,7 @@ impl<'a> CallbackQuery<'a> {
         Ok(Self {
             sdk_app_id,
             callback_command,
-            content_type,
+            content_type: params.content_type,
             client_ip: params.client_ip.map(ClientIp::new),
             platform: params.platform.map(Platform::from_wire),
             request_time,

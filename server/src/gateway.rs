@@ -10,13 +10,14 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use friendgate_core::{
-    decide_item, respond, unix_now, verify, CallbackError, Decider, DeciderError, Decision,
-    FriendResponseCallback, Reply, ResponseItem,
+    decide_item, respond, unix_now, verify_body, verify_query, CallbackError, CallbackQuery,
+    Decider, DeciderError, Decision, FriendResponseCallback, Reply, ResponseItem,
 };
 
 use crate::logformat::{write_json_str, write_json_u64};
 use crate::metrics::{DecisionCounters, Metrics};
 use crate::policy::DEFAULT_RULE;
+use crate::refusals::RefusalLog;
 use crate::settings::{Settings, SettingsError};
 
 /// Rule name logged for decisions made by an embedded [`Decider`].
@@ -93,6 +94,7 @@ pub struct Gateway {
     clock: Clock,
     metrics: Metrics,
     ready: AtomicBool,
+    refusals: RefusalLog,
 }
 
 /// The items of the log line as a JSON array.
@@ -129,6 +131,7 @@ impl Gateway {
             clock: Arc::new(unix_now),
             metrics,
             ready: AtomicBool::new(true),
+            refusals: RefusalLog::default(),
         }
     }
 
@@ -179,13 +182,21 @@ impl Gateway {
     /// running configuration in place and says why. Listener settings
     /// (address, TLS) need a restart and are reported when they changed.
     pub fn reload(&self) -> Result<(), SettingsError> {
-        match Settings::load(&self.config_path) {
+        let old = self.settings();
+        let loaded = Settings::load(&self.config_path).and_then(|mut new| {
+            new.policy.check_shrink(&old.policy, &self.config_path)?;
+            new.policy.keep_state(&old.policy);
+            Ok(new)
+        });
+        match loaded {
             Ok(new) => {
-                let old = self.settings();
-                if new.server.listen != old.server.listen || new.server.tls != old.server.tls {
+                if new.server.listen != old.server.listen
+                    || new.server.tls != old.server.tls
+                    || new.admin != old.admin
+                {
                     tracing::warn!(
                         target: "friendgate::reload",
-                        "listen address or TLS changed; restart to apply them"
+                        "listen address, TLS or admin listener changed; restart to apply them"
                     );
                 }
                 let rules: Vec<&str> = new.policy.rule_names().collect();
@@ -221,8 +232,7 @@ impl Gateway {
     }
 
     /// [`Gateway::answer`] for a callback that arrived at `received`: its
-    /// latency is counted from then, and rate limits read that instant too
-    /// (one clock read per callback instead of three).
+    /// latency is counted from then.
     pub(crate) fn answer_received(
         &self,
         query: &str,
@@ -230,11 +240,37 @@ impl Gateway {
         now: u64,
         received: Instant,
     ) -> Reply {
+        let config = &self.state.load().settings.callback;
+        match verify_query(config, query, now) {
+            Ok(query) => self.answer_authenticated(query, body, received),
+            Err(error) => self.refuse(error, received),
+        }
+    }
+
+    /// Parses and authenticates the query of a request (app id, `Sign`,
+    /// window) under `settings`, before anything is spent on its body.
+    pub(crate) fn authenticate<'q>(
+        &self,
+        settings: &Settings,
+        query: &'q str,
+    ) -> Result<CallbackQuery<'q>, CallbackError> {
+        verify_query(&settings.callback, query, self.now())
+    }
+
+    /// Answers a callback whose query [`Gateway::authenticate`] accepted:
+    /// validates the body, decides each item, logs and counts. Rate limits
+    /// read `received` as the time (one clock read per callback).
+    pub(crate) fn answer_authenticated(
+        &self,
+        query: CallbackQuery<'_>,
+        body: &[u8],
+        received: Instant,
+    ) -> Reply {
         let started = received;
         let state = self.state.load();
         let settings = &state.settings;
         let config = &settings.callback;
-        let callback = match verify(config, query, body, now) {
+        let callback = match verify_body(config, query, body) {
             Ok(callback) => callback,
             Err(error) => return self.refuse(error, started),
         };
@@ -276,6 +312,31 @@ impl Gateway {
                 micros = elapsed.as_micros() as u64,
                 "callback refused"
             );
+        }
+        reply
+    }
+
+    /// [`Gateway::refuse`] for a request refused before it was
+    /// authenticated: counted like every refusal, but logged at a bounded
+    /// rate (see [`crate::refusals`]), so that an outsider cannot fill the
+    /// log.
+    pub(crate) fn refuse_unauthenticated(&self, error: CallbackError, started: Instant) -> Reply {
+        let reply = Reply::from_error(error);
+        let elapsed = started.elapsed();
+        if let Some(error) = &reply.error {
+            self.metrics
+                .callback(Some(error.code()), elapsed.as_secs_f64());
+            if let Some(suppressed) = self.refusals.admit(self.now()) {
+                tracing::warn!(
+                    target: "friendgate::callback",
+                    status = reply.status,
+                    error = error.code(),
+                    reason = %error,
+                    micros = elapsed.as_micros() as u64,
+                    suppressed,
+                    "request refused before authentication"
+                );
+            }
         }
         reply
     }

@@ -40,6 +40,17 @@ impl Activity {
         Finished(Arc::clone(self))
     }
 
+    /// Whether no request is in progress.
+    pub fn is_idle(&self) -> bool {
+        let (started, finished) = self.snapshot();
+        started == finished
+    }
+
+    /// Whether the connection has never had a request.
+    pub fn is_unused(&self) -> bool {
+        self.started.load(Ordering::Relaxed) == 0
+    }
+
     fn snapshot(&self) -> (u64, u64) {
         (
             self.started.load(Ordering::Relaxed),

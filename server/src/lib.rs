@@ -12,17 +12,23 @@
 //! [`Decider`](friendgate_core::Decider) in place of the rules
 //! ([`Gateway::with_decider`]).
 
+pub mod admin;
 pub mod conform;
+pub(crate) mod connections;
 pub mod gateway;
 pub mod idle;
+pub(crate) mod linger;
 pub mod logformat;
 pub mod logwriter;
 pub mod metrics;
+pub(crate) mod normalize;
 pub mod policy;
+pub(crate) mod refusals;
 pub mod routes;
 pub mod run;
 pub mod serve;
 pub mod settings;
+pub(crate) mod tls;
 
 pub use gateway::Gateway;
 pub use serve::{ServeError, Server};

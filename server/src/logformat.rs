@@ -189,6 +189,42 @@ impl Visit for Fields<'_> {
     }
 }
 
+/// The text format's field formatter: `name=value` separated by spaces, as
+/// tracing-subscriber writes them, with control characters in every value
+/// escaped (`\n`, `\u{1b}`), so that no field can forge a line or drive a
+/// terminal.
+pub fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + Send + Sync + 'static
+{
+    use tracing_subscriber::field::MakeExt;
+    tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
+        let mut out = Escaping(writer);
+        if field.name() == "message" {
+            write!(out, "{value:?}")
+        } else {
+            write!(out, "{field}={value:?}")
+        }
+    })
+    .delimited(" ")
+}
+
+/// A `fmt::Write` that escapes control characters on the way through.
+struct Escaping<'a, W: std::fmt::Write>(&'a mut W);
+
+impl<W: std::fmt::Write> std::fmt::Write for Escaping<'_, W> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        for c in text.chars() {
+            if c.is_control() {
+                for escaped in c.escape_default() {
+                    self.0.write_char(escaped)?;
+                }
+            } else {
+                self.0.write_char(c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};

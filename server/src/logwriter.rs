@@ -1,14 +1,17 @@
 //! Where log lines go: a shared buffer that a background thread writes to
 //! standard output every few milliseconds (or once a batch's worth waits). A callback pays for copying its
 //! line, not for a system call or for waking a thread (which, on a busy core,
-//! cost more than the callback itself), and a slow reader of standard output
-//! never blocks a callback until a large buffer is full.
+//! cost more than the callback itself), and a slow or stopped reader of
+//! standard output never blocks a callback: once the buffer is full, lines
+//! are dropped and counted, and the first batch written after that says how
+//! many were lost.
 
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use prometheus_client::metrics::counter::Counter;
 use tracing_subscriber::fmt::MakeWriter;
 
 /// How often the buffer is written out.
@@ -19,21 +22,27 @@ const INTERVAL: Duration = Duration::from_millis(10);
 /// default 64 KiB buffer in one write.
 const BATCH: usize = 60 << 10;
 
-/// Past this many buffered bytes, callbacks wait for the writer (lines are
-/// never dropped: the log is the record of every decision).
-const CAPACITY: usize = 16 << 20;
+/// Buffered bytes past which lines are dropped, unless configured
+/// (`log.buffer_bytes`).
+pub const DEFAULT_CAPACITY: usize = 16 << 20;
 
 struct Shared {
     state: Mutex<State>,
-    /// Signalled when the buffer has been taken (for waiting writers) or
-    /// when stopping (for the background thread).
+    /// Signalled when a batch is waiting or when stopping (for the
+    /// background thread).
     changed: Condvar,
+    /// Bytes past which lines are dropped.
+    capacity: usize,
+    /// Lines dropped, for the metrics.
+    dropped: Counter,
 }
 
 #[derive(Default)]
 struct State {
     buffer: Vec<u8>,
     stopping: bool,
+    /// Lines dropped since the last notice of it was written.
+    dropped: u64,
 }
 
 /// The writer handed to tracing-subscriber.
@@ -48,11 +57,19 @@ pub struct BatchGuard {
     thread: Option<JoinHandle<()>>,
 }
 
-/// A writer to `out` and the guard of its background thread.
-pub fn batch_writer<W: Write + Send + 'static>(out: W) -> (BatchWriter, BatchGuard) {
+/// A writer to `out` that holds at most `capacity` bytes waiting (lines
+/// past that are dropped and counted in `dropped`), and the guard of its
+/// background thread.
+pub fn batch_writer<W: Write + Send + 'static>(
+    out: W,
+    capacity: usize,
+    dropped: Counter,
+) -> (BatchWriter, BatchGuard) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State::default()),
         changed: Condvar::new(),
+        capacity,
+        dropped,
     });
     let background = Arc::clone(&shared);
     let thread = std::thread::Builder::new()
@@ -88,12 +105,21 @@ fn drain<W: Write>(shared: &Shared, mut out: W) {
         }
         let stopping = state.stopping;
         std::mem::swap(&mut state.buffer, &mut spare);
+        let dropped = std::mem::take(&mut state.dropped);
         drop(state);
-        shared.changed.notify_all();
         if !spare.is_empty() {
             // Nowhere to report a failed write to standard output.
             let _ = out.write_all(&spare).and_then(|()| out.flush());
             spare.clear();
+        }
+        if dropped > 0 {
+            // Through the subscriber, so the notice has the log's format;
+            // it lands in the buffer just emptied.
+            tracing::warn!(
+                target: "friendgate::log",
+                dropped,
+                "log lines dropped: the reader of standard output fell behind"
+            );
         }
         if stopping {
             return;
@@ -104,15 +130,12 @@ fn drain<W: Write>(shared: &Shared, mut out: W) {
 impl Write for &BatchWriter {
     fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
         let mut state = lock(&self.shared);
-        while state.buffer.len() + line.len() > CAPACITY
-            && !state.buffer.is_empty()
-            && !state.stopping
-        {
-            state = self
-                .shared
-                .changed
-                .wait(state)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if state.buffer.len() + line.len() > self.shared.capacity {
+            // Never wait here: this runs on the thread answering a callback.
+            state.dropped += 1;
+            drop(state);
+            self.shared.dropped.inc();
+            return Ok(line.len());
         }
         let before = state.buffer.len();
         state.buffer.extend_from_slice(line);
@@ -178,7 +201,7 @@ mod tests {
     #[test]
     fn lines_arrive_in_order_and_the_guard_flushes_the_rest() {
         let sink = Sink::default();
-        let (writer, guard) = batch_writer(sink.clone());
+        let (writer, guard) = batch_writer(sink.clone(), DEFAULT_CAPACITY, Counter::default());
         let threads: Vec<_> = (0..4)
             .map(|t| {
                 let mut writer = writer.clone();
@@ -212,7 +235,7 @@ mod tests {
     #[test]
     fn lines_are_written_without_waiting_for_the_guard() {
         let sink = Sink::default();
-        let (mut writer, _guard) = batch_writer(sink.clone());
+        let (mut writer, _guard) = batch_writer(sink.clone(), DEFAULT_CAPACITY, Counter::default());
         writer.write_all(b"hello\n").unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while sink.0.lock().unwrap().is_empty() {
@@ -220,5 +243,55 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         }
         assert_eq!(&*sink.0.lock().unwrap(), b"hello\n");
+    }
+
+    /// A `Write` that blocks until released, like a pipe whose reader stopped.
+    #[derive(Clone)]
+    struct Stalled {
+        release: Arc<(Mutex<bool>, Condvar)>,
+        sink: Sink,
+    }
+
+    impl Write for Stalled {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let (lock, released) = &*self.release;
+            let mut open = lock.lock().unwrap();
+            while !*open {
+                open = released.wait(open).unwrap();
+            }
+            self.sink.write(bytes)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_stalled_reader_drops_and_counts_lines_instead_of_blocking() {
+        let release = Arc::new((Mutex::new(false), Condvar::new()));
+        let stalled = Stalled {
+            release: Arc::clone(&release),
+            sink: Sink::default(),
+        };
+        let dropped = Counter::default();
+        let (mut writer, guard) = batch_writer(stalled.clone(), 1024, dropped.clone());
+        let line = [b'x'; 99];
+        // The background thread takes one batch and blocks on it; the
+        // buffer then fills and every further line is dropped at once.
+        let began = std::time::Instant::now();
+        for _ in 0..10_000 {
+            writer.write_all(&line).unwrap();
+            writer.write_all(b"\n").unwrap();
+        }
+        assert!(began.elapsed() < Duration::from_secs(5), "writing never waits");
+        assert!(dropped.get() > 15_000, "dropped {}", dropped.get());
+        {
+            let (lock, released) = &*release;
+            *lock.lock().unwrap() = true;
+            released.notify_all();
+        }
+        drop(guard);
+        let written = stalled.sink.0.lock().unwrap().len() as u64;
+        assert!(written <= 2 * 1024 + 100, "at most two buffers' worth: {written}");
     }
 }

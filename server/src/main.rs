@@ -119,8 +119,9 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if let Some(listen) = listen {
                 settings.server.listen = listen;
             }
-            let _guard = run::init_logging(&settings.log);
+            let log = settings.log.clone();
             let gateway = Arc::new(Gateway::new(settings));
+            let _guard = run::init_logging(&log, gateway.metrics().log_lines_dropped());
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;

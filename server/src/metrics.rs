@@ -34,10 +34,20 @@ struct ReloadLabels {
     result: &'static str,
 }
 
+/// Labels of `friendgate_connections_limited_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LimitedLabels {
+    /// `evicted` (an idle connection closed to make room) or `refused`.
+    action: &'static str,
+}
+
 /// The gateway's metrics.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
+    connections: Gauge,
+    limited: Family<LimitedLabels, Counter>,
+    log_lines_dropped: Counter,
     callbacks: Family<CallbackLabels, Counter>,
     decisions: Family<DecisionLabels, Counter>,
     reloads: Family<ReloadLabels, Counter>,
@@ -78,6 +88,24 @@ impl Metrics {
         // 50 µs to about 1.6 s.
         let latency = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
         let in_flight = Gauge::default();
+        let connections = Gauge::default();
+        let limited = Family::<LimitedLabels, Counter>::default();
+        let log_lines_dropped = Counter::default();
+        registry.register(
+            "friendgate_connections",
+            "Connections open on the callback listener",
+            connections.clone(),
+        );
+        registry.register(
+            "friendgate_connections_limited",
+            "Connections closed at max_connections, by action",
+            limited.clone(),
+        );
+        registry.register(
+            "friendgate_log_lines_dropped",
+            "Log lines dropped because the reader of standard output fell behind",
+            log_lines_dropped.clone(),
+        );
         registry.register(
             "friendgate_callbacks",
             "Callbacks answered, by outcome and error code",
@@ -111,6 +139,9 @@ impl Metrics {
             .clone();
         Self {
             registry,
+            connections,
+            limited,
+            log_lines_dropped,
             callbacks,
             decisions,
             reloads,
@@ -161,12 +192,27 @@ impl Metrics {
         self.reloads.get_or_create(&ReloadLabels { result }).inc();
     }
 
+    /// The open-connections gauge.
+    pub fn connections(&self) -> &Gauge {
+        &self.connections
+    }
+
+    /// Counts a connection closed at `max_connections` (`evicted` or `refused`).
+    pub fn connection_limited(&self, action: &'static str) {
+        self.limited.get_or_create(&LimitedLabels { action }).inc();
+    }
+
+    /// The counter of dropped log lines, for the log writer.
+    pub fn log_lines_dropped(&self) -> Counter {
+        self.log_lines_dropped.clone()
+    }
+
     /// The in-flight gauge.
     pub fn in_flight(&self) -> &Gauge {
         &self.in_flight
     }
 
-    /// The Prometheus text exposition.
+    /// The OpenMetrics text exposition (see [`crate::admin::OPENMETRICS`]).
     pub fn render(&self) -> String {
         let mut out = String::new();
         if encode(&mut out, &self.registry).is_err() {

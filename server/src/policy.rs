@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aho_corasick::AhoCorasick;
@@ -16,6 +16,7 @@ use friendgate_core::{DeciderError, Decision, FriendResponseCallback, ResponseIt
 use lru::LruCache;
 use serde::Deserialize;
 
+use crate::normalize::{normalize, skeletons};
 use crate::settings::{resolve, SettingsError};
 
 /// The rule name reported when no rule decided an item.
@@ -41,6 +42,8 @@ pub struct RuleSpec {
     max_accounts: Option<usize>,
     actions: Option<Vec<String>>,
     decision: Option<RuleDecision>,
+    confusables: Option<bool>,
+    allow_shrink: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -91,15 +94,41 @@ enum Matcher {
     },
     Words {
         matcher: AhoCorasick,
+        /// The lower- and upper-case skeletons' automata (`confusables`).
+        confusable: Option<[AhoCorasick; 2]>,
         fields: Vec<TextField>,
     },
     RateLimit {
-        limiter: RateLimiter,
-        actions: Vec<String>,
+        /// Shared with the rule of the previous configuration when the
+        /// rule is unchanged, so a reload keeps every bucket.
+        limiter: Arc<RateLimiter>,
+        actions: Actions,
+        /// `(max, per_seconds, max_accounts)`, to tell an unchanged rule.
+        params: (u32, u64, usize),
     },
     Action {
         actions: Vec<String>,
     },
+}
+
+/// The actions a rate limit counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Actions {
+    /// Every action but `Response_Action_Reject`, including ones the
+    /// platform may add later (the default: an unknown action could be an
+    /// acceptance, and must not pass an exhausted bucket).
+    Accepting,
+    /// The actions the rule lists.
+    Listed(Vec<String>),
+}
+
+impl Actions {
+    fn counts(&self, action: &friendgate_core::ResponseAction<'_>) -> bool {
+        match self {
+            Self::Accepting => !matches!(action, friendgate_core::ResponseAction::Reject),
+            Self::Listed(listed) => listed.iter().any(|a| a == action.as_str()),
+        }
+    }
 }
 
 /// A validated rule.
@@ -108,7 +137,15 @@ struct Rule {
     name: String,
     matcher: Matcher,
     decision: Decision,
+    /// Entries read from the rule's list file, when it has one.
+    listed: Option<usize>,
+    /// Whether the list file may shrink by more than half on a reload.
+    allow_shrink: bool,
 }
+
+/// Below this share of its previous entries, a list file is taken for one
+/// caught half-written (or emptied by mistake) and the reload is refused.
+const SHRINK_FLOOR: f64 = 0.5;
 
 /// The ordered rules.
 #[derive(Debug, Default)]
@@ -165,6 +202,62 @@ impl Policy {
         self.rules.is_empty()
     }
 
+    /// Refuses a reload in which a rule's list file lost more than half of
+    /// its entries (or all of them) against `old`, unless the rule says
+    /// `allow_shrink = true`: a file caught while being rewritten must not
+    /// silently switch a block list off.
+    pub(crate) fn check_shrink(&self, old: &Self, file: &Path) -> Result<(), SettingsError> {
+        for (index, rule) in self.rules.iter().enumerate() {
+            let (Some(now), false) = (rule.listed, rule.allow_shrink) else {
+                continue;
+            };
+            let before = old
+                .rules
+                .iter()
+                .find(|o| o.name == rule.name)
+                .and_then(|o| o.listed);
+            if let Some(before) = before.filter(|b| *b > 0) {
+                if (now as f64) < (before as f64) * SHRINK_FLOOR {
+                    return Err(SettingsError::new(
+                        file,
+                        format!("rule[{index}]"),
+                        format!(
+                            "the list of rule `{}` went from {before} to {now} entries; kept out as a file caught half-written (set `allow_shrink = true` on the rule if this is intended)",
+                            rule.name
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes over the rate-limit state of every rule of `old` whose name,
+    /// limits and actions are unchanged, so that a reload re-arms nobody.
+    pub(crate) fn keep_state(&mut self, old: &Self) {
+        for rule in &mut self.rules {
+            let Matcher::RateLimit {
+                limiter,
+                actions,
+                params,
+            } = &mut rule.matcher
+            else {
+                continue;
+            };
+            let same = old.rules.iter().find_map(|o| match &o.matcher {
+                Matcher::RateLimit {
+                    limiter: kept,
+                    actions: a,
+                    params: p,
+                } if o.name == rule.name && a == actions && p == params => Some(kept),
+                _ => None,
+            });
+            if let Some(kept) = same {
+                *limiter = Arc::clone(kept);
+            }
+        }
+    }
+
     /// Names of the rules, in order.
     pub fn rule_names(&self) -> impl Iterator<Item = &str> {
         self.rules.iter().map(|rule| rule.name.as_str())
@@ -214,27 +307,29 @@ impl Matcher {
                     (ListMode::AllowOnly, AccountField::Either) => !(from && to),
                 }
             }
-            Self::Words { matcher, fields } => fields.iter().any(|field| {
+            Self::Words {
+                matcher,
+                confusable,
+                fields,
+            } => fields.iter().any(|field| {
                 let text = match field {
                     TextField::Remark => &item.remark,
                     TextField::TagName => &item.tag_name,
                 };
-                // Patterns are lowercased at load: lowercase the text too,
-                // so matching is case-insensitive beyond ASCII (text with
-                // nothing to lowercase is matched as it is, without a copy).
-                let plain = text
-                    .bytes()
-                    .all(|b| b.is_ascii() && !b.is_ascii_uppercase());
-                match (text.is_empty(), plain) {
-                    (true, _) => false,
-                    (false, true) => matcher.is_match(&**text),
-                    (false, false) => matcher.is_match(&text.to_lowercase()),
+                if text.is_empty() {
+                    return false;
                 }
+                // Patterns were normalized the same way at load.
+                let text = normalize(text);
+                matcher.is_match(&*text)
+                    || confusable.as_ref().is_some_and(|[lower, upper]| {
+                        let [l, u] = skeletons(&text);
+                        lower.is_match(&l) || upper.is_match(&u)
+                    })
             }),
-            Self::RateLimit { limiter, actions } => {
-                actions.iter().any(|a| a == item.action.as_str())
-                    && !limiter.take(callback.from_account(), now)?
-            }
+            Self::RateLimit {
+                limiter, actions, ..
+            } => actions.counts(&item.action) && !limiter.take(callback.from_account(), now)?,
             Self::Action { actions } => actions.iter().any(|a| a == item.action.as_str()),
         })
     }
@@ -307,8 +402,8 @@ impl RateLimiter {
 /// Keys each kind accepts besides `name`, `kind`, `code`, `info`.
 fn allowed_keys(kind: RuleKind) -> &'static [&'static str] {
     match kind {
-        RuleKind::Accounts => &["accounts", "accounts_file", "field", "mode"],
-        RuleKind::Words => &["words", "words_file", "fields"],
+        RuleKind::Accounts => &["accounts", "accounts_file", "field", "mode", "allow_shrink"],
+        RuleKind::Words => &["words", "words_file", "fields", "confusables", "allow_shrink"],
         RuleKind::RateLimit => &["max", "per_seconds", "max_accounts", "actions"],
         RuleKind::Action => &["actions", "decision"],
     }
@@ -336,6 +431,8 @@ fn build_rule(
         ("max_accounts", spec.max_accounts.is_some()),
         ("actions", spec.actions.is_some()),
         ("decision", spec.decision.is_some()),
+        ("confusables", spec.confusables.is_some()),
+        ("allow_shrink", spec.allow_shrink.is_some()),
     ];
     let allowed = allowed_keys(spec.kind);
     if let Some((name, _)) = present
@@ -373,11 +470,14 @@ fn build_rule(
             .unwrap_or_else(|| format!("rejected by rule {}", spec.name));
         Decision::reject(code, info).map_err(|e| err("code", e.to_string()))?
     };
+    let mut listed = None;
     let matcher = match spec.kind {
         RuleKind::Accounts => {
             let mut set: HashSet<String> = spec.accounts.unwrap_or_default().into_iter().collect();
             if let Some(list) = spec.accounts_file {
-                set.extend(read_list(file, base, key, "accounts_file", &list, watched)?);
+                let entries = read_list(file, base, key, "accounts_file", &list, watched)?;
+                listed = Some(entries.len());
+                set.extend(entries);
             }
             Matcher::Accounts {
                 set,
@@ -388,11 +488,13 @@ fn build_rule(
         RuleKind::Words => {
             let mut words: Vec<String> = spec.words.unwrap_or_default();
             if let Some(list) = spec.words_file {
-                words.extend(read_list(file, base, key, "words_file", &list, watched)?);
+                let entries = read_list(file, base, key, "words_file", &list, watched)?;
+                listed = Some(entries.len());
+                words.extend(entries);
             }
             let words: Vec<String> = words
                 .iter()
-                .map(|w| w.to_lowercase())
+                .map(|w| normalize(w).trim().to_owned())
                 .filter(|w| !w.is_empty())
                 .collect();
             if words.is_empty() {
@@ -401,11 +503,29 @@ fn build_rule(
                     "a words rule needs at least one word (`words` or `words_file`)".to_owned(),
                 ));
             }
-            let matcher = AhoCorasick::new(&words).map_err(|e| err("words", e.to_string()))?;
+            let automaton = |words: &[String]| {
+                AhoCorasick::new(words).map_err(|e| err("words", e.to_string()))
+            };
+            let matcher = automaton(&words)?;
+            let confusable = if spec.confusables.unwrap_or(false) {
+                let [lower, upper]: [Vec<String>; 2] = [0, 1].map(|case| {
+                    words
+                        .iter()
+                        .map(|w| skeletons(w)[case].clone())
+                        .collect()
+                });
+                Some([automaton(&lower)?, automaton(&upper)?])
+            } else {
+                None
+            };
             let fields = spec
                 .fields
                 .unwrap_or_else(|| vec![TextField::Remark, TextField::TagName]);
-            Matcher::Words { matcher, fields }
+            Matcher::Words {
+                matcher,
+                confusable,
+                fields,
+            }
         }
         RuleKind::RateLimit => {
             let max = spec
@@ -420,15 +540,11 @@ fn build_rule(
             })?;
             let accounts = NonZeroUsize::new(spec.max_accounts.unwrap_or(100_000))
                 .ok_or_else(|| err("max_accounts", "must be at least 1".to_owned()))?;
-            let actions = spec.actions.unwrap_or_else(|| {
-                vec![
-                    "Response_Action_AgreeAndAdd".to_owned(),
-                    "Response_Action_Agree".to_owned(),
-                ]
-            });
+            let actions = spec.actions.map_or(Actions::Accepting, Actions::Listed);
             Matcher::RateLimit {
-                limiter: RateLimiter::new(max, Duration::from_secs(per), accounts),
+                limiter: Arc::new(RateLimiter::new(max, Duration::from_secs(per), accounts)),
                 actions,
+                params: (max, per, accounts.get()),
             }
         }
         RuleKind::Action => {
@@ -449,6 +565,8 @@ fn build_rule(
         name: spec.name,
         matcher,
         decision,
+        listed,
+        allow_shrink: spec.allow_shrink.unwrap_or(false),
     })
 }
 

@@ -1,9 +1,14 @@
-//! HTTP routes (warp): the callback path, `/metrics`, `/healthz`, `/readyz`.
+//! HTTP routes (warp) of the callback listener: the callback path and
+//! `/healthz` (metrics and readiness are on the admin listener).
 //!
-//! The callback path takes only POST (405 otherwise), reads the body as a
-//! stream under a hard size limit (a chunked body gets no free pass), holds a
-//! permit of the in-flight limit (503 when none is left), and must finish
-//! within the request deadline (408), all well inside the platform's 2 s.
+//! The callback path takes only POST (405 otherwise) and authenticates the
+//! query (app id, `Sign`, window) before it spends anything: an
+//! unauthenticated request is answered at once, its body unread and its
+//! connection closed, and never holds an in-flight slot. An authenticated
+//! callback holds a slot of the in-flight limit (503 when none is left),
+//! has its body read as a stream under a hard size limit (a chunked body
+//! gets no free pass), and must finish within the request deadline (408),
+//! all well inside the platform's 2 s.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -83,21 +88,9 @@ impl Routes {
         if path == settings.server.path {
             return self.callback(&settings, method, query, length, body).await;
         }
+        // Metrics and readiness are the admin listener's (crate::admin).
         match (method, path) {
-            (Method::GET, "/metrics") => text(
-                StatusCode::OK,
-                "text/plain; version=0.0.4; charset=utf-8",
-                self.gateway.metrics().render(),
-            ),
             (Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".to_owned()),
-            (Method::GET, "/readyz") if self.gateway.is_ready() => {
-                text(StatusCode::OK, "text/plain", "ready\n".to_owned())
-            }
-            (Method::GET, "/readyz") => text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "text/plain",
-                "draining\n".to_owned(),
-            ),
             _ => text(
                 StatusCode::NOT_FOUND,
                 "text/plain",
@@ -122,13 +115,20 @@ impl Routes {
         let gateway = &self.gateway;
         if method != Method::POST {
             let method = method.as_str().chars().take(16).collect();
-            let mut response =
-                reply(gateway.refuse(CallbackError::MethodNotAllowed { method }, started));
+            let mut response = refused_outsider(
+                gateway.refuse_unauthenticated(CallbackError::MethodNotAllowed { method }, started),
+            );
             response
                 .headers_mut()
                 .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
             return response;
         }
+        let query = match gateway.authenticate(settings, query) {
+            Ok(query) => query,
+            Err(error) => {
+                return refused_outsider(gateway.refuse_unauthenticated(error, started));
+            }
+        };
         let Some(_in_flight) = InFlight::enter(gateway.metrics().in_flight(), self.max_in_flight)
         else {
             return reply(gateway.refuse(CallbackError::Overloaded, started));
@@ -146,7 +146,7 @@ impl Routes {
             }
         };
         let answer = match read {
-            Ok(Ok(bytes)) => gateway.answer_received(query, &bytes, gateway.now(), started),
+            Ok(Ok(bytes)) => gateway.answer_authenticated(query, &bytes, started),
             Ok(Err(error)) => gateway.refuse(error, started),
             Err(_) => {
                 let millis = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
@@ -206,7 +206,9 @@ where
     let Some(next) = body.next().await else {
         return Ok(first);
     };
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(4096).min(limit));
+    // Never sized by the declared length alone: a client may declare the
+    // limit and send a few bytes.
+    let mut bytes = Vec::with_capacity((first.len() * 2).clamp(INITIAL_BODY_BUFFER, limit));
     bytes.extend_from_slice(&first);
     append(&mut bytes, next, limit)?;
     while let Some(chunk) = body.next().await {
@@ -236,6 +238,21 @@ fn append<B: Buf>(
     Ok(())
 }
 
+/// First capacity of a body that came in more than one chunk.
+const INITIAL_BODY_BUFFER: usize = 16 << 10;
+
+/// The answer to a request refused before authentication: hyper closes the
+/// connection after it (the unread body is discarded by a bounded lingering
+/// read, see [`crate::linger`]), so an outsider keeps no connection open
+/// with a refused request.
+fn refused_outsider(answer: Reply) -> Response {
+    let mut response = reply(answer);
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    response
+}
+
 /// The HTTP response for a core reply.
 fn reply(reply: Reply) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -248,7 +265,8 @@ fn reply(reply: Reply) -> Response {
     response
 }
 
-fn text(status: StatusCode, content_type: &'static str, body: String) -> Response {
+/// A plain answer of the non-callback routes.
+pub(crate) fn text(status: StatusCode, content_type: &'static str, body: String) -> Response {
     let mut response = Response::new(body.into());
     *response.status_mut() = status;
     response.headers_mut().insert(

@@ -4,7 +4,6 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,18 +11,25 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
-use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;
 
+use crate::admin;
+use crate::connections::{Admission, Connections};
 use crate::gateway::Gateway;
 use crate::idle::{watchdog, Activity, Counted};
+use crate::linger::Lingering;
 use crate::routes::routes;
+
+/// Connections the admin listener keeps open at most.
+const ADMIN_MAX_CONNECTIONS: usize = 64;
+
+/// File descriptors kept for what is not a connection (the listeners,
+/// config and list files, the log).
+const RESERVED_DESCRIPTORS: u64 = 64;
 
 /// Why the server could not start.
 #[derive(Debug, Error)]
@@ -41,36 +47,69 @@ pub enum ServeError {
     Tls(String),
 }
 
-/// A running server.
+/// A running server: the callback listener, and the admin listener when
+/// configured.
 #[derive(Debug)]
 pub struct Server {
     local_addr: SocketAddr,
+    admin_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Server {
-    /// Binds the configured address (port 0 picks a free one) and serves.
+    /// Binds the configured addresses (port 0 picks a free one) and serves.
     pub async fn start(gateway: Arc<Gateway>) -> Result<Self, ServeError> {
         let settings = gateway.settings();
-        let addr = settings.server.listen;
         let tls = match &settings.server.tls {
-            Some((cert, key)) => Some(tls_acceptor(cert, key)?),
+            Some((cert, key)) => Some(TlsAcceptor::from(
+                crate::tls::server_config(cert, key).map_err(ServeError::Tls)?,
+            )),
             None => None,
         };
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| ServeError::Bind { addr, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| ServeError::Bind { addr, source })?;
+        let (listener, local_addr) = bind(settings.server.listen).await?;
         let (shutdown, signal) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, tls, gateway, signal));
-        tracing::info!(target: "friendgate::server", %local_addr, tls = settings.server.tls.is_some(), path = %settings.server.path, "listening");
+        let max_connections = connection_bound(settings.server.max_connections);
+        let listen = Listen {
+            listener,
+            tls,
+            max_connections,
+            public: true,
+        };
+        let service = warp::service(routes(gateway.clone()));
+        let mut tasks = vec![tokio::spawn(accept_loop(
+            listen,
+            service,
+            gateway.clone(),
+            signal.clone(),
+        ))];
+        tracing::info!(target: "friendgate::server", %local_addr, tls = settings.server.tls.is_some(), path = %settings.server.path, max_connections, "listening");
+        let admin_addr = match &settings.admin {
+            Some(admin) => {
+                let (listener, admin_addr) = bind(admin.listen).await?;
+                let listen = Listen {
+                    listener,
+                    tls: None,
+                    max_connections: ADMIN_MAX_CONNECTIONS,
+                    public: false,
+                };
+                let service = warp::service(admin::routes(gateway.clone(), admin.token.clone()));
+                tasks.push(tokio::spawn(accept_loop(
+                    listen,
+                    service,
+                    gateway.clone(),
+                    signal,
+                )));
+                tracing::info!(target: "friendgate::server", %admin_addr, token = admin.token.is_some(), "admin listening");
+                Some(admin_addr)
+            }
+            None => None,
+        };
         Ok(Self {
             local_addr,
+            admin_addr,
             shutdown,
-            task,
+            tasks,
         })
     }
 
@@ -85,30 +124,112 @@ impl Server {
         let _ = self.shutdown.send(true);
     }
 
+    /// The address of the admin listener, when there is one.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_addr
+    }
+
     /// Waits until the server has stopped.
     pub async fn stopped(self) {
-        let _ = self.task.await;
+        for task in self.tasks {
+            let _ = task.await;
+        }
     }
 }
 
-async fn accept_loop(
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServeError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let local_addr = listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    Ok((listener, local_addr))
+}
+
+/// `max_connections`, lowered to what the file-descriptor limit allows.
+fn connection_bound(configured: usize) -> usize {
+    let Ok((soft, _)) = rlimit::Resource::NOFILE.get() else {
+        return configured;
+    };
+    let allowed = usize::try_from(soft.saturating_sub(RESERVED_DESCRIPTORS).max(16))
+        .unwrap_or(usize::MAX);
+    if allowed < configured {
+        tracing::warn!(target: "friendgate::server", configured, allowed, descriptor_limit = soft, "max_connections lowered to what the file-descriptor limit allows");
+        allowed
+    } else {
+        configured
+    }
+}
+
+/// Raises the soft file-descriptor limit to the hard one (each connection
+/// takes a descriptor) and logs both.
+pub fn raise_descriptor_limit() {
+    match rlimit::Resource::NOFILE.get() {
+        Ok((soft, hard)) => match rlimit::increase_nofile_limit(hard) {
+            Ok(raised) => tracing::info!(target: "friendgate::server", soft_before = soft, soft = raised, hard, "file-descriptor limit"),
+            Err(error) => tracing::warn!(target: "friendgate::server", soft, hard, %error, "could not raise the file-descriptor limit"),
+        },
+        Err(error) => {
+            tracing::warn!(target: "friendgate::server", %error, "could not read the file-descriptor limit");
+        }
+    }
+}
+
+/// One listener and how it takes connections.
+struct Listen {
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
+    max_connections: usize,
+    /// The callback listener (counted in the connection metrics).
+    public: bool,
+}
+
+async fn accept_loop<S>(
+    listen: Listen,
+    service: S,
     gateway: Arc<Gateway>,
     mut signal: watch::Receiver<bool>,
-) {
+) where
+    S: tower_service::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = warp::reply::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let Listen {
+        listener,
+        tls,
+        max_connections,
+        public,
+    } = listen;
     let settings = gateway.settings();
     let header_timeout = settings.server.header_timeout;
     let grace = settings.server.shutdown_grace;
-    let service = warp::service(routes(gateway.clone()));
+    let max_header_bytes = settings.server.max_header_bytes;
     let graceful = GracefulShutdown::new();
     // Connection tasks, so that those still open when the grace period ends
-    // are closed rather than left running.
-    let mut connections = JoinSet::new();
+    // are closed rather than left running; watchdogs beside them.
+    let mut tasks = JoinSet::new();
+    let mut open = Connections::new(max_connections);
+    let metrics = gateway.metrics();
     loop {
         let (tcp, peer) = tokio::select! {
             _ = signal.changed() => break,
-            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            Some(ended) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                let id = match ended {
+                    Ok((id, ())) => id,
+                    Err(error) => error.id(),
+                };
+                open.remove(id);
+                if public {
+                    metrics.connections().set(open.len() as i64);
+                }
+                continue;
+            }
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(error) => {
@@ -119,30 +240,38 @@ async fn accept_loop(
                 }
             },
         };
+        match open.admit() {
+            Admission::Admitted => {}
+            Admission::Evicted => metrics.connection_limited("evicted"),
+            Admission::Refused => {
+                metrics.connection_limited("refused");
+                drop(tcp);
+                continue;
+            }
+        }
         let _ = tcp.set_nodelay(true);
         let activity = Arc::new(Activity::default());
-        let service = Counted::new(
-            TowerToHyperService::new(service.clone()),
-            Arc::clone(&activity),
-        );
+        let service = Counted::new(TowerToHyperService::new(service.clone()), Arc::clone(&activity));
         let mut http = http1::Builder::new();
         // The header timeout is the watchdog's (see crate::idle), not a
         // timer per request.
-        http.header_read_timeout(None).keep_alive(true);
-        match &tls {
+        http.header_read_timeout(None)
+            .keep_alive(true)
+            .max_buf_size(max_header_bytes);
+        let tcp = Lingering::new(tcp);
+        let task = match &tls {
             None => {
                 let connection = graceful.watch(http.serve_connection(TokioIo::new(tcp), service));
-                let task = connections.spawn(async move {
+                tasks.spawn(async move {
                     if let Err(error) = connection.await {
                         log_error(peer, &error);
                     }
-                });
-                connections.spawn(watchdog(activity, header_timeout, task, peer));
+                })
             }
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
                 let watcher = graceful.watcher();
-                let task = connections.spawn(async move {
+                tasks.spawn(async move {
                     let stream = match tokio::time::timeout(header_timeout, acceptor.accept(tcp))
                         .await
                     {
@@ -158,39 +287,29 @@ async fn accept_loop(
                     if let Err(error) = connection.await {
                         log_error(peer, &error);
                     }
-                });
-                connections.spawn(watchdog(activity, header_timeout, task, peer));
+                })
             }
+        };
+        open.insert(Arc::clone(&activity), task.clone());
+        if public {
+            metrics.connections().set(open.len() as i64);
         }
+        tasks.spawn(watchdog(activity, header_timeout, task, peer));
     }
     drop(listener);
-    gateway.set_draining();
-    tracing::info!(target: "friendgate::server", "shutting down: finishing in-flight callbacks");
+    if public {
+        gateway.set_draining();
+        tracing::info!(target: "friendgate::server", "shutting down: finishing in-flight callbacks");
+    }
     if tokio::time::timeout(grace, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!(target: "friendgate::server", "grace period over; closing remaining connections");
     }
-    connections.shutdown().await;
+    tasks.shutdown().await;
 }
 
 fn log_error(peer: SocketAddr, error: &hyper::Error) {
     tracing::debug!(target: "friendgate::server", %peer, %error, "connection ended with an error");
-}
-
-fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, ServeError> {
-    let certs = CertificateDer::pem_file_iter(cert)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| ServeError::Tls(format!("{}: {e}", cert.display())))?;
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| ServeError::Tls(format!("{}: {e}", key.display())))?;
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ServeError::Tls(e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| ServeError::Tls(e.to_string()))?;
-    Ok(TlsAcceptor::from(Arc::new(config)))
 }

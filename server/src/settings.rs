@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use friendgate_core::{Config, FailurePolicySpec, LimitOverrides, Limits, Token};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -43,6 +44,8 @@ struct FileSettings {
     callback: CallbackSection,
     #[serde(default)]
     log: LogSection,
+    #[serde(default)]
+    admin: AdminSection,
     #[serde(default, rename = "rule")]
     rules: Vec<RuleSpec>,
 }
@@ -55,10 +58,23 @@ struct ServerSection {
     request_deadline_ms: u64,
     header_timeout_ms: u64,
     max_in_flight: usize,
+    max_connections: usize,
+    max_header_bytes: usize,
     shutdown_grace_ms: u64,
     watch_config: bool,
     tls: Option<TlsSection>,
 }
+
+/// Default of `server.max_connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
+/// Default of `server.max_header_bytes`: the platform's request line and
+/// headers take well under 1 KiB.
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 << 10;
+
+/// Bounds of `server.max_header_bytes` (hyper's buffer cannot be smaller
+/// than 8 KiB).
+const HEADER_BYTES_RANGE: std::ops::RangeInclusive<usize> = 8192..=(1 << 20);
 
 impl Default for ServerSection {
     fn default() -> Self {
@@ -68,9 +84,29 @@ impl Default for ServerSection {
             request_deadline_ms: 1500,
             header_timeout_ms: 10_000,
             max_in_flight: 512,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             shutdown_grace_ms: 10_000,
             watch_config: false,
             tls: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct AdminSection {
+    enabled: bool,
+    listen: String,
+    token: Option<SecretSource>,
+}
+
+impl Default for AdminSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: "127.0.0.1:9090".to_owned(),
+            token: None,
         }
     }
 }
@@ -100,13 +136,106 @@ fn default_window() -> u64 {
     friendgate_core::config::DEFAULT_WINDOW_SECONDS
 }
 
-/// Where a token comes from.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Where a secret (a token) comes from. Deserialized by hand so that no
+/// error ever quotes a value written where a secret goes.
+#[derive(Debug, Default)]
 struct SecretSource {
     env: Option<String>,
     file: Option<PathBuf>,
     value: Option<String>,
+}
+
+/// The forms a secret takes, as said in errors.
+const SECRET_FORMS: &str =
+    "a table: `{ env = \"VAR\" }`, `{ file = \"path\" }` or `{ value = \"...\" }`";
+
+impl<'de> Deserialize<'de> for SecretSource {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SecretVisitor)
+    }
+}
+
+/// Refuses every scalar without quoting it (the serde default would).
+struct SecretVisitor;
+
+impl SecretVisitor {
+    fn refuse<E: de::Error>(what: &str) -> E {
+        E::custom(format!(
+            "a secret is {SECRET_FORMS}, not {what} (the value is not shown)"
+        ))
+    }
+}
+
+impl<'de> Visitor<'de> for SecretVisitor {
+    type Value = SecretSource;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(SECRET_FORMS)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Err(Self::refuse("a bare string"))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Err(Self::refuse("a number"))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Err(Self::refuse("a number"))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(Self::refuse("a number"))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(Self::refuse("a boolean"))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut source = SecretSource::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "env" => source.env = Some(map.next_value()?),
+                "file" => source.file = Some(map.next_value()?),
+                "value" => source.value = Some(map.next_value::<SecretText>()?.0),
+                other => return Err(de::Error::unknown_field(other, &["env", "file", "value"])),
+            }
+        }
+        Ok(source)
+    }
+}
+
+/// The `value` of a secret: a string, refused without being quoted.
+struct SecretText(String);
+
+impl<'de> Deserialize<'de> for SecretText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl Visitor<'_> for Text {
+            type Value = SecretText;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<SecretText, E> {
+                Ok(SecretText(value.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<SecretText, E> {
+                Err(E::custom("`value` must be a string (the value is not shown)"))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<SecretText, E> {
+                Err(E::custom("`value` must be a string (the value is not shown)"))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<SecretText, E> {
+                Err(E::custom("`value` must be a string (the value is not shown)"))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<SecretText, E> {
+                Err(E::custom("`value` must be a string (the value is not shown)"))
+            }
+        }
+        deserializer.deserialize_any(Text)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,6 +243,7 @@ struct SecretSource {
 struct LogSection {
     format: LogFormat,
     level: String,
+    buffer_bytes: usize,
 }
 
 impl Default for LogSection {
@@ -121,6 +251,7 @@ impl Default for LogSection {
         Self {
             format: LogFormat::Text,
             level: "info".to_owned(),
+            buffer_bytes: crate::logwriter::DEFAULT_CAPACITY,
         }
     }
 }
@@ -148,6 +279,12 @@ pub struct ServerSettings {
     pub header_timeout: Duration,
     /// Callbacks handled at once; more are answered 503.
     pub max_in_flight: usize,
+    /// Open connections at most; past it, a new connection closes the
+    /// oldest idle one (or is refused when none is idle).
+    pub max_connections: usize,
+    /// Largest request line and headers, in bytes (hyper's read buffer);
+    /// more is answered 431.
+    pub max_header_bytes: usize,
     /// Time in-flight callbacks get to finish on shutdown.
     pub shutdown_grace: Duration,
     /// Whether to poll the config and its list files for changes.
@@ -163,6 +300,18 @@ pub struct LogSettings {
     pub format: LogFormat,
     /// A tracing filter (`info`, `friendgate=debug`, ...).
     pub level: String,
+    /// Bytes of log lines held for a slow reader of standard output;
+    /// further lines are dropped and counted.
+    pub buffer_bytes: usize,
+}
+
+/// The admin listener: `/metrics`, `/readyz`, `/healthz`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminSettings {
+    /// Address to listen on (loopback by default).
+    pub listen: SocketAddr,
+    /// Bearer token every admin request must carry, when set.
+    pub token: Option<String>,
 }
 
 /// A loaded, validated configuration.
@@ -176,6 +325,8 @@ pub struct Settings {
     pub callback: Config,
     /// Logging.
     pub log: LogSettings,
+    /// The admin listener, unless disabled.
+    pub admin: Option<AdminSettings>,
     /// The ordered rules.
     pub policy: Policy,
     /// Files whose change should trigger a reload (the config and its lists).
@@ -194,12 +345,20 @@ impl Settings {
         let server = server_settings(path, base, file.server)?;
         let callback = callback_config(path, base, file.callback)?;
         let policy = Policy::build(path, base, file.rules, &mut watched_files)?;
+        let admin = admin_settings(path, base, file.admin)?;
         let level = file.log.level;
         if tracing_subscriber::EnvFilter::try_new(&level).is_err() {
             return Err(SettingsError::new(
                 path,
                 "log.level",
                 format!("`{level}` is not a log filter (try `info` or `friendgate=debug`)"),
+            ));
+        }
+        if file.log.buffer_bytes < 64 << 10 {
+            return Err(SettingsError::new(
+                path,
+                "log.buffer_bytes",
+                "must be at least 65536",
             ));
         }
         Ok(Self {
@@ -209,7 +368,9 @@ impl Settings {
             log: LogSettings {
                 format: file.log.format,
                 level,
+                buffer_bytes: file.log.buffer_bytes,
             },
+            admin,
             policy,
             watched_files,
         })
@@ -276,6 +437,24 @@ fn server_settings(
             "must be at least 1",
         ));
     }
+    if s.max_connections == 0 {
+        return Err(SettingsError::new(
+            path,
+            "server.max_connections",
+            "must be at least 1",
+        ));
+    }
+    if !HEADER_BYTES_RANGE.contains(&s.max_header_bytes) {
+        return Err(SettingsError::new(
+            path,
+            "server.max_header_bytes",
+            format!(
+                "must be between {} and {}",
+                HEADER_BYTES_RANGE.start(),
+                HEADER_BYTES_RANGE.end()
+            ),
+        ));
+    }
     let tls = s
         .tls
         .map(|tls| (resolve(base, &tls.cert), resolve(base, &tls.key)));
@@ -289,6 +468,10 @@ fn server_settings(
                 ));
             }
         }
+        // Loaded as `serve` loads them, so that a swapped or mismatched
+        // pair is reported here rather than by the first TLS client.
+        crate::tls::server_config(cert, key)
+            .map_err(|e| SettingsError::new(path, "server.tls", e.to_string()))?;
     }
     Ok(ServerSettings {
         listen,
@@ -296,10 +479,40 @@ fn server_settings(
         request_deadline: Duration::from_millis(s.request_deadline_ms),
         header_timeout: Duration::from_millis(s.header_timeout_ms),
         max_in_flight: s.max_in_flight,
+        max_connections: s.max_connections,
+        max_header_bytes: s.max_header_bytes,
         shutdown_grace: Duration::from_millis(s.shutdown_grace_ms),
         watch_config: s.watch_config,
         tls,
     })
+}
+
+fn admin_settings(
+    path: &Path,
+    base: &Path,
+    a: AdminSection,
+) -> Result<Option<AdminSettings>, SettingsError> {
+    if !a.enabled {
+        return Ok(None);
+    }
+    let listen = a.listen.parse().map_err(|_| {
+        SettingsError::new(
+            path,
+            "admin.listen",
+            format!("`{}` is not an address like 127.0.0.1:9090", a.listen),
+        )
+    })?;
+    let token = match &a.token {
+        Some(source) => {
+            let token = read_secret(path, base, "admin.token", source)?;
+            if token.is_empty() {
+                return Err(SettingsError::new(path, "admin.token", "is empty"));
+            }
+            Some(token)
+        }
+        None => None,
+    };
+    Ok(Some(AdminSettings { listen, token }))
 }
 
 fn callback_config(path: &Path, base: &Path, c: CallbackSection) -> Result<Config, SettingsError> {

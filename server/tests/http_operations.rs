@@ -88,14 +88,14 @@ async fn metrics_count_known_traffic_and_health_endpoints_answer() {
     assert_eq!(r.headers()["allow"], "POST");
 
     let metrics = client
-        .get(format!("{}/metrics", running.base))
+        .get(format!("{}/metrics", running.admin))
         .send()
         .await
         .unwrap();
-    assert!(metrics.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/plain"));
+    assert_eq!(
+        metrics.headers()["content-type"],
+        friendgate_server::admin::OPENMETRICS
+    );
     let metrics = metrics.text().await.unwrap();
     for line in [
         "friendgate_callbacks_total{outcome=\"ok\",error=\"none\"} 2",
@@ -107,15 +107,25 @@ async fn metrics_count_known_traffic_and_health_endpoints_answer() {
     ] {
         assert!(metrics.contains(line), "missing `{line}` in\n{metrics}");
     }
+    assert!(metrics.ends_with("# EOF\n"), "OpenMetrics text");
+    for (path, answer) in [("/healthz", "ok\n"), ("/readyz", "ready\n")] {
+        assert_eq!(
+            common::get_admin(&running, path).await,
+            (200, answer.to_owned())
+        );
+    }
     assert_eq!(
         common::get(&running, "/healthz").await,
-        (200, "ok\n".to_owned())
+        (200, "ok\n".to_owned()),
+        "/healthz on both listeners"
     );
-    assert_eq!(
-        common::get(&running, "/readyz").await,
-        (200, "ready\n".to_owned())
-    );
-    assert_eq!(common::get(&running, "/nothing").await.0, 404);
+    for path in ["/metrics", "/readyz", "/nothing"] {
+        assert_eq!(
+            common::get(&running, path).await.0,
+            404,
+            "{path} is not on the callback port"
+        );
+    }
 }
 
 #[tokio::test]

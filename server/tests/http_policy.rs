@@ -192,7 +192,7 @@ async fn action_rules_and_first_rule_wins() {
         ]
     );
     let metrics = client()
-        .get(format!("{}/metrics", running.base))
+        .get(format!("{}/metrics", running.admin))
         .send()
         .await
         .unwrap()

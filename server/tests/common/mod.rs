@@ -9,7 +9,7 @@ use std::time::Duration;
 use friendgate_core::testing::QueryBuilder;
 use friendgate_core::Config;
 use friendgate_server::policy::Policy;
-use friendgate_server::settings::{LogFormat, LogSettings, ServerSettings};
+use friendgate_server::settings::{AdminSettings, LogFormat, LogSettings, ServerSettings};
 use friendgate_server::{Gateway, Server, Settings};
 
 pub const APP: u64 = 1_400_000_000;
@@ -45,6 +45,8 @@ pub fn settings(callback: Config) -> Settings {
             request_deadline: Duration::from_millis(1500),
             header_timeout: Duration::from_secs(5),
             max_in_flight: 64,
+            max_connections: 1000,
+            max_header_bytes: 16 << 10,
             shutdown_grace: Duration::from_secs(5),
             watch_config: false,
             tls: None,
@@ -53,17 +55,24 @@ pub fn settings(callback: Config) -> Settings {
         log: LogSettings {
             format: LogFormat::Text,
             level: "info".to_owned(),
+            buffer_bytes: 1 << 20,
         },
+        admin: Some(AdminSettings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            token: None,
+        }),
         policy: Policy::default(),
         watched_files: Vec::new(),
     }
 }
 
-/// A started server and its base URL (`http://127.0.0.1:PORT`).
+/// A started server, its base URL (`http://127.0.0.1:PORT`) and its admin
+/// listener's.
 pub struct Running {
     pub gateway: Arc<Gateway>,
     pub server: Server,
     pub base: String,
+    pub admin: String,
 }
 
 impl Running {
@@ -90,10 +99,15 @@ pub async fn start(gateway: Gateway) -> Running {
     let gateway = Arc::new(gateway);
     let server = Server::start(gateway.clone()).await.expect("server starts");
     let base = format!("http://{}", server.local_addr());
+    let admin = server
+        .admin_addr()
+        .map(|addr| format!("http://{addr}"))
+        .unwrap_or_default();
     Running {
         gateway,
         server,
         base,
+        admin,
     }
 }
 
@@ -108,7 +122,7 @@ pub fn write_config(dir: &Path, text: &str) -> PathBuf {
 pub fn config_head(dir: &Path) -> String {
     std::fs::write(dir.join("token"), format!("{TOKEN}\n")).unwrap();
     format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\npath = \"/cb\"\n\n[callback]\napp_ids = [{APP}]\ntokens = [{{ file = \"token\" }}]\n\n"
+        "[server]\nlisten = \"127.0.0.1:0\"\npath = \"/cb\"\n\n[admin]\nlisten = \"127.0.0.1:0\"\n\n[callback]\napp_ids = [{APP}]\ntokens = [{{ file = \"token\" }}]\n\n"
     )
 }
 
@@ -134,10 +148,19 @@ pub fn body_x_y() -> String {
     )
 }
 
-/// GETs `path` on the server and returns status and body.
+/// GETs `path` on the callback listener and returns status and body.
 pub async fn get(running: &Running, path: &str) -> (u16, String) {
+    get_url(&format!("{}{path}", running.base)).await
+}
+
+/// GETs `path` on the admin listener and returns status and body.
+pub async fn get_admin(running: &Running, path: &str) -> (u16, String) {
+    get_url(&format!("{}{path}", running.admin)).await
+}
+
+async fn get_url(url: &str) -> (u16, String) {
     let response = client()
-        .get(format!("{}{path}", running.base))
+        .get(url)
         .send()
         .await
         .unwrap();

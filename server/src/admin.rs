@@ -1,0 +1,104 @@
+//! The admin listener's routes: `/metrics` (OpenMetrics text), `/readyz`
+//! and `/healthz`. Loopback by default and apart from the callback port, so
+//! that neither the metrics nor the readiness of the gateway are open to
+//! whoever can reach the callback URL; with `admin.token` set, `/metrics`
+//! and `/readyz` want `Authorization: Bearer <token>` (`/healthz` tells
+//! nothing and stays open, for probes).
+
+use std::sync::Arc;
+
+use subtle::ConstantTimeEq;
+use warp::http::{header, Method, StatusCode};
+use warp::reply::Response;
+use warp::Filter;
+
+use crate::gateway::Gateway;
+use crate::routes::text;
+
+/// The content type of the OpenMetrics text format that
+/// prometheus-client writes (with `# EOF` and `_total` counters).
+pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Every route of the admin listener, as one warp filter.
+pub fn routes(
+    gateway: Arc<Gateway>,
+    token: Option<String>,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    let token = Arc::new(token);
+    warp::any()
+        .and(warp::method())
+        .and(warp::path::full())
+        .and(warp::header::optional::<String>(header::AUTHORIZATION.as_str()))
+        .map(
+            move |method: Method, path: warp::path::FullPath, authorization: Option<String>| {
+                dispatch(&gateway, token.as_deref(), &method, path.as_str(), authorization.as_deref())
+            },
+        )
+}
+
+fn dispatch(
+    gateway: &Gateway,
+    token: Option<&str>,
+    method: &Method,
+    path: &str,
+    authorization: Option<&str>,
+) -> Response {
+    if method != Method::GET {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "GET only\n".to_owned());
+    }
+    if path == "/healthz" {
+        return text(StatusCode::OK, "text/plain", "ok\n".to_owned());
+    }
+    if !matches!(path, "/metrics" | "/readyz") {
+        return text(StatusCode::NOT_FOUND, "text/plain", "not found\n".to_owned());
+    }
+    if let Some(token) = token {
+        if !bearer_matches(authorization, token) {
+            let mut response = text(
+                StatusCode::UNAUTHORIZED,
+                "text/plain",
+                "a bearer token is required\n".to_owned(),
+            );
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+            return response;
+        }
+    }
+    match path {
+        "/metrics" => text(StatusCode::OK, OPENMETRICS, gateway.metrics().render()),
+        _ if gateway.is_ready() => text(StatusCode::OK, "text/plain", "ready\n".to_owned()),
+        _ => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            "draining\n".to_owned(),
+        ),
+    }
+}
+
+/// Whether `Authorization` is `Bearer <token>`, compared in constant time.
+fn bearer_matches(authorization: Option<&str>, token: &str) -> bool {
+    let Some(given) = authorization.and_then(|value| {
+        value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+    }) else {
+        return false;
+    };
+    bool::from(given.trim().as_bytes().ct_eq(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens() {
+        assert!(bearer_matches(Some("Bearer s3cret"), "s3cret"));
+        assert!(bearer_matches(Some("bearer s3cret"), "s3cret"));
+        assert!(!bearer_matches(Some("Bearer s3cre"), "s3cret"));
+        assert!(!bearer_matches(Some("Basic s3cret"), "s3cret"));
+        assert!(!bearer_matches(None, "s3cret"));
+    }
+}
