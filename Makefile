@@ -6,14 +6,14 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 
-.PHONY: run test lint test-conformance test-rust test-python test-python-wheel test-node node-build test-kotlin uniffi-generate python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-kotlin
+.PHONY: run test lint test-conformance test-server-metrics test-rust test-python test-python-wheel test-node node-build test-kotlin uniffi-generate python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-kotlin
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
 	$(CARGO) run --release --locked -p friendgate-server -- serve --config examples/friendgate.toml
 
 ## Every test in every language, with what they need installed locally.
-test: lint vectors test-rust test-python test-node test-kotlin test-conformance
+test: lint vectors test-rust test-server-metrics test-python test-node test-kotlin test-conformance
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -35,6 +35,12 @@ test-conformance: python-env node-build uniffi-generate
 	$(CARGO) test --locked --workspace --no-run
 	cd bindings-uniffi/kotlin && mvn -B -q --no-transfer-progress compile
 	$(PYTHON) tests/polyglot/run.py --friendgate $(CARGO_TARGET_DIR)/debug/friendgate --python $(VENV)/bin/python
+
+## The gateway's /metrics read by a real Prometheus parser (prometheus_client,
+## in the test virtualenv), against the binary `cargo test --workspace` builds.
+test-server-metrics: $(VENV)/.installed
+	$(CARGO) test --locked --workspace --no-run
+	FRIENDGATE=$(CARGO_TARGET_DIR)/debug/friendgate $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/server
 
 ## Python: a local virtualenv with the pinned test requirements, the binding
 ## built into it by maturin (same cargo target dir), then pytest.

@@ -28,10 +28,18 @@ pub fn routes(
     warp::any()
         .and(warp::method())
         .and(warp::path::full())
-        .and(warp::header::optional::<String>(header::AUTHORIZATION.as_str()))
+        .and(warp::header::optional::<String>(
+            header::AUTHORIZATION.as_str(),
+        ))
         .map(
             move |method: Method, path: warp::path::FullPath, authorization: Option<String>| {
-                dispatch(&gateway, token.as_deref(), &method, path.as_str(), authorization.as_deref())
+                dispatch(
+                    &gateway,
+                    token.as_deref(),
+                    &method,
+                    path.as_str(),
+                    authorization.as_deref(),
+                )
             },
         )
 }
@@ -44,13 +52,21 @@ fn dispatch(
     authorization: Option<&str>,
 ) -> Response {
     if method != Method::GET {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "GET only\n".to_owned());
+        return text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            "GET only\n".to_owned(),
+        );
     }
     if path == "/healthz" {
         return text(StatusCode::OK, "text/plain", "ok\n".to_owned());
     }
     if !matches!(path, "/metrics" | "/readyz") {
-        return text(StatusCode::NOT_FOUND, "text/plain", "not found\n".to_owned());
+        return text(
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "not found\n".to_owned(),
+        );
     }
     if let Some(token) = token {
         if !bearer_matches(authorization, token) {

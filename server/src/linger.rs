@@ -179,7 +179,10 @@ mod tests {
         let began = Instant::now();
         server.shutdown().await.unwrap();
         let took = began.elapsed();
-        assert!(took >= LINGER_TIME && took <= LINGER_TIME + LINGER_IDLE, "{took:?}");
+        assert!(
+            took >= LINGER_TIME && took <= LINGER_TIME + LINGER_IDLE,
+            "{took:?}"
+        );
         sender.abort();
     }
 }

@@ -193,8 +193,8 @@ impl Visit for Fields<'_> {
 /// tracing-subscriber writes them, with control characters in every value
 /// escaped (`\n`, `\u{1b}`), so that no field can forge a line or drive a
 /// terminal.
-pub fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + Send + Sync + 'static
-{
+pub fn escaped_fields(
+) -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + Send + Sync + 'static {
     use tracing_subscriber::field::MakeExt;
     tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
         let mut out = Escaping(writer);

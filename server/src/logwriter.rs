@@ -283,7 +283,10 @@ mod tests {
             writer.write_all(&line).unwrap();
             writer.write_all(b"\n").unwrap();
         }
-        assert!(began.elapsed() < Duration::from_secs(5), "writing never waits");
+        assert!(
+            began.elapsed() < Duration::from_secs(5),
+            "writing never waits"
+        );
         assert!(dropped.get() > 15_000, "dropped {}", dropped.get());
         {
             let (lock, released) = &*release;
@@ -292,6 +295,9 @@ mod tests {
         }
         drop(guard);
         let written = stalled.sink.0.lock().unwrap().len() as u64;
-        assert!(written <= 2 * 1024 + 100, "at most two buffers' worth: {written}");
+        assert!(
+            written <= 2 * 1024 + 100,
+            "at most two buffers' worth: {written}"
+        );
     }
 }

@@ -41,6 +41,9 @@ enum Command {
         /// Listen on this address instead of the config's `server.listen`.
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
+        /// Serve the admin listener on this address instead of the config's `admin.listen`.
+        #[arg(long, value_name = "ADDR")]
+        admin_listen: Option<std::net::SocketAddr>,
     },
     /// Check a config file and say exactly what is wrong (file, key, why).
     CheckConfig {
@@ -114,10 +117,17 @@ fn main() -> ExitCode {
 
 fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
     match command {
-        Command::Serve { config, listen } => {
+        Command::Serve {
+            config,
+            listen,
+            admin_listen,
+        } => {
             let mut settings = Settings::load(&config)?;
             if let Some(listen) = listen {
                 settings.server.listen = listen;
+            }
+            if let (Some(listen), Some(admin)) = (admin_listen, settings.admin.as_mut()) {
+                admin.listen = listen;
             }
             let log = settings.log.clone();
             let gateway = Arc::new(Gateway::new(settings));

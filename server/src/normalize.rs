@@ -98,7 +98,12 @@ mod tests {
         ] {
             assert_eq!(normalize(text), "spam", "{text:?}");
         }
-        for text in ["free  money", "free\u{a0}money", "Free\t\n money", "free\u{3000}money"] {
+        for text in [
+            "free  money",
+            "free\u{a0}money",
+            "Free\t\n money",
+            "free\u{3000}money",
+        ] {
             assert_eq!(normalize(text), "free money", "{text:?}");
         }
         assert_eq!(normalize("Straße"), "strasse");

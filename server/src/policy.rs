@@ -403,7 +403,13 @@ impl RateLimiter {
 fn allowed_keys(kind: RuleKind) -> &'static [&'static str] {
     match kind {
         RuleKind::Accounts => &["accounts", "accounts_file", "field", "mode", "allow_shrink"],
-        RuleKind::Words => &["words", "words_file", "fields", "confusables", "allow_shrink"],
+        RuleKind::Words => &[
+            "words",
+            "words_file",
+            "fields",
+            "confusables",
+            "allow_shrink",
+        ],
         RuleKind::RateLimit => &["max", "per_seconds", "max_accounts", "actions"],
         RuleKind::Action => &["actions", "decision"],
     }
@@ -503,17 +509,12 @@ fn build_rule(
                     "a words rule needs at least one word (`words` or `words_file`)".to_owned(),
                 ));
             }
-            let automaton = |words: &[String]| {
-                AhoCorasick::new(words).map_err(|e| err("words", e.to_string()))
-            };
+            let automaton =
+                |words: &[String]| AhoCorasick::new(words).map_err(|e| err("words", e.to_string()));
             let matcher = automaton(&words)?;
             let confusable = if spec.confusables.unwrap_or(false) {
-                let [lower, upper]: [Vec<String>; 2] = [0, 1].map(|case| {
-                    words
-                        .iter()
-                        .map(|w| skeletons(w)[case].clone())
-                        .collect()
-                });
+                let [lower, upper]: [Vec<String>; 2] =
+                    [0, 1].map(|case| words.iter().map(|w| skeletons(w)[case].clone()).collect());
                 Some([automaton(&lower)?, automaton(&upper)?])
             } else {
                 None

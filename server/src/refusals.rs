@@ -53,7 +53,10 @@ mod tests {
     fn at_most_the_bound_per_second_and_the_next_line_counts_the_rest() {
         let log = RefusalLog::default();
         let first: Vec<_> = (0..100).map(|_| log.admit(1000)).collect();
-        assert_eq!(first.iter().filter(|a| a.is_some()).count(), PER_SECOND as usize);
+        assert_eq!(
+            first.iter().filter(|a| a.is_some()).count(),
+            PER_SECOND as usize
+        );
         assert!(first[..PER_SECOND as usize].iter().all(|a| *a == Some(0)));
         assert_eq!(log.admit(1001), Some(100 - u64::from(PER_SECOND)));
         assert_eq!(log.admit(1001), Some(0));

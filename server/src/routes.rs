@@ -247,9 +247,10 @@ const INITIAL_BODY_BUFFER: usize = 16 << 10;
 /// with a refused request.
 fn refused_outsider(answer: Reply) -> Response {
     let mut response = reply(answer);
-    response
-        .headers_mut()
-        .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
     response
 }
 

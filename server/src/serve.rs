@@ -152,8 +152,8 @@ fn connection_bound(configured: usize) -> usize {
     let Ok((soft, _)) = rlimit::Resource::NOFILE.get() else {
         return configured;
     };
-    let allowed = usize::try_from(soft.saturating_sub(RESERVED_DESCRIPTORS).max(16))
-        .unwrap_or(usize::MAX);
+    let allowed =
+        usize::try_from(soft.saturating_sub(RESERVED_DESCRIPTORS).max(16)).unwrap_or(usize::MAX);
     if allowed < configured {
         tracing::warn!(target: "friendgate::server", configured, allowed, descriptor_limit = soft, "max_connections lowered to what the file-descriptor limit allows");
         allowed
@@ -167,8 +167,12 @@ fn connection_bound(configured: usize) -> usize {
 pub fn raise_descriptor_limit() {
     match rlimit::Resource::NOFILE.get() {
         Ok((soft, hard)) => match rlimit::increase_nofile_limit(hard) {
-            Ok(raised) => tracing::info!(target: "friendgate::server", soft_before = soft, soft = raised, hard, "file-descriptor limit"),
-            Err(error) => tracing::warn!(target: "friendgate::server", soft, hard, %error, "could not raise the file-descriptor limit"),
+            Ok(raised) => {
+                tracing::info!(target: "friendgate::server", soft_before = soft, soft = raised, hard, "file-descriptor limit")
+            }
+            Err(error) => {
+                tracing::warn!(target: "friendgate::server", soft, hard, %error, "could not raise the file-descriptor limit")
+            }
         },
         Err(error) => {
             tracing::warn!(target: "friendgate::server", %error, "could not read the file-descriptor limit");
@@ -251,7 +255,10 @@ async fn accept_loop<S>(
         }
         let _ = tcp.set_nodelay(true);
         let activity = Arc::new(Activity::default());
-        let service = Counted::new(TowerToHyperService::new(service.clone()), Arc::clone(&activity));
+        let service = Counted::new(
+            TowerToHyperService::new(service.clone()),
+            Arc::clone(&activity),
+        );
         let mut http = http1::Builder::new();
         // The header timeout is the watchdog's (see crate::idle), not a
         // timer per request.

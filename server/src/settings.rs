@@ -122,7 +122,7 @@ struct TlsSection {
 #[serde(deny_unknown_fields)]
 struct CallbackSection {
     app_ids: Vec<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "secret_list")]
     tokens: Vec<SecretSource>,
     #[serde(default = "default_window")]
     window_seconds: u64,
@@ -207,6 +207,37 @@ impl<'de> Visitor<'de> for SecretVisitor {
     }
 }
 
+/// A list of secrets; anything else is refused without being quoted.
+fn secret_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<SecretSource>, D::Error> {
+    struct List;
+    impl<'de> Visitor<'de> for List {
+        type Value = Vec<SecretSource>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of secrets")
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut list = Vec::new();
+            while let Some(source) = seq.next_element()? {
+                list.push(source);
+            }
+            Ok(list)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(SecretVisitor::refuse("a bare string; give a list of them"))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(SecretVisitor::refuse("a number"))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(SecretVisitor::refuse("a number"))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            Ok(vec![SecretVisitor.visit_map(map)?])
+        }
+    }
+    deserializer.deserialize_any(List)
+}
+
 /// The `value` of a secret: a string, refused without being quoted.
 struct SecretText(String);
 
@@ -222,16 +253,24 @@ impl<'de> Deserialize<'de> for SecretText {
                 Ok(SecretText(value.to_owned()))
             }
             fn visit_i64<E: de::Error>(self, _: i64) -> Result<SecretText, E> {
-                Err(E::custom("`value` must be a string (the value is not shown)"))
+                Err(E::custom(
+                    "`value` must be a string (the value is not shown)",
+                ))
             }
             fn visit_u64<E: de::Error>(self, _: u64) -> Result<SecretText, E> {
-                Err(E::custom("`value` must be a string (the value is not shown)"))
+                Err(E::custom(
+                    "`value` must be a string (the value is not shown)",
+                ))
             }
             fn visit_f64<E: de::Error>(self, _: f64) -> Result<SecretText, E> {
-                Err(E::custom("`value` must be a string (the value is not shown)"))
+                Err(E::custom(
+                    "`value` must be a string (the value is not shown)",
+                ))
             }
             fn visit_bool<E: de::Error>(self, _: bool) -> Result<SecretText, E> {
-                Err(E::custom("`value` must be a string (the value is not shown)"))
+                Err(E::custom(
+                    "`value` must be a string (the value is not shown)",
+                ))
             }
         }
         deserializer.deserialize_any(Text)

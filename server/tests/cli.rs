@@ -4,15 +4,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
+use common::process::Serving;
 use common::{config_head, write_config, APP, TOKEN};
-use friendgate_core::testing::{
-    signed_query, QueryBuilder, SAMPLE_BODY, SAMPLE_REQUEST_TIME, SAMPLE_SIGN,
-};
+use friendgate_core::testing::{signed_query, SAMPLE_BODY, SAMPLE_REQUEST_TIME, SAMPLE_SIGN};
 
 fn friendgate(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_friendgate"))
@@ -66,6 +63,103 @@ fn check_config_says_file_key_and_why() {
         );
         assert!(err.contains(expected), "expected `{expected}` in: {err}");
     }
+}
+
+#[test]
+fn config_errors_never_print_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = config_head(dir.path());
+    for tokens in [
+        "[\"sekrit-TOKEN-123\"]",
+        "[{ value = 123456789 }]",
+        "\"sekrit-TOKEN-123\"",
+    ] {
+        let text = head.replace("[{ file = \"token\" }]", tokens);
+        let path = write_config(dir.path(), &text);
+        let (code, _, err) = friendgate(&["check-config", "--config", path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            !err.contains("sekrit") && !err.contains("123456789"),
+            "secret echoed: {err}"
+        );
+        assert!(
+            err.contains("(the value is not shown)") || err.contains("invalid type"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn check_config_loads_the_tls_pair_and_finds_a_swapped_or_foreign_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let two = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    std::fs::write(dir.path().join("cert.pem"), one.cert.pem()).unwrap();
+    std::fs::write(dir.path().join("key.pem"), one.signing_key.serialize_pem()).unwrap();
+    std::fs::write(
+        dir.path().join("other.pem"),
+        two.signing_key.serialize_pem(),
+    )
+    .unwrap();
+    let head = config_head(dir.path());
+    for (cert, key, expected) in [
+        ("cert.pem", "key.pem", None),
+        ("key.pem", "cert.pem", Some("are `cert` and `key` swapped?")),
+        ("cert.pem", "other.pem", Some("do not go together")),
+    ] {
+        let text = format!("{head}[server.tls]\ncert = \"{cert}\"\nkey = \"{key}\"\n");
+        let path = write_config(dir.path(), &text);
+        let (code, _, err) = friendgate(&["check-config", "--config", path.to_str().unwrap()]);
+        match expected {
+            None => assert_eq!(code, 0, "{err}"),
+            Some(expected) => {
+                assert_eq!(code, 2);
+                assert!(
+                    err.contains("server.tls") && err.contains(expected),
+                    "{err}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_admin_listener_wants_its_bearer_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_head(dir.path()).replace(
+        "[admin]\nlisten = \"127.0.0.1:0\"\n",
+        "[admin]\nlisten = \"127.0.0.1:0\"\ntoken = { value = \"adm1n\" }\n",
+    ) + "[log]\nformat = \"json\"\n";
+    let serving = Serving::start(&write_config(dir.path(), &text));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = common::client();
+        for (path, token, status) in [
+            ("/metrics", None, 401),
+            ("/metrics", Some("wrong"), 401),
+            ("/metrics", Some("adm1n"), 200),
+            ("/readyz", None, 401),
+            ("/readyz", Some("adm1n"), 200),
+            ("/healthz", None, 200),
+        ] {
+            let mut request = client.get(format!("http://{}{path}", serving.admin));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status().as_u16(), status, "{path} {token:?}");
+        }
+        let response = client
+            .get(format!("http://{}/metrics", serving.addr))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "not on the callback port");
+    });
+    serving.stop();
 }
 
 #[test]
@@ -142,81 +236,6 @@ fn help_explains_and_hides_secrets() {
     let (_, help, _) = friendgate(&["--help"]);
     for command in ["serve", "check-config", "sign", "handle"] {
         assert!(help.contains(command), "{help}");
-    }
-}
-
-/// A `friendgate serve` process with JSON logs; its port is read from the log.
-struct Serving {
-    child: Child,
-    lines: std::sync::mpsc::Receiver<String>,
-    addr: String,
-}
-
-impl Serving {
-    fn start(config: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_friendgate"))
-            .args(["serve", "--config", config.to_str().unwrap()])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (send, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = send.send(line);
-            }
-        });
-        let mut serving = Self {
-            child,
-            lines,
-            addr: String::new(),
-        };
-        let line = serving.wait_for("listening");
-        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
-        serving.addr = value["local_addr"].as_str().unwrap().to_owned();
-        serving
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(10))
-                .expect("log line in time");
-            if line.contains(text) {
-                return line;
-            }
-        }
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    fn post(&self, body: &str) -> String {
-        let query = QueryBuilder::new(APP)
-            .signed(TOKEN, friendgate_core::unix_now())
-            .build();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let url = format!("http://{}/cb?{query}", self.addr);
-            common::client()
-                .post(url)
-                .body(body.to_owned())
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        })
     }
 }
 

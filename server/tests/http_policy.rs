@@ -208,3 +208,45 @@ async fn action_rules_and_first_rule_wins() {
         assert!(metrics.contains(line), "missing `{line}` in\n{metrics}");
     }
 }
+
+/// Spellings that read as a listed word, from the hardening issue.
+const BYPASSES: [&str; 7] = [
+    "ｓｐａｍ",
+    "s\u{200b}pam",
+    "spa\u{ad}m",
+    "free  money",
+    "free\u{a0}money",
+    "ѕрам",
+    "s\u{307}pam",
+];
+
+async fn words_answer(confusables: bool, remarks: &[&str]) -> Vec<u64> {
+    let rule = format!(
+        "[[rule]]\nname = \"words\"\nkind = \"words\"\nwords = [\"spam\", \"free money\"]\ncode = 38002\nconfusables = {confusables}\n"
+    );
+    let (_dir, running) = gateway_with(&rule).await;
+    let items: Vec<(String, &str, &str)> = remarks
+        .iter()
+        .enumerate()
+        .map(|(i, remark)| (format!("u{i}"), *remark, AGREE))
+        .collect();
+    let items: Vec<(&str, &str, &str)> =
+        items.iter().map(|(t, r, a)| (t.as_str(), *r, *a)).collect();
+    codes(&post(&running, body("alice", &items)).await)
+}
+
+#[tokio::test]
+async fn normalized_text_defeats_spelling_tricks() {
+    // NFKC, case folding, default-ignorables and white space: the first five.
+    let answer = words_answer(false, &BYPASSES[..5]).await;
+    assert_eq!(answer, vec![38002; 5], "{BYPASSES:?}");
+    // Look-alike letters and stacked marks need `confusables`...
+    let answer = words_answer(false, &BYPASSES[5..]).await;
+    assert_eq!(answer, vec![0; 2]);
+    // ...with which all seven match.
+    let answer = words_answer(true, &BYPASSES).await;
+    assert_eq!(answer, vec![38002; 7], "{BYPASSES:?}");
+    // And ordinary text still passes.
+    let answer = words_answer(true, &["see you soon", "spa day", "free time", "Spain"]).await;
+    assert_eq!(answer, vec![0; 4]);
+}

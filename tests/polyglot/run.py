@@ -31,7 +31,8 @@ def endpoints(friendgate: str, python: str) -> list[dict]:
         {
             "name": "reference server (Rust)",
             "key": "reference",
-            "command": [friendgate, "serve", "--config", str(examples / "friendgate.toml"), "--listen", "127.0.0.1:{port}"],
+            "command": [friendgate, "serve", "--config", str(examples / "friendgate.toml"), "--listen", "127.0.0.1:{port}",
+                        "--admin-listen", "127.0.0.1:{admin_port}"],
             "cwd": ROOT,
         },
         {"name": "Python Flask", "key": "flask", "command": [python, "flask_app.py"], "cwd": examples / "python"},
@@ -72,7 +73,8 @@ def run_one(endpoint: dict, friendgate: str, out: Path, wait: int) -> dict:
     report = out / f"{endpoint['key']}.json"
     report.unlink(missing_ok=True)
     env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), FRIENDGATE_APP_ID=APP_ID, FRIENDGATE_TOKEN=TOKEN)
-    command = [part.replace("{port}", str(port)) for part in endpoint["command"]]
+    admin_port = free_port()
+    command = [part.replace("{port}", str(port)).replace("{admin_port}", str(admin_port)) for part in endpoint["command"]]
     print(f"\n== {endpoint['name']}: {url}", flush=True)
     with open(log, "wb") as log_file:
         process = subprocess.Popen(

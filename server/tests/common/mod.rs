@@ -2,6 +2,8 @@
 //! write config files, sign URLs.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod process;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -159,11 +161,7 @@ pub async fn get_admin(running: &Running, path: &str) -> (u16, String) {
 }
 
 async fn get_url(url: &str) -> (u16, String) {
-    let response = client()
-        .get(url)
-        .send()
-        .await
-        .unwrap();
+    let response = client().get(url).send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
