@@ -114,13 +114,14 @@ pub struct ResponseItem<'a> {
 pub struct CallbackBody<'a> {
     /// `CallbackCommand` (equal to the query's).
     pub callback_command: Cow<'a, str>,
-    /// `Requester_Account`: the account that made the request to the platform.
+    /// `Requester_Account`: the account that made the request to the
+    /// platform (empty when the body has none).
     pub requester_account: Cow<'a, str>,
     /// `From_Account`: the user responding to friend requests.
     pub from_account: Cow<'a, str>,
     /// `ResponseFriendItem`, in order.
     pub items: Vec<ResponseItem<'a>>,
-    /// `EventTime`, Unix milliseconds.
+    /// `EventTime`, Unix milliseconds (0 when the body has none).
     pub event_time_ms: u64,
 }
 

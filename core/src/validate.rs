@@ -354,10 +354,12 @@ impl<'de> Shape<'de> for BodyShape {
         let body = (|| {
             Ok(CallbackBody {
                 callback_command: required(command, Loc::Field("CallbackCommand"))?,
-                requester_account: required(requester, Loc::Field("Requester_Account"))?,
+                // Neither decides an answer: refusing a callback without
+                // them would only let it through (docs/protocol.md).
+                requester_account: requester.unwrap_or_default(),
                 from_account: required(from, Loc::Field("From_Account"))?,
                 items: required(items, Loc::Field("ResponseFriendItem"))?,
-                event_time_ms: required(event_time, Loc::Field("EventTime"))?,
+                event_time_ms: event_time.unwrap_or(0),
             })
         })();
         body.map_err(|e| ctx.fail(e))

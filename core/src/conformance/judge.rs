@@ -1,4 +1,4 @@
-//! Judging an answer by PROTOCOL.md: what the platform needs from a valid
+//! Judging an answer by docs/protocol.md: what the platform needs from a valid
 //! callback, and what an endpoint must never do with a forged or broken one.
 
 use std::fmt::Write as _;

@@ -7,7 +7,7 @@
 //! translated request is verified by core with the endpoint's settings, so a
 //! valid callback must be answered `OK` with one `ResultItem` per item, and
 //! anything core refuses must never be answered with an `OK` that allows
-//! ([`judge`]). Decisions are the endpoint's own: the judge checks PROTOCOL.md's
+//! ([`judge`]). Decisions are the endpoint's own: the judge checks docs/protocol.md's
 //! rules (codes 0 or in `[38000, 39000]`, order, `To_Account`), not bytes.
 
 mod hostile;

@@ -18,6 +18,8 @@ pub struct Serving {
     pub addr: String,
     /// The admin listener's address.
     pub admin: String,
+    /// Every log line read so far.
+    pub seen: std::cell::RefCell<Vec<String>>,
 }
 
 impl Serving {
@@ -47,6 +49,7 @@ impl Serving {
             lines,
             addr: String::new(),
             admin: String::new(),
+            seen: std::cell::RefCell::default(),
         };
         let line = serving.wait_for("\"listening");
         let value: serde_json::Value = serde_json::from_str(&line).unwrap();
@@ -63,10 +66,20 @@ impl Serving {
                 .lines
                 .recv_timeout(Duration::from_secs(10))
                 .expect("log line in time");
+            self.seen.borrow_mut().push(line.clone());
             if line.contains(text) {
                 return line;
             }
         }
+    }
+
+    /// The first log line read so far that contains `text`.
+    pub fn seen(&self, text: &str) -> Option<String> {
+        self.seen
+            .borrow()
+            .iter()
+            .find(|l| l.contains(text))
+            .cloned()
     }
 
     /// The resident memory of the process, in bytes.
@@ -137,5 +150,15 @@ impl Drop for Serving {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A child process killed when dropped, so a failing test leaves none behind.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
