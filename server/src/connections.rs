@@ -1,7 +1,8 @@
 //! The open connections, bounded by `max_connections`. At the bound, a new
 //! connection closes an idle one to make room: first the oldest that never
-//! sent a whole request (an outsider's idle socket, a slow-headers client),
-//! then the oldest idle one. When every connection has a request in
+//! sent a whole request (an outsider's idle socket, a slow-headers client)
+//! or that the server is already closing (lingering after a refusal), then
+//! the oldest idle one. When every connection has a request in
 //! progress, the new one is refused. So sockets held open without requests
 //! can never lock the platform out, and the process never runs out of file
 //! descriptors.
@@ -66,7 +67,10 @@ impl Connections {
         let victim = self
             .open
             .iter()
-            .find(|(_, c)| c.activity.is_unused() && c.activity.is_idle())
+            .find(|(_, c)| {
+                let a = &c.activity;
+                a.is_idle() && (a.is_unused() || a.is_closing())
+            })
             .or_else(|| self.open.iter().find(|(_, c)| c.activity.is_idle()))
             .map(|(key, _)| *key);
         match victim.and_then(|key| self.open.remove(&key)) {
@@ -127,6 +131,22 @@ mod tests {
         assert_eq!(connections.admit(), Admission::Evicted);
         connections.insert(Arc::clone(&busy), pending_task());
         assert_eq!(connections.admit(), Admission::Refused, "all busy");
+    }
+
+    #[tokio::test]
+    async fn a_connection_being_closed_goes_before_an_old_kept_alive_one() {
+        let mut connections = Connections::new(2);
+        let kept_alive = Arc::new(Activity::default());
+        drop(kept_alive.start());
+        let closing = Arc::new(Activity::default());
+        drop(closing.start());
+        closing.mark_closing();
+        let kept_task = pending_task();
+        connections.insert(Arc::clone(&kept_alive), kept_task.clone());
+        connections.insert(Arc::clone(&closing), pending_task());
+        assert_eq!(connections.admit(), Admission::Evicted);
+        tokio::task::yield_now().await;
+        assert!(!kept_task.is_finished(), "the kept-alive one stays");
     }
 
     #[tokio::test]

@@ -30,6 +30,8 @@ const CHECKS_PER_TIMEOUT: u32 = 4;
 pub struct Activity {
     started: AtomicU64,
     finished: AtomicU64,
+    /// Set once the server began closing the connection (a lingering close).
+    closing: std::sync::atomic::AtomicBool,
 }
 
 impl Activity {
@@ -49,6 +51,16 @@ impl Activity {
     /// Whether the connection has never had a request.
     pub fn is_unused(&self) -> bool {
         self.started.load(Ordering::Relaxed) == 0
+    }
+
+    /// Marks the connection as being closed by the server.
+    pub fn mark_closing(&self) {
+        self.closing.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the server is closing the connection.
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Relaxed)
     }
 
     fn snapshot(&self) -> (u64, u64) {

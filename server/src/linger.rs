@@ -10,13 +10,17 @@
 //! out first); it acts only in `poll_shutdown`, which hyper calls when it
 //! closes a connection, and costs nothing per request.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{sleep, Instant, Sleep};
+
+use crate::idle::Activity;
 
 /// The longest a lingering close takes in all.
 pub(crate) const LINGER_TIME: Duration = Duration::from_secs(5);
@@ -32,6 +36,9 @@ pub(crate) const LINGER_BYTES: usize = 8 << 20;
 pub(crate) struct Lingering<IO> {
     inner: IO,
     drain: Option<Drain>,
+    /// The connection's activity, marked closing once the close begins
+    /// (such a connection goes first at `max_connections`).
+    activity: Arc<Activity>,
 }
 
 /// The state of a lingering close under way.
@@ -43,8 +50,12 @@ struct Drain {
 }
 
 impl<IO> Lingering<IO> {
-    pub(crate) fn new(inner: IO) -> Self {
-        Self { inner, drain: None }
+    pub(crate) fn new(inner: IO, activity: Arc<Activity>) -> Self {
+        Self {
+            inner,
+            drain: None,
+            activity,
+        }
     }
 }
 
@@ -86,6 +97,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Lingering<IO> {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
         if this.drain.is_none() {
+            this.activity.mark_closing();
             // Our side first: the client sees the answer end (FIN).
             ready!(Pin::new(&mut this.inner).poll_shutdown(cx))?;
             let now = Instant::now();
@@ -127,8 +139,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Lingering<IO> {
     }
 }
 
-use std::future::Future as _;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,7 +147,7 @@ mod tests {
     #[tokio::test]
     async fn shutdown_waits_for_the_client_to_finish_sending_then_closes() {
         let (client, server) = tokio::io::duplex(1024);
-        let mut server = Lingering::new(server);
+        let mut server = Lingering::new(server, Arc::default());
         let (mut client_read, mut client_write) = tokio::io::split(client);
         let sender = tokio::spawn(async move {
             // 64 KiB through a 1 KiB pipe: only possible while the server drains.
@@ -157,7 +167,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_silent_client_is_given_up_after_the_idle_span() {
         let (_client, server) = tokio::io::duplex(1024);
-        let mut server = Lingering::new(server);
+        let mut server = Lingering::new(server, Arc::default());
         let began = Instant::now();
         server.shutdown().await.unwrap();
         assert_eq!(began.elapsed(), LINGER_IDLE);
@@ -166,7 +176,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_client_that_never_stops_is_given_up_after_the_linger_time() {
         let (client, server) = tokio::io::duplex(1 << 16);
-        let mut server = Lingering::new(server);
+        let mut server = Lingering::new(server, Arc::default());
         let (_read, mut write) = tokio::io::split(client);
         let sender = tokio::spawn(async move {
             loop {

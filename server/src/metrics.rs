@@ -53,6 +53,7 @@ pub struct Metrics {
     reloads: Family<ReloadLabels, Counter>,
     latency: Histogram,
     in_flight: Gauge,
+    awaiting_body: Gauge,
     ok: Counter,
 }
 
@@ -88,6 +89,12 @@ impl Metrics {
         // 50 µs to about 1.6 s.
         let latency = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
         let in_flight = Gauge::default();
+        let awaiting_body = Gauge::default();
+        registry.register(
+            "friendgate_awaiting_body",
+            "Callbacks in flight waiting for body bytes that did not come with their headers",
+            awaiting_body.clone(),
+        );
         let connections = Gauge::default();
         let limited = Family::<LimitedLabels, Counter>::default();
         let log_lines_dropped = Counter::default();
@@ -147,6 +154,7 @@ impl Metrics {
             reloads,
             latency,
             in_flight,
+            awaiting_body,
             ok,
         }
     }
@@ -205,6 +213,11 @@ impl Metrics {
     /// The counter of dropped log lines, for the log writer.
     pub fn log_lines_dropped(&self) -> Counter {
         self.log_lines_dropped.clone()
+    }
+
+    /// The gauge of callbacks waiting for their body.
+    pub fn awaiting_body(&self) -> &Gauge {
+        &self.awaiting_body
     }
 
     /// The in-flight gauge.

@@ -32,7 +32,16 @@ struct Routes {
     gateway: Arc<Gateway>,
     /// Callbacks handled at once (`max_in_flight`); more are answered 503.
     max_in_flight: i64,
+    /// Of those, callbacks waiting for body bytes that did not come with
+    /// their headers: a quarter of `max_in_flight` (at least 1).
+    max_awaiting_body: i64,
 }
+
+/// The share of `max_in_flight` that may wait for a body: the platform's
+/// bodies come with their headers, so only a replayed signed URL (the Sign
+/// does not cover the body) or a slow network waits, and neither may take
+/// every slot.
+const AWAITING_BODY_SHARE: i64 = 4;
 
 /// Every route of the server, as one warp filter.
 pub fn routes(
@@ -42,6 +51,7 @@ pub fn routes(
     let state = Arc::new(Routes {
         gateway,
         max_in_flight,
+        max_awaiting_body: (max_in_flight / AWAITING_BODY_SHARE).max(1),
     });
     warp::any()
         .map(move || Arc::clone(&state))
@@ -115,7 +125,7 @@ impl Routes {
         let gateway = &self.gateway;
         if method != Method::POST {
             let method = method.as_str().chars().take(16).collect();
-            let mut response = refused_outsider(
+            let mut response = closing(
                 gateway.refuse_unauthenticated(CallbackError::MethodNotAllowed { method }, started),
             );
             response
@@ -126,7 +136,7 @@ impl Routes {
         let query = match gateway.authenticate(settings, query) {
             Ok(query) => query,
             Err(error) => {
-                return refused_outsider(gateway.refuse_unauthenticated(error, started));
+                return closing(gateway.refuse_unauthenticated(error, started));
             }
         };
         let Some(_in_flight) = InFlight::enter(gateway.metrics().in_flight(), self.max_in_flight)
@@ -141,6 +151,11 @@ impl Routes {
         let read = match first {
             Poll::Ready(read) => Ok(read),
             Poll::Pending => {
+                let Some(_awaiting) =
+                    InFlight::enter(gateway.metrics().awaiting_body(), self.max_awaiting_body)
+                else {
+                    return closing(gateway.refuse(CallbackError::Overloaded, started));
+                };
                 let at = tokio::time::Instant::from_std(started) + deadline;
                 tokio::time::timeout_at(at, read).await
             }
@@ -241,11 +256,11 @@ fn append<B: Buf>(
 /// First capacity of a body that came in more than one chunk.
 const INITIAL_BODY_BUFFER: usize = 16 << 10;
 
-/// The answer to a request refused before authentication: hyper closes the
-/// connection after it (the unread body is discarded by a bounded lingering
-/// read, see [`crate::linger`]), so an outsider keeps no connection open
-/// with a refused request.
-fn refused_outsider(answer: Reply) -> Response {
+/// An answer after which hyper closes the connection (its unread body is
+/// discarded by a bounded lingering read, see [`crate::linger`]): for
+/// requests refused before authentication, so an outsider keeps no
+/// connection open with a refused request, and for bodies refused unread.
+fn closing(answer: Reply) -> Response {
     let mut response = reply(answer);
     response.headers_mut().insert(
         header::CONNECTION,

@@ -265,7 +265,7 @@ async fn accept_loop<S>(
         http.header_read_timeout(None)
             .keep_alive(true)
             .max_buf_size(max_header_bytes);
-        let tcp = Lingering::new(tcp);
+        let tcp = Lingering::new(tcp, Arc::clone(&activity));
         let task = match &tls {
             None => {
                 let connection = graceful.watch(http.serve_connection(TokioIo::new(tcp), service));

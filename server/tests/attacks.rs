@@ -114,6 +114,41 @@ fn unsigned_requests_cannot_hold_the_slots_of_signed_callbacks() {
 }
 
 #[test]
+fn replayed_signed_urls_with_bodies_that_never_come_take_a_quarter_of_the_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let serving = Serving::start(&config(dir.path(), "max_in_flight = 8\n", ""));
+    // The Sign does not cover the body: a captured URL can be sent again
+    // with a body that never arrives.
+    let mut held = Vec::new();
+    for _ in 0..20 {
+        let mut stream = connect(&serving.addr);
+        let head = format!(
+            "POST /cb?{} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{{",
+            signed_query()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        held.push(stream);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_all_answered(
+        &signed_callbacks(&serving.addr, 20),
+        20,
+        "slow signed bodies held",
+    );
+    let metrics = serving.metrics();
+    assert_eq!(
+        sample(&metrics, "friendgate_awaiting_body"),
+        2.0,
+        "{metrics}"
+    );
+    // The ones past the share were answered 503 at once.
+    let mut answer = String::new();
+    held[19].read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    serving.stop();
+}
+
+#[test]
 fn a_stopped_log_reader_costs_no_callback_its_answer() {
     let dir = tempfile::tempdir().unwrap();
     let path = config(dir.path(), "", "").to_str().unwrap().to_owned();
