@@ -35,8 +35,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def config(work: Path, port: int, admin: int) -> Path:
+def config(work: Path, port: int, admin: int, compat: bool) -> Path:
     text = (ROOT / "examples" / "friendgate.toml").read_text()
+    if compat:
+        # For a binary from before the admin listener and these keys.
+        text = re.sub(r"^\[admin\]\n(?:[^\n]+\n)*\n", "", text, flags=re.M)
+        text = re.sub(r"^(confusables|allow_shrink) = .*\n", "", text, flags=re.M)
     text = text.replace('listen = "127.0.0.1:8080"', f'listen = "127.0.0.1:{port}"')
     text = text.replace('listen = "127.0.0.1:9090"', f'listen = "127.0.0.1:{admin}"')
     text = text.replace("watch_config = true", "watch_config = false")
@@ -161,10 +165,12 @@ SCENARIOS = {
 }
 
 
-def run(name: str, attack, binary: str, rate: int, seconds: int) -> dict:
+def run(name: str, attack, binary: str, rate: int, seconds: int, compat: bool) -> dict:
     work = Path(tempfile.mkdtemp())
     port, admin = free_port(), free_port()
-    path = config(work, port, admin)
+    path = config(work, port, admin, compat)
+    if compat:
+        admin = port
     stalled = name.startswith("stalled")
     prefix = "ulimit -Sn 1024 && " if "fd limit" in name else ""
     server = subprocess.Popen(
@@ -226,11 +232,18 @@ def run(name: str, attack, binary: str, rate: int, seconds: int) -> dict:
 
 
 def main() -> None:
+    import resource
+
+    # The attacks hold thousands of sockets: this process needs the descriptors.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--bin", default=None)
     parser.add_argument("--only", default=None)
+    parser.add_argument("--compat", action="store_true",
+                        help="a config without the keys this change added, for the binary from before it")
     args = parser.parse_args()
     binary = args.bin
     if binary is None:
@@ -243,7 +256,7 @@ def main() -> None:
     for name, attack in SCENARIOS.items():
         if args.only and args.only not in name:
             continue
-        r = run(name, attack, binary, args.rate, args.seconds)
+        r = run(name, attack, binary, args.rate, args.seconds, args.compat)
         if "error" in r:
             print(f"| {name} | load failed: {r['error']!r} |")
             continue

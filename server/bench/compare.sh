@@ -18,11 +18,14 @@ sed -e 's/^listen = "127.0.0.1:8080"/listen = "127.0.0.1:18080"/' -e 's/^watch_c
     -e 's/^max = 30 .*/max = 100000000/' -e 's/^format = .*/format = "json"/' \
     -e '/^\[admin\]/,/^$/d' -e '/^confusables/d' examples/friendgate.toml > "$work/friendgate.toml"
 cp examples/demo.token examples/blocklist.txt examples/words.txt "$work/"
-URL=$("$NEW" sign --token xxxxyyyy --url http://127.0.0.1:18080/callback | tail -1)
 one() {
+    # Signed afresh for each run: a URL older than the 60 s window is refused.
+    URL=$("$NEW" sign --token xxxxyyyy --url http://127.0.0.1:18080/callback | tail -1)
     (taskset -c 1 "$1" serve --config "$work/friendgate.toml" | taskset -c 0 wc -l > /dev/null) &
     sleep 1
-    taskset -c 0 wrk -t1 -c32 -d"${SECS}s" -s server/bench/post.lua "$URL" | awk '/Requests\/sec/ {print $2}'
+    out=$(taskset -c 0 wrk -t1 -c32 -d"${SECS}s" -s server/bench/post.lua "$URL")
+    if grep -q "Non-2xx" <<< "$out"; then echo "non-2xx answers: $out" >&2; exit 1; fi
+    awk '/Requests\/sec/ {print $2}' <<< "$out"
     pkill -f "serve --config $work" || true
     wait 2>/dev/null || true
     sleep 0.5

@@ -78,6 +78,10 @@ pub(crate) fn skeletons(normalized: &str) -> [String; 2] {
 }
 
 fn unmarked_skeleton(text: &str) -> String {
+    // ASCII has no marks to take off: skip the decomposition.
+    if text.is_ascii() {
+        return skeleton(text).collect();
+    }
     let unmarked: String = text.nfd().filter(|c| !is_combining_mark(*c)).collect();
     skeleton(&unmarked).collect()
 }
