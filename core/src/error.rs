@@ -8,126 +8,158 @@
 
 use thiserror::Error;
 
-/// Every [`CallbackError::code`], for bindings and conformance runners.
-pub const ERROR_CODES: &[&str] = &[
-    "missing_parameter",
-    "invalid_parameter",
-    "duplicate_parameter",
-    "unsupported_content_type",
-    "unexpected_command",
-    "foreign_app_id",
-    "missing_signature",
-    "bad_signature",
-    "request_time_too_old",
-    "request_time_in_future",
-    "body_too_large",
-    "invalid_utf8",
-    "malformed_json",
-    "duplicate_key",
-    "missing_field",
-    "wrong_type",
-    "too_deep",
-    "too_many_items",
-    "field_too_long",
-    "command_mismatch",
-    "invalid_result_code",
-    "decider_failed",
-    "method_not_allowed",
-    "request_timeout",
-    "overloaded",
-    "body_incomplete",
-];
-
 /// Longest piece of caller-supplied text quoted back in a message.
 const QUOTE_LIMIT: usize = 64;
 
-/// Why a callback could not be answered with `ActionStatus: "OK"`.
-///
-/// Messages never contain a token, a Sign, or the expected value of either.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum CallbackError {
+/// One row of the error catalogue: everything about an error but its
+/// fields, the same in every language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorEntry {
+    /// Stable snake_case identifier ([`CallbackError::code`]).
+    pub code: &'static str,
+    /// Platform `ErrorCode` of the `FAIL` answer, in `[38000, 39000]`.
+    pub error_code: u32,
+    /// HTTP status of the `FAIL` answer.
+    pub http_status: u16,
+    /// The broad kind.
+    pub family: ErrorFamily,
+    /// The message, with `{field}` where a field's value goes.
+    pub message: &'static str,
+}
+
+/// Declares [`CallbackError`] from one table: per variant, its doc, fields,
+/// code, platform `ErrorCode`, HTTP status, family and message template.
+/// The enum, its `Display` (thiserror), [`CallbackError::entry`] (and so
+/// `code`, `error_code`, `http_status`, `family`), [`ERROR_CODES`] and
+/// [`CATALOGUE`] all come from it, so they cannot disagree.
+macro_rules! catalogue {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident $({ $($fields:tt)* })?
+            => $code:literal, $error_code:literal, $status:literal, $family:ident, $message:literal;
+    )*) => {
+        /// Why a callback could not be answered with `ActionStatus: "OK"`.
+        ///
+        /// Messages never contain a token, a Sign, or the expected value of either.
+        #[derive(Debug, Clone, PartialEq, Eq, Error)]
+        #[non_exhaustive]
+        pub enum CallbackError {
+            $(
+                $(#[$doc])*
+                #[error($message)]
+                $variant $({ $($fields)* })?,
+            )*
+        }
+
+        /// Every error's row, in catalogue order.
+        pub const CATALOGUE: &[ErrorEntry] = &[$(ErrorEntry {
+            code: $code,
+            error_code: $error_code,
+            http_status: $status,
+            family: ErrorFamily::$family,
+            message: $message,
+        }),*];
+
+        /// Every [`CallbackError::code`], for bindings and conformance runners.
+        pub const ERROR_CODES: &[&str] = &[$($code),*];
+
+        impl CallbackError {
+            /// This error's row of the [`CATALOGUE`].
+            pub fn entry(&self) -> &'static ErrorEntry {
+                match self {
+                    $(Self::$variant { .. } => &ErrorEntry {
+                        code: $code,
+                        error_code: $error_code,
+                        http_status: $status,
+                        family: ErrorFamily::$family,
+                        message: $message,
+                    },)*
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+
     /// A required query parameter is absent.
-    #[error("query parameter `{name}` is missing")]
     MissingParameter {
         /// The parameter, spelled as on the wire.
         name: &'static str,
-    },
+    } => "missing_parameter", 38001, 400, Query, "query parameter `{name}` is missing";
+
     /// A query parameter has a value of the wrong form.
-    #[error("query parameter `{name}` is invalid: {reason}")]
     InvalidParameter {
         /// The parameter, spelled as on the wire.
         name: &'static str,
         /// What was expected.
         reason: &'static str,
-    },
+    } => "invalid_parameter", 38002, 400, Query, "query parameter `{name}` is invalid: {reason}";
+
     /// A query parameter friendgate reads appears more than once.
-    #[error("query parameter `{name}` appears more than once")]
     DuplicateParameter {
         /// The parameter, spelled as on the wire.
         name: &'static str,
-    },
+    } => "duplicate_parameter", 38003, 400, Query, "query parameter `{name}` appears more than once";
+
     /// `contenttype` is not `json`.
-    #[error("query parameter `contenttype` must be `json`, got `{got}`")]
     UnsupportedContentType {
         /// The value received (shortened).
         got: String,
-    },
+    } => "unsupported_content_type", 38004, 415, Query, "query parameter `contenttype` must be `json`, got `{got}`";
+
     /// The query's `CallbackCommand` is not this callback.
-    #[error(
-        "query parameter `CallbackCommand` must be `Sns.CallbackPrevFriendResponse`, got `{got}`"
-    )]
     UnexpectedCommand {
         /// The value received (shortened).
         got: String,
-    },
+    } => "unexpected_command", 38005, 400, Query, "query parameter `CallbackCommand` must be `Sns.CallbackPrevFriendResponse`, got `{got}`";
+
     /// `SdkAppid` is not one of the configured app ids.
-    #[error("SdkAppid is not accepted by this endpoint")]
     ForeignAppId {
         /// The app id received (for logs; not in the message).
         app_id: u64,
-    },
+    } => "foreign_app_id", 38010, 403, AppId, "SdkAppid is not accepted by this endpoint";
+
     /// Authentication is on and `Sign` or `RequestTime` is absent.
-    #[error("query parameter `{name}` is required: callback authentication is on")]
     MissingSignature {
         /// `Sign` or `RequestTime`.
         name: &'static str,
-    },
+    } => "missing_signature", 38011, 401, Signature, "query parameter `{name}` is required: callback authentication is on";
+
     /// `Sign` does not match any configured token.
-    #[error("Sign does not match")]
-    BadSignature,
+    BadSignature => "bad_signature", 38012, 401, Signature, "Sign does not match";
+
     /// `RequestTime` is older than the window allows.
-    #[error("RequestTime is older than the accepted window")]
     RequestTimeTooOld {
         /// How many seconds old the request is.
         age_seconds: u64,
         /// The configured window.
         window_seconds: u64,
-    },
+    } => "request_time_too_old", 38013, 401, Signature, "RequestTime is older than the accepted window";
+
     /// `RequestTime` is further in the future than the window allows.
-    #[error("RequestTime is further in the future than the accepted window")]
     RequestTimeInFuture {
         /// How many seconds ahead the request is.
         ahead_seconds: u64,
         /// The configured window.
         window_seconds: u64,
-    },
+    } => "request_time_in_future", 38014, 401, Signature, "RequestTime is further in the future than the accepted window";
+
     /// The body is larger than the configured limit.
-    #[error("body is {size} bytes, over the limit of {limit}")]
     BodyTooLarge {
         /// Body size in bytes.
         size: usize,
         /// The configured limit in bytes.
         limit: usize,
-    },
+    } => "body_too_large", 38020, 413, Limit, "body is {size} bytes, over the limit of {limit}";
+
     /// The body is not UTF-8.
-    #[error("body is not valid UTF-8 at byte {offset}")]
     InvalidUtf8 {
         /// Offset of the first invalid byte.
         offset: usize,
-    },
+    } => "invalid_utf8", 38021, 400, Body, "body is not valid UTF-8 at byte {offset}";
+
     /// The body is not JSON.
-    #[error("body is not valid JSON: {detail} at line {line} column {column}")]
     MalformedJson {
         /// The parser's description.
         detail: String,
@@ -135,23 +167,23 @@ pub enum CallbackError {
         line: usize,
         /// 1-based column.
         column: usize,
-    },
+    } => "malformed_json", 38022, 400, Body, "body is not valid JSON: {detail} at line {line} column {column}";
+
     /// A JSON object has the same key twice.
-    #[error("duplicate key `{key}` in {path}")]
     DuplicateKey {
         /// Path of the object, e.g. `$.ResponseFriendItem[0]`.
         path: String,
         /// The repeated key (shortened).
         key: String,
-    },
+    } => "duplicate_key", 38023, 400, Body, "duplicate key `{key}` in {path}";
+
     /// A required field is absent.
-    #[error("missing field {path}")]
     MissingField {
         /// Path of the field, e.g. `$.ResponseFriendItem[1].To_Account`.
         path: String,
-    },
+    } => "missing_field", 38024, 400, Body, "missing field {path}";
+
     /// A field has the wrong JSON type.
-    #[error("{path} must be {expected}, found {found}")]
     WrongType {
         /// Path of the value.
         path: String,
@@ -159,23 +191,23 @@ pub enum CallbackError {
         expected: &'static str,
         /// The type found.
         found: &'static str,
-    },
+    } => "wrong_type", 38025, 400, Body, "{path} must be {expected}, found {found}";
+
     /// The body nests arrays or objects deeper than the configured limit.
-    #[error("body nests deeper than {limit} levels at {path}")]
     TooDeep {
         /// Path of the value that went too deep.
         path: String,
         /// The configured limit.
         limit: usize,
-    },
+    } => "too_deep", 38026, 400, Body, "body nests deeper than {limit} levels at {path}";
+
     /// `ResponseFriendItem` has more items than the configured limit.
-    #[error("$.ResponseFriendItem has more than {limit} items")]
     TooManyItems {
         /// The configured limit.
         limit: usize,
-    },
+    } => "too_many_items", 38027, 413, Limit, "$.ResponseFriendItem has more than {limit} items";
+
     /// A string field is longer (in UTF-8 bytes) than its limit.
-    #[error("{path} is {len} bytes, over the limit of {limit}")]
     FieldTooLong {
         /// Path of the field.
         path: String,
@@ -183,50 +215,48 @@ pub enum CallbackError {
         len: usize,
         /// The configured limit in bytes.
         limit: usize,
-    },
+    } => "field_too_long", 38028, 400, Limit, "{path} is {len} bytes, over the limit of {limit}";
+
     /// The body's `CallbackCommand` differs from the query's.
-    #[error(
-        "$.CallbackCommand must be `Sns.CallbackPrevFriendResponse` like the query's, got `{got}`"
-    )]
     CommandMismatch {
         /// The body's value (shortened).
         got: String,
-    },
+    } => "command_mismatch", 38029, 400, Body, "$.CallbackCommand must be `Sns.CallbackPrevFriendResponse` like the query's, got `{got}`";
+
     /// A result or error code outside `[38000, 39000]` was asked for.
-    #[error("result code {code} is outside [38000, 39000]")]
     InvalidResultCode {
         /// The code asked for.
         code: i64,
-    },
+    } => "invalid_result_code", 38030, 500, Decision, "result code {code} is outside [38000, 39000]";
+
     /// The decider failed and the policy is to fail the whole callback.
-    #[error("decision for item {index} failed: {reason}")]
     DeciderFailed {
         /// Index of the item whose decision failed.
         index: usize,
         /// Why it failed.
         reason: String,
-    },
+    } => "decider_failed", 38031, 500, Decision, "decision for item {index} failed: {reason}";
+
     /// An HTTP host received the callback with a method other than POST.
-    #[error("method {method} is not allowed: the callback is a POST")]
     MethodNotAllowed {
         /// The method received (shortened).
         method: String,
-    },
+    } => "method_not_allowed", 38040, 405, Transport, "method {method} is not allowed: the callback is a POST";
+
     /// An HTTP host did not receive and answer the callback within its deadline.
-    #[error("callback not received and answered within {millis} ms")]
     RequestTimeout {
         /// The deadline.
         millis: u64,
-    },
+    } => "request_timeout", 38041, 408, Transport, "callback not received and answered within {millis} ms";
+
     /// An HTTP host has too many callbacks in flight to take another.
-    #[error("too many callbacks in flight; try again")]
-    Overloaded,
+    Overloaded => "overloaded", 38042, 503, Transport, "too many callbacks in flight; try again";
+
     /// An HTTP host could not read the whole body (the client stopped sending).
-    #[error("body could not be read to its end: {reason}")]
     BodyIncomplete {
         /// What the HTTP layer said.
         reason: String,
-    },
+    } => "body_incomplete", 38043, 400, Transport, "body could not be read to its end: {reason}";
 }
 
 /// The broad kind of an error, for bindings that map errors onto a class
@@ -252,6 +282,25 @@ pub enum ErrorFamily {
 }
 
 impl ErrorFamily {
+    /// Every family, in catalogue order.
+    pub const ALL: [Self; 7] = [
+        Self::Query,
+        Self::AppId,
+        Self::Signature,
+        Self::Body,
+        Self::Limit,
+        Self::Decision,
+        Self::Transport,
+    ];
+
+    /// The codes of this family's errors, from the [`CATALOGUE`].
+    pub fn codes(self) -> impl Iterator<Item = &'static str> {
+        CATALOGUE
+            .iter()
+            .filter(move |entry| entry.family == self)
+            .map(|entry| entry.code)
+    }
+
     /// Stable snake_case name of the family.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -269,96 +318,22 @@ impl ErrorFamily {
 impl CallbackError {
     /// Stable snake_case identifier, the same in every language.
     pub fn code(&self) -> &'static str {
-        match self {
-            Self::MissingParameter { .. } => "missing_parameter",
-            Self::InvalidParameter { .. } => "invalid_parameter",
-            Self::DuplicateParameter { .. } => "duplicate_parameter",
-            Self::UnsupportedContentType { .. } => "unsupported_content_type",
-            Self::UnexpectedCommand { .. } => "unexpected_command",
-            Self::ForeignAppId { .. } => "foreign_app_id",
-            Self::MissingSignature { .. } => "missing_signature",
-            Self::BadSignature => "bad_signature",
-            Self::RequestTimeTooOld { .. } => "request_time_too_old",
-            Self::RequestTimeInFuture { .. } => "request_time_in_future",
-            Self::BodyTooLarge { .. } => "body_too_large",
-            Self::InvalidUtf8 { .. } => "invalid_utf8",
-            Self::MalformedJson { .. } => "malformed_json",
-            Self::DuplicateKey { .. } => "duplicate_key",
-            Self::MissingField { .. } => "missing_field",
-            Self::WrongType { .. } => "wrong_type",
-            Self::TooDeep { .. } => "too_deep",
-            Self::TooManyItems { .. } => "too_many_items",
-            Self::FieldTooLong { .. } => "field_too_long",
-            Self::CommandMismatch { .. } => "command_mismatch",
-            Self::InvalidResultCode { .. } => "invalid_result_code",
-            Self::DeciderFailed { .. } => "decider_failed",
-            Self::MethodNotAllowed { .. } => "method_not_allowed",
-            Self::RequestTimeout { .. } => "request_timeout",
-            Self::Overloaded => "overloaded",
-            Self::BodyIncomplete { .. } => "body_incomplete",
-        }
+        self.entry().code
     }
 
     /// Platform `ErrorCode` for the `FAIL` answer, in `[38000, 39000]`.
     pub fn error_code(&self) -> u32 {
-        match self {
-            Self::MissingParameter { .. } => 38001,
-            Self::InvalidParameter { .. } => 38002,
-            Self::DuplicateParameter { .. } => 38003,
-            Self::UnsupportedContentType { .. } => 38004,
-            Self::UnexpectedCommand { .. } => 38005,
-            Self::ForeignAppId { .. } => 38010,
-            Self::MissingSignature { .. } => 38011,
-            Self::BadSignature => 38012,
-            Self::RequestTimeTooOld { .. } => 38013,
-            Self::RequestTimeInFuture { .. } => 38014,
-            Self::BodyTooLarge { .. } => 38020,
-            Self::InvalidUtf8 { .. } => 38021,
-            Self::MalformedJson { .. } => 38022,
-            Self::DuplicateKey { .. } => 38023,
-            Self::MissingField { .. } => 38024,
-            Self::WrongType { .. } => 38025,
-            Self::TooDeep { .. } => 38026,
-            Self::TooManyItems { .. } => 38027,
-            Self::FieldTooLong { .. } => 38028,
-            Self::CommandMismatch { .. } => 38029,
-            Self::InvalidResultCode { .. } => 38030,
-            Self::DeciderFailed { .. } => 38031,
-            Self::MethodNotAllowed { .. } => 38040,
-            Self::RequestTimeout { .. } => 38041,
-            Self::Overloaded => 38042,
-            Self::BodyIncomplete { .. } => 38043,
-        }
+        self.entry().error_code
     }
 
     /// HTTP status of the `FAIL` answer.
     pub fn http_status(&self) -> u16 {
-        match self {
-            Self::UnsupportedContentType { .. } => 415,
-            Self::ForeignAppId { .. } => 403,
-            Self::MissingSignature { .. }
-            | Self::BadSignature
-            | Self::RequestTimeTooOld { .. }
-            | Self::RequestTimeInFuture { .. } => 401,
-            Self::BodyTooLarge { .. } | Self::TooManyItems { .. } => 413,
-            Self::InvalidResultCode { .. } | Self::DeciderFailed { .. } => 500,
-            Self::MethodNotAllowed { .. } => 405,
-            Self::RequestTimeout { .. } => 408,
-            Self::Overloaded => 503,
-            Self::BodyIncomplete { .. } => 400,
-            Self::MissingParameter { .. }
-            | Self::InvalidParameter { .. }
-            | Self::DuplicateParameter { .. }
-            | Self::UnexpectedCommand { .. }
-            | Self::InvalidUtf8 { .. }
-            | Self::MalformedJson { .. }
-            | Self::DuplicateKey { .. }
-            | Self::MissingField { .. }
-            | Self::WrongType { .. }
-            | Self::TooDeep { .. }
-            | Self::FieldTooLong { .. }
-            | Self::CommandMismatch { .. } => 400,
-        }
+        self.entry().http_status
+    }
+
+    /// The broad kind of this error.
+    pub fn family(&self) -> ErrorFamily {
+        self.entry().family
     }
 
     /// The transport refusal named `code` (`method_not_allowed` with the
@@ -380,41 +355,8 @@ impl CallbackError {
             _ => return None,
         })
     }
-
-    /// The broad kind of this error.
-    pub fn family(&self) -> ErrorFamily {
-        match self {
-            Self::MissingParameter { .. }
-            | Self::InvalidParameter { .. }
-            | Self::DuplicateParameter { .. }
-            | Self::UnsupportedContentType { .. }
-            | Self::UnexpectedCommand { .. } => ErrorFamily::Query,
-            Self::ForeignAppId { .. } => ErrorFamily::AppId,
-            Self::MissingSignature { .. }
-            | Self::BadSignature
-            | Self::RequestTimeTooOld { .. }
-            | Self::RequestTimeInFuture { .. } => ErrorFamily::Signature,
-            Self::BodyTooLarge { .. } | Self::TooManyItems { .. } | Self::FieldTooLong { .. } => {
-                ErrorFamily::Limit
-            }
-            Self::InvalidUtf8 { .. }
-            | Self::MalformedJson { .. }
-            | Self::DuplicateKey { .. }
-            | Self::MissingField { .. }
-            | Self::WrongType { .. }
-            | Self::TooDeep { .. }
-            | Self::CommandMismatch { .. } => ErrorFamily::Body,
-            Self::InvalidResultCode { .. } | Self::DeciderFailed { .. } => ErrorFamily::Decision,
-            Self::MethodNotAllowed { .. }
-            | Self::RequestTimeout { .. }
-            | Self::Overloaded
-            | Self::BodyIncomplete { .. } => ErrorFamily::Transport,
-        }
-    }
 }
 
-/// Shortens caller-supplied text before it is quoted in a message, so that an
-/// error never carries an unbounded copy of the input.
 /// Caller-supplied text as quoted in a message: at most [`QUOTE_LIMIT`]
 /// bytes, with control characters escaped (`\n`, `\u{1b}`), so that a message
 /// can never break a log line or drive a terminal.
@@ -448,6 +390,35 @@ mod tests {
         assert!(quoted.ends_with("..."));
         assert_eq!(quoted.len(), 64 + 3);
         assert_eq!(quote("short"), "short");
+    }
+
+    #[test]
+    fn the_catalogue_is_consistent() {
+        let mut codes = std::collections::HashSet::new();
+        let mut error_codes = std::collections::HashSet::new();
+        for entry in CATALOGUE {
+            assert!(codes.insert(entry.code), "{} twice", entry.code);
+            assert!(
+                error_codes.insert(entry.error_code),
+                "{} twice",
+                entry.error_code
+            );
+            assert!((38000..=39000).contains(&entry.error_code), "{entry:?}");
+            assert!((400..600).contains(&entry.http_status), "{entry:?}");
+        }
+        assert_eq!(ERROR_CODES.len(), CATALOGUE.len());
+        let by_family: usize = ErrorFamily::ALL.iter().map(|f| f.codes().count()).sum();
+        assert_eq!(by_family, CATALOGUE.len(), "every error in one family");
+        let error = CallbackError::BodyTooLarge { size: 5, limit: 4 };
+        assert_eq!(
+            error.entry().message,
+            "body is {size} bytes, over the limit of {limit}"
+        );
+        assert_eq!(error.to_string(), "body is 5 bytes, over the limit of 4");
+        assert_eq!(
+            (error.code(), error.error_code(), error.http_status()),
+            ("body_too_large", 38020, 413)
+        );
     }
 
     #[test]

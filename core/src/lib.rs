@@ -56,7 +56,7 @@ pub use decision::{
     decider_fn, AllowAll, Decider, DeciderError, Decision, FailurePolicy, FailurePolicySpec,
     ResultCode,
 };
-pub use error::{CallbackError, ErrorFamily};
+pub use error::{CallbackError, ErrorEntry, ErrorFamily, CATALOGUE};
 pub use handle::{
     decide_all, decide_item, handle, respond, unix_now, verify, verify_body, verify_query, Reply,
     CONTENT_TYPE_JSON,

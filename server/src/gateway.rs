@@ -299,21 +299,7 @@ impl Gateway {
     /// The FAIL reply for `error` (from core or the HTTP layer), logged and
     /// counted like every callback.
     pub fn refuse(&self, error: CallbackError, started: Instant) -> Reply {
-        let reply = Reply::from_error(error);
-        let elapsed = started.elapsed();
-        if let Some(error) = &reply.error {
-            self.metrics
-                .callback(Some(error.code()), elapsed.as_secs_f64());
-            tracing::warn!(
-                target: "friendgate::callback",
-                status = reply.status,
-                error = error.code(),
-                reason = %error,
-                micros = elapsed.as_micros() as u64,
-                "callback refused"
-            );
-        }
-        reply
+        self.refusal(error, started, false)
     }
 
     /// [`Gateway::refuse`] for a request refused before it was
@@ -321,23 +307,34 @@ impl Gateway {
     /// rate (see [`crate::refusals`]), so that an outsider cannot fill the
     /// log.
     pub(crate) fn refuse_unauthenticated(&self, error: CallbackError, started: Instant) -> Reply {
+        self.refusal(error, started, true)
+    }
+
+    fn refusal(&self, error: CallbackError, started: Instant, outsider: bool) -> Reply {
         let reply = Reply::from_error(error);
         let elapsed = started.elapsed();
-        if let Some(error) = &reply.error {
-            self.metrics
-                .callback(Some(error.code()), elapsed.as_secs_f64());
-            if let Some(suppressed) = self.refusals.admit(self.now()) {
-                tracing::warn!(
-                    target: "friendgate::callback",
-                    status = reply.status,
-                    error = error.code(),
-                    reason = %error,
-                    micros = elapsed.as_micros() as u64,
-                    suppressed,
-                    "request refused before authentication"
-                );
+        let Some(error) = &reply.error else {
+            return reply;
+        };
+        self.metrics
+            .callback(Some(error.code()), elapsed.as_secs_f64());
+        let (suppressed, message) = if outsider {
+            match self.refusals.admit(self.now()) {
+                Some(suppressed) => (suppressed, "request refused before authentication"),
+                None => return reply,
             }
-        }
+        } else {
+            (0, "callback refused")
+        };
+        tracing::warn!(
+            target: "friendgate::callback",
+            status = reply.status,
+            error = error.code(),
+            reason = %error,
+            micros = elapsed.as_micros() as u64,
+            suppressed,
+            "{message}"
+        );
         reply
     }
 

@@ -33,11 +33,7 @@ fn signed_query() -> String {
 /// (0 for no answer in time). Stops after 3 failures, so a broken gateway
 /// fails the test quickly.
 fn signed_callbacks(addr: &str, count: usize) -> Vec<u16> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    common::process::block_on(async {
         let client = reqwest::Client::builder()
             .no_proxy()
             .timeout(Duration::from_secs(3))

@@ -131,11 +131,7 @@ fn the_admin_listener_wants_its_bearer_token() {
         "[admin]\nlisten = \"127.0.0.1:0\"\ntoken = { value = \"adm1n\" }\n",
     ) + "[log]\nformat = \"json\"\n";
     let serving = Serving::start(&write_config(dir.path(), &text));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    common::process::block_on(async {
         let client = common::client();
         for (path, token, status) in [
             ("/metrics", None, 401),

@@ -92,11 +92,7 @@ impl Serving {
 
     /// The admin listener's `/metrics`.
     pub fn metrics(&self) -> String {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        block_on(async {
             super::client()
                 .get(format!("http://{}/metrics", self.admin))
                 .send()
@@ -126,11 +122,7 @@ impl Serving {
         let query = QueryBuilder::new(APP)
             .signed(TOKEN, friendgate_core::unix_now())
             .build();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        block_on(async {
             let url = format!("http://{}/cb?{query}", self.addr);
             super::client()
                 .post(url)
@@ -151,6 +143,16 @@ impl Drop for Serving {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs `future` to completion on a runtime of its own (the tests that
+/// drive a process are synchronous).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
 }
 
 /// A child process killed when dropped, so a failing test leaves none behind.
