@@ -129,6 +129,25 @@ pub fn respond<I>(config: &Config, callback: &FriendResponseCallback<'_>, outcom
 where
     I: IntoIterator<Item = Result<Decision, DeciderError>>,
 {
+    respond_each(config, callback, outcomes, |_, _| {})
+}
+
+/// [`respond`], calling `written(index, decision)` with the decision each
+/// item's `ResultItem` carries (after the failure policy), as it is written,
+/// so that a host logs what the answer says rather than working it out
+/// again. When the failure policy fails the whole callback, the reply is a
+/// `FAIL` that carries no item (its `error` is set): what was reported
+/// before that is not in the answer.
+pub fn respond_each<I, F>(
+    config: &Config,
+    callback: &FriendResponseCallback<'_>,
+    outcomes: I,
+    mut written: F,
+) -> Reply
+where
+    I: IntoIterator<Item = Result<Decision, DeciderError>>,
+    F: FnMut(usize, &Decision),
+{
     let items = callback.items();
     let policy = config.on_decider_error();
     let mut outcomes = outcomes.into_iter();
@@ -146,6 +165,7 @@ where
                 Err(error) => return Reply::from_error(error),
             },
         };
+        written(index, &decision);
         answer.item(&item.to_account, decision.result_code(), decision.info());
     }
     answer.finish();

@@ -48,6 +48,7 @@ pub mod query;
 pub mod request;
 pub mod response;
 pub mod sign;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod validate;
 
@@ -58,8 +59,8 @@ pub use decision::{
 };
 pub use error::{CallbackError, ErrorEntry, ErrorFamily, CATALOGUE};
 pub use handle::{
-    decide_all, decide_item, handle, respond, unix_now, verify, verify_body, verify_query, Reply,
-    CONTENT_TYPE_JSON,
+    decide_all, decide_item, handle, respond, respond_each, unix_now, verify, verify_body,
+    verify_query, Reply, CONTENT_TYPE_JSON,
 };
 pub use query::{CallbackQuery, ClientIp, Platform, RequestTime, CALLBACK_COMMAND};
 pub use request::{CallbackBody, FriendResponseCallback, ResponseAction, ResponseItem};

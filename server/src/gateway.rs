@@ -9,19 +9,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
+use std::cell::RefCell;
+
 use friendgate_core::{
-    decide_item, respond, unix_now, verify_body, verify_query, CallbackError, CallbackQuery,
-    Decider, DeciderError, Decision, FriendResponseCallback, Reply, ResponseItem,
+    decide_item, respond_each, unix_now, verify_body, verify_query, CallbackError, CallbackQuery,
+    Decider, FriendResponseCallback, Reply,
 };
 
 use crate::logformat::{write_json_str, write_json_u64};
-use crate::metrics::{DecisionCounters, Metrics};
-use crate::policy::DEFAULT_RULE;
+pub use crate::metrics::EMBEDDED_RULE;
+use crate::metrics::{DecisionCounters, Metrics, Slot, DECIDER_ERROR_RULE};
 use crate::refusals::RefusalLog;
 use crate::settings::{Settings, SettingsError};
-
-/// Rule name logged for decisions made by an embedded [`Decider`].
-pub const EMBEDDED_RULE: &str = "decider";
 
 /// A decider shared across threads.
 pub type SharedDecider = Arc<dyn Decider + Send + Sync>;
@@ -33,16 +32,19 @@ pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 #[derive(Debug)]
 struct ItemLog<'a> {
     /// The decision counter's slot (not logged).
-    slot: usize,
+    slot: Slot,
     to: &'a str,
     action: &'a str,
     rule: &'a str,
-    result: u32,
+    /// The `ResultCode` the answer carries for the item; `None` when the
+    /// answer carries none (the failure policy failed the callback).
+    result: Option<u32>,
     error: Option<String>,
 }
 
 impl ItemLog<'_> {
-    /// Writes `{"to":..,"action":..,"rule":..,"result":..[,"error":..]}`.
+    /// Writes `{"to":..,"action":..,"rule":..,"result":..[,"error":..]}`
+    /// (`result` is `null` for an item the answer does not carry).
     fn write_json(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(br#"{"to":"#);
         write_json_str(out, self.to);
@@ -51,7 +53,10 @@ impl ItemLog<'_> {
         out.extend_from_slice(br#","rule":"#);
         write_json_str(out, self.rule);
         out.extend_from_slice(br#","result":"#);
-        write_json_u64(out, u64::from(self.result));
+        match self.result {
+            Some(result) => write_json_u64(out, u64::from(result)),
+            None => out.extend_from_slice(b"null"),
+        }
         if let Some(error) = &self.error {
             out.extend_from_slice(br#","error":"#);
             write_json_str(out, error);
@@ -67,24 +72,14 @@ struct Loaded {
 }
 
 impl Loaded {
-    /// Counter slots: the rules, then `default`, the embedded decider, and
-    /// failed decisions.
     fn new(settings: Settings, metrics: &Metrics) -> Self {
-        let names =
-            settings
-                .policy
-                .rule_names()
-                .chain([DEFAULT_RULE, EMBEDDED_RULE, DECIDER_ERROR_RULE]);
-        let counters = metrics.decision_counters(names);
+        let counters = metrics.decision_counters(settings.policy.rule_names());
         Self {
             settings: Arc::new(settings),
             counters,
         }
     }
 }
-
-/// Rule name logged for items whose decision failed.
-const DECIDER_ERROR_RULE: &str = "decider_error";
 
 /// Answers callbacks under the current configuration.
 pub struct Gateway {
@@ -274,24 +269,49 @@ impl Gateway {
             Ok(callback) => callback,
             Err(error) => return self.refuse(error, started),
         };
-        let mut log = Vec::with_capacity(callback.items().len());
+        // Filled as items are decided, then with what the answer carries
+        // for each (core reports it: nothing here applies the policy again).
+        let log = RefCell::new(Vec::with_capacity(callback.items().len()));
         let outcomes = callback.items().iter().enumerate().map(|(index, item)| {
-            let rules = settings.policy.len();
             let decided = match &self.decider {
                 // Through core, so that a panicking decider is a failed
                 // decision rather than a dropped connection (which the
                 // platform would take as "allow").
                 Some(decider) => decide_item(decider.as_ref(), &callback, index, item)
-                    .map(|decision| (decision, EMBEDDED_RULE, rules + 1)),
+                    .map(|decision| (decision, EMBEDDED_RULE, Slot::Decider)),
                 None => settings
                     .policy
                     .decide(&callback, item, received)
-                    .map(|verdict| (verdict.decision, verdict.rule, verdict.index)),
+                    .map(|verdict| (verdict.decision, verdict.rule, verdict.slot)),
             };
-            log.push(Self::item_log(config, index, item, &decided, rules + 2));
+            let (slot, rule, error) = match &decided {
+                Ok((_, rule, slot)) => (*slot, *rule, None),
+                Err(error) => (
+                    Slot::DeciderError,
+                    DECIDER_ERROR_RULE,
+                    Some(error.to_string()),
+                ),
+            };
+            log.borrow_mut().push(ItemLog {
+                slot,
+                to: &item.to_account,
+                action: item.action.as_str(),
+                rule,
+                result: None,
+                error,
+            });
             decided.map(|(decision, _, _)| decision)
         });
-        let reply = respond(config, &callback, outcomes);
+        let reply = respond_each(config, &callback, outcomes, |index, decision| {
+            if let Some(item) = log.borrow_mut().get_mut(index) {
+                item.result = Some(decision.result_code());
+            }
+        });
+        let mut log = log.into_inner();
+        if reply.error.is_some() {
+            // A FAIL answer carries no item.
+            log.iter_mut().for_each(|item| item.result = None);
+        }
         self.record(&callback, &log, &state.counters, &reply, started);
         reply
     }
@@ -338,39 +358,6 @@ impl Gateway {
         reply
     }
 
-    fn item_log<'a>(
-        config: &friendgate_core::Config,
-        index: usize,
-        item: &'a ResponseItem<'a>,
-        decided: &Result<(Decision, &'a str, usize), DeciderError>,
-        error_slot: usize,
-    ) -> ItemLog<'a> {
-        let (slot, rule, result, error) = match decided {
-            Ok((decision, rule, slot)) => (*slot, *rule, decision.result_code(), None),
-            // The answer applies core's failure policy; log what it gives.
-            Err(error) => {
-                let result = config
-                    .on_decider_error()
-                    .on_failure(index, error)
-                    .map_or(0, |decision| decision.result_code());
-                (
-                    error_slot,
-                    DECIDER_ERROR_RULE,
-                    result,
-                    Some(error.to_string()),
-                )
-            }
-        };
-        ItemLog {
-            slot,
-            to: &item.to_account,
-            action: item.action.as_str(),
-            rule,
-            result,
-            error,
-        }
-    }
-
     fn record(
         &self,
         callback: &FriendResponseCallback<'_>,
@@ -383,7 +370,9 @@ impl Gateway {
         let error = reply.error.as_ref().map(CallbackError::code);
         self.metrics.callback(error, elapsed.as_secs_f64());
         for item in log {
-            counters.count(item.slot, item.result == 0);
+            if let Some(result) = item.result {
+                counters.count(item.slot, result == 0);
+            }
         }
         // The items' JSON is built only when the line will be written.
         if !tracing::enabled!(target: "friendgate::callback", tracing::Level::INFO) {
@@ -415,19 +404,19 @@ mod tests {
     fn the_items_of_the_log_line_are_a_json_array() {
         let log = [
             ItemLog {
-                slot: 0,
+                slot: Slot::Default,
                 to: "id1",
                 action: "Response_Action_AgreeAndAdd",
                 rule: "default",
-                result: 0,
+                result: Some(0),
                 error: None,
             },
             ItemLog {
-                slot: 3,
+                slot: Slot::DeciderError,
                 to: "a\"b",
                 action: "Response_Action_Reject",
                 rule: DECIDER_ERROR_RULE,
-                result: 38900,
+                result: Some(38900),
                 error: Some("decider said \"no\"\n".to_owned()),
             },
         ];
@@ -440,5 +429,112 @@ mod tests {
             ])
         );
         assert_eq!(items_json(&[]), "[]");
+    }
+
+    /// A `MakeWriter` into a shared buffer.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Self;
+        fn make_writer(&'a self) -> Self {
+            self.clone()
+        }
+    }
+
+    /// The JSON callback line the gateway writes for the sample, with an
+    /// embedded decider that fails item 0, under `policy`.
+    fn logged_items(policy: friendgate_core::FailurePolicy) -> (u16, serde_json::Value, String) {
+        use tracing_subscriber::layer::SubscriberExt;
+        let callback = friendgate_core::Config::builder(friendgate_core::testing::SAMPLE_APP_ID)
+            .on_decider_error(policy)
+            .build()
+            .unwrap();
+        let settings = Settings {
+            path: PathBuf::from("(in code)"),
+            server: crate::settings::ServerSettings {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                path: "/".to_owned(),
+                request_deadline: std::time::Duration::from_millis(1500),
+                header_timeout: std::time::Duration::from_secs(5),
+                max_in_flight: 8,
+                max_connections: 8,
+                max_header_bytes: 16 << 10,
+                shutdown_grace: std::time::Duration::from_secs(1),
+                watch_config: false,
+                tls: None,
+            },
+            callback,
+            log: crate::settings::LogSettings {
+                format: crate::settings::LogFormat::Json,
+                level: "info".to_owned(),
+                buffer_bytes: 1 << 20,
+            },
+            admin: None,
+            policy: crate::policy::Policy::default(),
+            watched_files: Vec::new(),
+        };
+        let decider: SharedDecider = Arc::new(friendgate_core::decider_fn(|_, index, _| {
+            if index == 0 {
+                Err(friendgate_core::DeciderError::new("lookup failed"))
+            } else {
+                Ok(friendgate_core::Decision::allow())
+            }
+        }));
+        let gateway = Gateway::new(settings).with_decider(decider);
+        let captured = Captured::default();
+        let subscriber =
+            tracing_subscriber::registry().with(crate::logformat::JsonLines::new(captured.clone()));
+        let query =
+            friendgate_core::testing::QueryBuilder::new(friendgate_core::testing::SAMPLE_APP_ID)
+                .build();
+        let reply = tracing::subscriber::with_default(subscriber, || {
+            gateway.answer(&query, friendgate_core::testing::SAMPLE_BODY.as_bytes(), 0)
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.contains("callback answered"))
+            .unwrap()
+            .to_owned();
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        (
+            reply.status,
+            value["items"].clone(),
+            gateway.metrics().render(),
+        )
+    }
+
+    #[test]
+    fn under_fail_callback_the_log_shows_no_allowed_item() {
+        let (status, items, metrics) = logged_items(friendgate_core::FailurePolicy::FailCallback);
+        assert_eq!(status, 500);
+        assert_eq!(items[0]["result"], serde_json::Value::Null, "{items}");
+        assert_eq!(
+            items[1]["result"],
+            serde_json::Value::Null,
+            "not allowed by the answer: {items}"
+        );
+        assert_eq!(items[0]["error"], "lookup failed");
+        assert!(!metrics.contains("decision=\"allow\"} 1"), "{metrics}");
+    }
+
+    #[test]
+    fn the_log_carries_what_the_failure_policy_put_in_the_answer() {
+        let (status, items, _) = logged_items(friendgate_core::FailurePolicy::default());
+        assert_eq!(status, 200);
+        assert_eq!(items[0]["result"], 38900, "{items}");
+        assert_eq!(items[0]["rule"], "decider_error");
+        assert_eq!(items[1]["result"], 0);
     }
 }

@@ -13,23 +13,24 @@
 //! ([`Gateway::with_decider`]).
 
 pub mod admin;
+pub mod command;
 pub mod conform;
 pub(crate) mod connections;
+pub(crate) mod files;
 pub mod gateway;
-pub mod idle;
+pub(crate) mod idle;
 pub(crate) mod linger;
-pub mod logformat;
+pub mod listener;
+pub(crate) mod logformat;
 pub mod logwriter;
 pub mod metrics;
 pub(crate) mod normalize;
 pub mod policy;
 pub(crate) mod refusals;
-pub mod routes;
-pub mod run;
-pub mod serve;
+pub(crate) mod routes;
 pub mod settings;
 pub(crate) mod tls;
 
 pub use gateway::Gateway;
-pub use serve::{ServeError, Server};
+pub use listener::{ServeError, Server};
 pub use settings::{Settings, SettingsError};

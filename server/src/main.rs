@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use friendgate_core::testing::{QueryBuilder, SAMPLE_APP_ID};
 use friendgate_core::unix_now;
 use friendgate_server::conform::{self, ConformArgs};
-use friendgate_server::{run, Gateway, Settings};
+use friendgate_server::{command, Gateway, Settings};
 
 /// mimalloc: a callback makes a dozen small, short-lived allocations (the
 /// request, the answer, the log line's parts), which it serves in about half
@@ -131,11 +131,11 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             let log = settings.log.clone();
             let gateway = Arc::new(Gateway::new(settings));
-            let _guard = run::init_logging(&log, gateway.metrics().log_lines_dropped());
+            let _guard = command::init_logging(&log, gateway.metrics().log_lines_dropped());
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            runtime.block_on(run::serve(gateway))?;
+            runtime.block_on(command::serve(gateway))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Conform(args) => Ok(match conform::run(&args)? {

@@ -57,19 +57,54 @@ pub struct Metrics {
     ok: Counter,
 }
 
-/// Decision counters of one configuration, one pair per rule slot, fetched
-/// once per (re)load so that counting an item takes no lock or allocation.
+/// The rule name of items no rule decided.
+pub const DEFAULT_RULE: &str = "default";
+
+/// The rule name of decisions made by an embedded [`Decider`](friendgate_core::Decider).
+pub const EMBEDDED_RULE: &str = "decider";
+
+/// The rule name of items whose decision failed (the failure policy decided).
+pub const DECIDER_ERROR_RULE: &str = "decider_error";
+
+/// Who decided an item, for its decision counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// The policy's rule at this position.
+    Rule(usize),
+    /// No rule matched ([`DEFAULT_RULE`]).
+    Default,
+    /// The embedded decider ([`EMBEDDED_RULE`]).
+    Decider,
+    /// The decision failed ([`DECIDER_ERROR_RULE`]).
+    DeciderError,
+}
+
+/// An allow and a reject counter.
+type Pair = [Counter; 2];
+
+/// Decision counters of one configuration, fetched once per (re)load so
+/// that counting an item takes no lock or allocation.
 #[derive(Debug, Clone, Default)]
 pub struct DecisionCounters {
-    slots: Vec<[Counter; 2]>,
+    rules: Vec<Pair>,
+    default: Pair,
+    decider: Pair,
+    decider_error: Pair,
 }
 
 impl DecisionCounters {
-    /// Counts an item decided by rule slot `slot`.
-    pub fn count(&self, slot: usize, allowed: bool) {
-        if let Some(pair) = self.slots.get(slot) {
-            pair[usize::from(!allowed)].inc();
-        }
+    /// Counts an item decided in `slot`.
+    pub fn count(&self, slot: Slot, allowed: bool) {
+        let pair = match slot {
+            Slot::Rule(index) => match self.rules.get(index) {
+                Some(pair) => pair,
+                None => return,
+            },
+            Slot::Default => &self.default,
+            Slot::Decider => &self.decider,
+            Slot::DeciderError => &self.decider_error,
+        };
+        pair[usize::from(!allowed)].inc();
     }
 }
 
@@ -159,24 +194,27 @@ impl Metrics {
         }
     }
 
-    /// Counters for rules named `rules`, in slot order.
+    /// Counters for the policy's rules named `rules`, in order, and for the
+    /// named slots.
     pub fn decision_counters<'a>(
         &self,
         rules: impl IntoIterator<Item = &'a str>,
     ) -> DecisionCounters {
-        let slots = rules
-            .into_iter()
-            .map(|rule| {
-                [true, false].map(|allowed| {
-                    let labels = DecisionLabels {
-                        rule: rule.to_owned(),
-                        decision: if allowed { "allow" } else { "reject" },
-                    };
-                    self.decisions.get_or_create(&labels).clone()
-                })
+        let pair = |rule: &str| {
+            [true, false].map(|allowed| {
+                let labels = DecisionLabels {
+                    rule: rule.to_owned(),
+                    decision: if allowed { "allow" } else { "reject" },
+                };
+                self.decisions.get_or_create(&labels).clone()
             })
-            .collect();
-        DecisionCounters { slots }
+        };
+        DecisionCounters {
+            rules: rules.into_iter().map(pair).collect(),
+            default: pair(DEFAULT_RULE),
+            decider: pair(EMBEDDED_RULE),
+            decider_error: pair(DECIDER_ERROR_RULE),
+        }
     }
 
     /// Counts one answered callback.

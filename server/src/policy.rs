@@ -16,11 +16,11 @@ use friendgate_core::{DeciderError, Decision, FriendResponseCallback, ResponseIt
 use lru::LruCache;
 use serde::Deserialize;
 
+use crate::files::{resolve, SettingsError};
 use crate::normalize::{normalize, skeletons};
-use crate::settings::{resolve, SettingsError};
 
-/// The rule name reported when no rule decided an item.
-pub const DEFAULT_RULE: &str = "default";
+use crate::metrics::Slot;
+pub use crate::metrics::DEFAULT_RULE;
 
 /// One `[[rule]]` table as written. Which keys apply depends on `kind`.
 #[derive(Debug, Deserialize)]
@@ -160,8 +160,8 @@ pub struct Verdict<'p> {
     pub decision: Decision,
     /// The rule's name, or [`DEFAULT_RULE`].
     pub rule: &'p str,
-    /// The rule's position; the rule count for the default.
-    pub index: usize,
+    /// [`Slot::Rule`] with the rule's position, or [`Slot::Default`].
+    pub slot: Slot,
 }
 
 impl Policy {
@@ -275,14 +275,14 @@ impl Policy {
                 return Ok(Verdict {
                     decision: rule.decision.clone(),
                     rule: &rule.name,
-                    index,
+                    slot: Slot::Rule(index),
                 });
             }
         }
         Ok(Verdict {
             decision: Decision::Allow,
             rule: DEFAULT_RULE,
-            index: self.rules.len(),
+            slot: Slot::Default,
         })
     }
 }

@@ -9,31 +9,10 @@ use std::time::Duration;
 use friendgate_core::{Config, FailurePolicySpec, LimitOverrides, Limits, Token};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
-use thiserror::Error;
 
+use crate::files::resolve;
+pub use crate::files::SettingsError;
 use crate::policy::{Policy, RuleSpec};
-
-/// A configuration file that cannot be used.
-#[derive(Debug, Error)]
-#[error("{file}: {key}: {reason}")]
-pub struct SettingsError {
-    /// The file at fault (the config, or a file it names).
-    pub file: PathBuf,
-    /// The key at fault, as a TOML path (`callback.tokens[0]`).
-    pub key: String,
-    /// What is wrong.
-    pub reason: String,
-}
-
-impl SettingsError {
-    pub(crate) fn new(file: &Path, key: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            file: file.to_owned(),
-            key: key.into(),
-            reason: reason.into(),
-        }
-    }
-}
 
 /// The file as written.
 #[derive(Debug, Deserialize)]
@@ -413,15 +392,6 @@ impl Settings {
             policy,
             watched_files,
         })
-    }
-}
-
-/// Resolves `path` against the config file's folder.
-pub(crate) fn resolve(base: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_owned()
-    } else {
-        base.join(path)
     }
 }
 

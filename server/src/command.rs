@@ -1,5 +1,6 @@
-//! `friendgate serve`: logging, the server, reload on SIGHUP (and on file
-//! change when `watch_config` is on), graceful shutdown on SIGTERM/SIGINT.
+//! The `friendgate serve` command around the listener ([`crate::listener`]):
+//! logging, the descriptor limit, reload on SIGHUP (and on file change when
+//! `watch_config` is on), graceful shutdown on SIGTERM/SIGINT.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,9 +14,9 @@ use tracing_subscriber::EnvFilter;
 use crate::gateway::Gateway;
 use prometheus_client::metrics::counter::Counter;
 
+use crate::listener::Server;
 use crate::logformat::{escaped_fields, JsonLines};
 use crate::logwriter::{batch_writer, BatchGuard};
-use crate::serve::Server;
 use crate::settings::{LogFormat, LogSettings};
 
 /// How often `watch_config` looks at the files.
@@ -54,7 +55,7 @@ pub fn init_logging(log: &LogSettings, dropped: Counter) -> BatchGuard {
 
 /// Runs the gateway until SIGTERM or SIGINT.
 pub async fn serve(gateway: Arc<Gateway>) -> Result<(), Box<dyn std::error::Error>> {
-    crate::serve::raise_descriptor_limit();
+    crate::listener::raise_descriptor_limit();
     let server = Server::start(gateway.clone()).await?;
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
