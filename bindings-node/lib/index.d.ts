@@ -70,7 +70,7 @@ export interface HandlerOptions {
   /** Console tokens; several during rotation; none turns authentication off (tests only). */
   tokens?: string[]
   /** RequestTime window in seconds, each way (default 60). */
-  toleranceSeconds?: number
+  windowSeconds?: number
   limits?: {
     maxBodyBytes?: number
     maxItems?: number

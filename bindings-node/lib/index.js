@@ -81,19 +81,21 @@ const reject = (code, info = '') => new Reject(code, info)
 
 const snake = (key) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
 
-function nativeOptions({ appIds, tokens = [], toleranceSeconds, limits, onDeciderError, deciderDeadlineMs, ...rest } = {}) {
-  const unknown = Object.keys(rest)
-  if (unknown.length) throw new ConfigurationError('invalid_setting', `unknown option ${unknown.join(', ')}`)
-  const options = { appIds, tokens }
-  if (toleranceSeconds !== undefined) options.toleranceSeconds = toleranceSeconds
-  if (deciderDeadlineMs !== undefined) options.deciderDeadlineMs = deciderDeadlineMs
-  if (limits !== undefined) {
-    options.limits = Object.fromEntries(Object.entries(limits).map(([k, v]) => [snake(k), v]))
+/** The options as core's ConfigSpec reads them: the same names in snake_case
+ * (core checks every key, type and value, with its own codes and messages). */
+function nativeOptions(options = {}) {
+  const spec = {}
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue
+    if (key === 'limits' && value !== null && typeof value === 'object') {
+      spec.limits = Object.fromEntries(Object.entries(value).map(([k, v]) => [snake(k), v]))
+    } else if (key === 'onDeciderError' && value !== null && typeof value === 'object') {
+      spec.on_decider_error = { ...value, policy: snake(String(value.policy)) }
+    } else {
+      spec[snake(key)] = value
+    }
   }
-  if (onDeciderError !== undefined) {
-    options.onDeciderError = { ...onDeciderError, policy: snake(String(onDeciderError.policy)) }
-  }
-  return JSON.stringify(options)
+  return JSON.stringify(spec)
 }
 
 function toReply(reply) {
@@ -195,7 +197,7 @@ function failed(state, index, error) {
 /** Verifies and answers callbacks for your app ids and tokens. Immutable; share one per process. */
 class CallbackHandler {
   /**
-   * @param {object} options `{ appIds, tokens = [], toleranceSeconds = 60, limits, onDeciderError, deciderDeadlineMs = 1500 }`
+   * @param {object} options `{ appIds, tokens = [], windowSeconds = 60, limits, onDeciderError, deciderDeadlineMs = 1500 }`
    */
   constructor(options) {
     try {

@@ -12,34 +12,20 @@
 #![allow(unsafe_code)]
 
 use friendgate_core::{
-    respond, testing, unix_now, verify, CallbackError, Config, DeciderError, Decision,
-    FailurePolicySpec, FriendResponseCallback, LimitOverrides, Limits, Reply as CoreReply,
-    Response, ResultCode, Token,
+    respond, testing, unix_now, verify, CallbackError, Config, ConfigSpec, DeciderError, Decision,
+    FriendResponseCallback, Reply as CoreReply, Response, ResultCode,
 };
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, Int32Array};
 use napi::{Env, Task};
 use napi_derive::napi;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Outcome code: the decider failed (its message is in `infos`).
 const FAILED: i32 = -1;
 /// Outcome code: the decider missed the deadline.
 const LATE: i32 = -2;
-
-/// Options, as the JavaScript layer serializes them.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct Options {
-    app_ids: Vec<u64>,
-    #[serde(default)]
-    tokens: Vec<String>,
-    tolerance_seconds: Option<u64>,
-    limits: Option<LimitOverrides>,
-    on_decider_error: Option<FailurePolicySpec>,
-    decider_deadline_ms: Option<u64>,
-}
 
 /// An answer, or a refusal with core's error details.
 #[napi(object)]
@@ -291,30 +277,8 @@ impl NativeHandler {
     /// Builds the configuration from the JSON the JavaScript layer writes.
     #[napi(constructor)]
     pub fn new(options_json: String) -> napi::Result<Self> {
-        let options: Options = serde_json::from_str(&options_json)
-            .map_err(|e| config_error("invalid_setting", e.to_string()))?;
-        let mut builder = Config::builder(0).app_ids(options.app_ids);
-        for token in options.tokens {
-            builder = builder
-                .token(Token::new(token).map_err(|e| config_error(e.code(), e.to_string()))?);
-        }
-        if let Some(seconds) = options.tolerance_seconds {
-            builder = builder.window_seconds(seconds);
-        }
-        if let Some(limits) = options.limits {
-            builder = builder.limits(limits.apply(Limits::default()));
-        }
-        if let Some(policy) = options.on_decider_error {
-            let policy = policy
-                .build()
-                .map_err(|e| config_error(e.code(), e.to_string()))?;
-            builder = builder.on_decider_error(policy);
-        }
-        if let Some(millis) = options.decider_deadline_ms {
-            builder = builder.decider_deadline(std::time::Duration::from_millis(millis));
-        }
-        let config = builder
-            .build()
+        let config = ConfigSpec::from_json(&options_json)
+            .and_then(ConfigSpec::build)
             .map_err(|e| config_error(e.code(), e.to_string()))?;
         Ok(Self {
             config: Arc::new(config),

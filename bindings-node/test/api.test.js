@@ -74,8 +74,15 @@ test('verify throws by family with core codes', () => {
 test('configuration errors', () => {
   assert.throws(() => new fg.CallbackHandler({ appIds: [] }), (e) => e instanceof fg.ConfigurationError && e.code === 'no_app_ids')
   assert.throws(() => new fg.CallbackHandler({ appIds: [1], limits: { maxItemz: 3 } }), /unknown field `max_itemz`/)
-  assert.throws(() => new fg.CallbackHandler({ appIds: [1], colour: 'red' }), /unknown option colour/)
-  assert.throws(() => new fg.CallbackHandler({ appIds: [1], onDeciderError: { policy: 'reject', code: 5 } }), fg.ConfigurationError)
+  assert.throws(() => new fg.CallbackHandler({ appIds: [1], colour: 'red' }), (e) => e.code === 'invalid_setting' && /unknown field `colour`/.test(e.message))
+  assert.throws(() => new fg.CallbackHandler({ appIds: [1], toleranceSeconds: 5 }), (e) => e.code === 'invalid_setting')
+  // Core's code and message, the same in every language.
+  assert.throws(
+    () => new fg.CallbackHandler({ appIds: [1], onDeciderError: { policy: 'reject', code: 5 } }),
+    (e) => e instanceof fg.ConfigurationError && e.code === 'invalid_result_code' &&
+      e.message === 'on_decider_error.code: result code 5 is outside [38000, 39000]',
+  )
+  assert.equal(new fg.CallbackHandler({ appIds: [1], windowSeconds: 5 }) instanceof fg.CallbackHandler, true)
   assert.equal(new fg.CallbackHandler({ appIds: [1], deciderDeadlineMs: 250 }).deciderDeadlineMs, 250)
 })
 

@@ -21,7 +21,7 @@ function handlerFor(config) {
   return new CallbackHandler({
     appIds: config.app_ids,
     tokens: config.tokens,
-    toleranceSeconds: config.window_seconds,
+    windowSeconds: config.window_seconds,
     limits,
     onDeciderError: policy,
   })

@@ -1,18 +1,16 @@
 //! `CallbackHandler`: core's `Config` plus `handle`, `verify`, and the
 //! `begin`/`finish` pair the async layer awaits deciders between.
 
-use std::time::Duration;
-
 use friendgate_core::{
-    respond, unix_now, verify, Config, DeciderError, Decision, FailurePolicySpec,
-    FriendResponseCallback as CoreCallback, LimitOverrides, Limits, Reply as CoreReply, Token,
+    respond, unix_now, verify, Config, ConfigError, ConfigSpec, DeciderError, Decision,
+    FriendResponseCallback as CoreCallback, Reply as CoreReply,
 };
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::decision::outcome;
-use crate::error::{callback_error, config_error, from_config};
+use crate::error::{callback_error, from_config};
 use crate::request::{to_python, FriendResponseCallback};
 use crate::response::{reply, Reply};
 
@@ -35,7 +33,7 @@ pub struct Pending {
 }
 
 /// Converts a dict through JSON into one of core's serde config types, so
-/// that key checking and defaults are core's.
+/// that key checking, defaults, codes and messages are core's.
 fn from_dict<T: for<'de> serde::Deserialize<'de>>(
     py: Python<'_>,
     name: &str,
@@ -45,8 +43,14 @@ fn from_dict<T: for<'de> serde::Deserialize<'de>>(
         .import("json")?
         .call_method1("dumps", (value,))?
         .extract()?;
-    serde_json::from_str(&text)
-        .map_err(|e| config_error(py, "invalid_setting", format!("{name}: {e}")))
+    serde_json::from_str(&text).map_err(|e| {
+        from_config(
+            py,
+            &ConfigError::InvalidSetting {
+                reason: format!("{name}: {e}"),
+            },
+        )
+    })
 }
 
 /// The request body: borrowed from a `bytes` object (the usual case), or
@@ -97,48 +101,36 @@ impl CallbackHandler {
 #[pymethods]
 impl CallbackHandler {
     #[new]
-    #[pyo3(signature = (app_ids, tokens = Vec::new(), tolerance_seconds = 60, limits = None, on_decider_error = None, decider_deadline = None))]
+    #[pyo3(signature = (app_ids, tokens = Vec::new(), window_seconds = None, limits = None, on_decider_error = None, decider_deadline_ms = None))]
     fn new(
         py: Python<'_>,
         app_ids: Vec<u64>,
         tokens: Vec<String>,
-        tolerance_seconds: u64,
+        window_seconds: Option<u64>,
         limits: Option<Bound<'_, PyDict>>,
         on_decider_error: Option<Bound<'_, PyDict>>,
-        decider_deadline: Option<f64>,
+        decider_deadline_ms: Option<u64>,
     ) -> PyResult<Self> {
-        let mut builder = Config::builder(0)
-            .app_ids(app_ids)
-            .window_seconds(tolerance_seconds);
-        for token in tokens {
-            builder = builder.token(Token::new(token).map_err(|e| from_config(py, &e))?);
-        }
-        if let Some(limits) = limits {
-            let overrides: LimitOverrides = from_dict(py, "limits", &limits)?;
-            builder = builder.limits(overrides.apply(Limits::default()));
-        }
-        if let Some(policy) = on_decider_error {
-            let spec: FailurePolicySpec = from_dict(py, "on_decider_error", &policy)?;
-            builder = builder.on_decider_error(spec.build().map_err(|e| callback_error(py, &e))?);
-        }
-        if let Some(seconds) = decider_deadline {
-            let deadline = Duration::try_from_secs_f64(seconds).map_err(|_| {
-                config_error(
-                    py,
-                    "deadline_out_of_range",
-                    format!("decider_deadline must be a positive number of seconds, got {seconds}"),
-                )
-            })?;
-            builder = builder.decider_deadline(deadline);
-        }
-        let config = builder.build().map_err(|e| from_config(py, &e))?;
+        let spec = ConfigSpec {
+            app_ids,
+            tokens,
+            window_seconds,
+            limits: limits
+                .map(|limits| from_dict(py, "limits", &limits))
+                .transpose()?,
+            on_decider_error: on_decider_error
+                .map(|policy| from_dict(py, "on_decider_error", &policy))
+                .transpose()?,
+            decider_deadline_ms,
+        };
+        let config = spec.build().map_err(|e| from_config(py, &e))?;
         Ok(Self { config })
     }
 
-    /// Seconds deciders get for one callback (core's default 1.5).
+    /// Milliseconds deciders get for one callback (core's default 1500).
     #[getter]
-    fn decider_deadline(&self) -> f64 {
-        self.config.decider_deadline().as_secs_f64()
+    fn decider_deadline_ms(&self) -> u64 {
+        u64::try_from(self.config.decider_deadline().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// Verifies and answers one callback; `decide(event, item)` returns
@@ -177,6 +169,7 @@ impl CallbackHandler {
                     .collect::<PyResult<_>>()?
             }
         };
+        report_failures(py, &callback, &outcomes);
         Ok(reply(py, respond(&self.config, &callback, outcomes)))
     }
 
@@ -226,8 +219,49 @@ impl CallbackHandler {
         pending: PyRef<'_, Pending>,
         outcomes: Vec<Bound<'_, PyAny>>,
     ) -> Reply {
-        let outcomes = outcomes.iter().map(outcome);
+        let outcomes: Vec<_> = outcomes.iter().map(outcome).collect();
+        report_failures(py, &pending.callback, &outcomes);
         reply(py, respond(&self.config, &pending.callback, outcomes))
+    }
+}
+
+/// Reports each failed decision (an exception, a wrong value, a missed
+/// deadline) on Python's `logging` logger `friendgate`, naming the item; the
+/// failure policy answers it. Nothing secret is in these lines.
+fn report_failures(
+    py: Python<'_>,
+    callback: &CoreCallback<'_>,
+    outcomes: &[Result<Decision, DeciderError>],
+) {
+    let mut failed = outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(index, outcome)| outcome.as_ref().err().map(|error| (index, error)))
+        .peekable();
+    if failed.peek().is_none() {
+        return;
+    }
+    let Ok(logger) = py
+        .import("logging")
+        .and_then(|logging| logging.call_method1("getLogger", ("friendgate",)))
+    else {
+        return;
+    };
+    for (index, error) in failed {
+        let to = callback
+            .items()
+            .get(index)
+            .map_or("", |item| &item.to_account);
+        // Nowhere to report a failing logger to.
+        let _ = logger.call_method1(
+            "warning",
+            (
+                "decision for item %d (To_Account %r) failed: %s; answered by the failure policy",
+                index,
+                to,
+                error.to_string(),
+            ),
+        );
     }
 }
 

@@ -131,9 +131,16 @@ def test_configuration_errors():
         CallbackHandler(app_ids=[1], limits={"max_itemz": 3})
     with pytest.raises(ConfigurationError):
         CallbackHandler(app_ids=[1], limits={"max_depth": 1})
-    with pytest.raises(DecisionError):
+    # Core's code and message, the same in every language.
+    with pytest.raises(ConfigurationError) as info:
         CallbackHandler(app_ids=[1], on_decider_error={"policy": "reject", "code": 5})
-    assert CallbackHandler(app_ids=[1], decider_deadline=0.25).decider_deadline == 0.25
+    assert info.value.code == "invalid_result_code"
+    assert str(info.value) == "on_decider_error.code: result code 5 is outside [38000, 39000]"
+    with pytest.raises(ConfigurationError) as info:
+        CallbackHandler(app_ids=[1], decider_deadline_ms=2000)
+    assert info.value.code == "deadline_out_of_range"
+    assert CallbackHandler(app_ids=[1], decider_deadline_ms=250).decider_deadline_ms == 250
+    assert CallbackHandler(app_ids=[1], window_seconds=5) is not None
 
 
 def test_body_types(handler, sample):

@@ -21,7 +21,7 @@ async def test_coroutine_deciders(sample):
 
 
 async def test_late_decider_gets_the_failure_policy_within_the_deadline(sample):
-    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"], decider_deadline=0.2)
+    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"], decider_deadline_ms=200)
 
     async def slow(event, item):
         if item.index == 1:
@@ -36,7 +36,7 @@ async def test_late_decider_gets_the_failure_policy_within_the_deadline(sample):
 
 
 async def test_fail_callback_names_the_deadline(sample):
-    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"], decider_deadline=0.1,
+    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"], decider_deadline_ms=100,
                               on_decider_error={"policy": "fail_callback"})
 
     async def slow(event, item):
@@ -77,3 +77,63 @@ async def test_refused_callbacks_answer_without_deciding(sample):
     called = []
     reply = await handler.handle_async(*sample, lambda e, i: called.append(i), now=NOW)
     assert (reply.status, reply.error_code, called) == (401, "bad_signature", [])
+
+
+async def test_coroutine_deciders_of_one_callback_run_concurrently():
+    from friendgate.testing import sample_body, signed_query
+
+    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"])
+    query = signed_query(1400000000, "xxxxyyyy", NOW)
+    body = sample_body(items=20).encode()
+
+    async def lookup(event, item):
+        await asyncio.sleep(0.05)  # a 50 ms lookup per item
+        return Allow()
+
+    started = time.monotonic()
+    reply = await handler.handle_async(query, body, lookup, now=NOW)
+    took = time.monotonic() - started
+    assert reply.status == 200 and reply.body.count(b'"ResultCode":0') == 20
+    # One after another, 20 lookups take a second.
+    assert took < 0.5, f"{took:.3f} s"
+
+
+async def test_synchronous_deciders_run_in_item_order(sample):
+    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"])
+    seen = []
+
+    def decide(event, item):
+        seen.append(item.index)
+        return Allow()
+
+    await handler.handle_async(*sample, decide, now=NOW)
+    assert seen == [0, 1]
+
+
+async def test_a_failing_decider_is_reported_on_the_friendgate_logger(sample, caplog):
+    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"])
+
+    async def decide(event, item):
+        if item.index == 1:
+            raise LookupError("moderation service unreachable")
+        return Allow()
+
+    with caplog.at_level("WARNING", logger="friendgate"):
+        reply = await handler.handle_async(*sample, decide, now=NOW)
+    assert b'"ResultCode":38900' in reply.body
+    [record] = [r for r in caplog.records if r.name == "friendgate"]
+    message = record.getMessage()
+    assert "item 1" in message and "'id2'" in message and "moderation service unreachable" in message
+    assert "xxxxyyyy" not in message
+
+
+def test_a_failing_synchronous_decider_is_reported_too(sample, caplog):
+    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"])
+
+    def decide(event, item):
+        return 42  # not a decision
+
+    with caplog.at_level("WARNING", logger="friendgate"):
+        handler.handle(*sample, decide, now=NOW)
+    messages = [r.getMessage() for r in caplog.records if r.name == "friendgate"]
+    assert len(messages) == 2 and "item 0" in messages[0], messages

@@ -13,7 +13,7 @@ def handler_for(config):
     return CallbackHandler(
         app_ids=config["app_ids"],
         tokens=config["tokens"],
-        tolerance_seconds=config.get("window_seconds", 60),
+        window_seconds=config.get("window_seconds"),
         limits=config.get("limits"),
         on_decider_error=config.get("on_decider_error"),
     )

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use friendgate_core::{
-    decide_item, respond, testing, unix_now, verify, Config, DeciderError, FailurePolicySpec,
-    LimitOverrides, Limits, Reply as CoreReply, Response, ResultCode, Token,
+    decide_item, respond, testing, unix_now, verify, Config, ConfigSpec, DeciderError,
+    FailurePolicySpec, LimitOverrides, Reply as CoreReply, Response, ResultCode,
 };
 
 uniffi::setup_scaffolding!();
@@ -161,7 +161,7 @@ pub struct HandlerConfig {
     pub tokens: Vec<String>,
     /// RequestTime window in seconds, each way.
     #[uniffi(default = 60)]
-    pub tolerance_seconds: u64,
+    pub window_seconds: u64,
     /// Body limits.
     #[uniffi(default = None)]
     pub limits: Option<BodyLimits>,
@@ -338,37 +338,30 @@ impl CallbackHandler {
     /// Builds a handler; throws `CallbackException` for a configuration core refuses.
     #[uniffi::constructor]
     pub fn new(config: HandlerConfig) -> Result<Arc<Self>, CallbackError> {
-        let mut builder = Config::builder(0)
-            .app_ids(config.app_ids)
-            .window_seconds(config.tolerance_seconds);
-        for token in config.tokens {
-            builder = builder
-                .token(Token::new(token).map_err(|e| config_error(e.code(), e.to_string()))?);
-        }
-        if let Some(l) = config.limits {
-            let size = |v: Option<u64>| v.map(|v| usize::try_from(v).unwrap_or(usize::MAX));
-            let overrides = LimitOverrides {
+        let size = |v: Option<u64>| v.map(|v| usize::try_from(v).unwrap_or(usize::MAX));
+        let spec = ConfigSpec {
+            app_ids: config.app_ids,
+            tokens: config.tokens,
+            window_seconds: Some(config.window_seconds),
+            limits: config.limits.map(|l| LimitOverrides {
                 max_body_bytes: size(l.max_body_bytes),
                 max_items: size(l.max_items),
                 max_user_id_bytes: size(l.max_user_id_bytes),
                 max_remark_bytes: size(l.max_remark_bytes),
                 max_tag_name_bytes: size(l.max_tag_name_bytes),
                 max_depth: size(l.max_depth),
-            };
-            builder = builder.limits(overrides.apply(Limits::default()));
-        }
-        if let Some(policy) = config.on_decider_error {
-            let spec = match policy {
+            }),
+            on_decider_error: config.on_decider_error.map(|policy| match policy {
                 OnDeciderError::Reject { code, info } => FailurePolicySpec::Reject {
                     code: Some(i64::from(code)),
                     info: Some(info),
                 },
                 OnDeciderError::Allow => FailurePolicySpec::Allow {},
                 OnDeciderError::FailCallback => FailurePolicySpec::FailCallback {},
-            };
-            builder = builder.on_decider_error(spec.build().map_err(|e| CallbackError::from(&e))?);
-        }
-        let config = builder
+            }),
+            decider_deadline_ms: None,
+        };
+        let config = spec
             .build()
             .map_err(|e| config_error(e.code(), e.to_string()))?;
         Ok(Arc::new(Self { config }))

@@ -137,6 +137,18 @@ pub enum ConfigError {
         /// The deadline given.
         millis: u128,
     },
+    /// The failure policy's result code is outside `[38000, 39000]`.
+    #[error("on_decider_error.code: result code {code} is outside [38000, 39000]")]
+    InvalidFailureCode {
+        /// The code given.
+        code: i64,
+    },
+    /// A setting has the wrong name, type or form (from a [`ConfigSpec`](crate::ConfigSpec)).
+    #[error("{reason}")]
+    InvalidSetting {
+        /// What is wrong, naming the setting.
+        reason: String,
+    },
 }
 
 impl ConfigError {
@@ -147,6 +159,8 @@ impl ConfigError {
             Self::EmptyToken => "empty_token",
             Self::LimitOutOfRange { .. } => "limit_out_of_range",
             Self::DeadlineOutOfRange { .. } => "deadline_out_of_range",
+            Self::InvalidFailureCode { .. } => "invalid_result_code",
+            Self::InvalidSetting { .. } => "invalid_setting",
         }
     }
 }

@@ -48,6 +48,7 @@ pub mod query;
 pub mod request;
 pub mod response;
 pub mod sign;
+pub mod spec;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod validate;
@@ -65,3 +66,4 @@ pub use handle::{
 pub use query::{CallbackQuery, ClientIp, Platform, RequestTime, CALLBACK_COMMAND};
 pub use request::{CallbackBody, FriendResponseCallback, ResponseAction, ResponseItem};
 pub use response::{ActionStatus, AnswerWriter, Response, ResultItem};
+pub use spec::ConfigSpec;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use friendgate_core::{Config, FailurePolicySpec, LimitOverrides, Limits, Token};
+use friendgate_core::{Config, ConfigError, ConfigSpec, FailurePolicySpec, LimitOverrides};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
@@ -525,29 +525,32 @@ fn admin_settings(
 }
 
 fn callback_config(path: &Path, base: &Path, c: CallbackSection) -> Result<Config, SettingsError> {
-    let mut builder = Config::builder(0)
-        .app_ids(c.app_ids)
-        .window_seconds(c.window_seconds);
+    let mut tokens = Vec::with_capacity(c.tokens.len());
     for (index, source) in c.tokens.iter().enumerate() {
         let key = format!("callback.tokens[{index}]");
         let secret = read_secret(path, base, &key, source)?;
-        let token =
-            Token::new(secret).map_err(|e| SettingsError::new(path, &key, e.to_string()))?;
-        builder = builder.token(token);
+        if secret.is_empty() {
+            return Err(SettingsError::new(
+                path,
+                &key,
+                ConfigError::EmptyToken.to_string(),
+            ));
+        }
+        tokens.push(secret);
     }
-    builder = builder.limits(c.limits.apply(Limits::default()));
-    if let Some(policy) = c.on_decider_error {
-        let policy = policy.build().map_err(|e| {
-            SettingsError::new(path, "callback.on_decider_error.code", e.to_string())
-        })?;
-        builder = builder.on_decider_error(policy);
-    }
-    builder.build().map_err(|e| {
+    let spec = ConfigSpec {
+        app_ids: c.app_ids,
+        tokens,
+        window_seconds: Some(c.window_seconds),
+        limits: Some(c.limits),
+        on_decider_error: c.on_decider_error,
+        decider_deadline_ms: None,
+    };
+    spec.build().map_err(|e| {
         let key = match &e {
-            friendgate_core::ConfigError::NoAppIds => "callback.app_ids".to_owned(),
-            friendgate_core::ConfigError::LimitOutOfRange { name, .. } => {
-                format!("callback.limits.{name}")
-            }
+            ConfigError::NoAppIds => "callback.app_ids".to_owned(),
+            ConfigError::LimitOutOfRange { name, .. } => format!("callback.limits.{name}"),
+            ConfigError::InvalidFailureCode { .. } => "callback.on_decider_error.code".to_owned(),
             _ => "callback".to_owned(),
         };
         SettingsError::new(path, key, e.to_string())

@@ -80,13 +80,14 @@ __all__ = [
 class CallbackHandler(_NativeHandler):
     """Verifies and answers callbacks for your app ids and tokens.
 
-    ``CallbackHandler(app_ids, tokens=(), tolerance_seconds=60, limits=None,
-    on_decider_error=None, decider_deadline=None)``: ``limits`` is a dict of
+    ``CallbackHandler(app_ids, tokens=(), window_seconds=60, limits=None,
+    on_decider_error=None, decider_deadline_ms=None)``: ``limits`` is a dict of
     ``max_body_bytes``, ``max_items``, ``max_user_id_bytes``,
     ``max_remark_bytes``, ``max_tag_name_bytes``, ``max_depth``;
     ``on_decider_error`` is ``{"policy": "reject", "code": 38900, "info": ...}``,
     ``{"policy": "allow"}`` or ``{"policy": "fail_callback"}`` (default: reject
-    with 38900); ``decider_deadline`` in seconds (default 1.5).
+    with 38900); ``decider_deadline_ms`` in milliseconds (default 1500). A
+    bad setting raises ``ConfigurationError`` with core's code and message.
 
     ``handle(query, body, decide=None, *, now=None)`` answers synchronously:
     ``decide(event, item)`` returns ``Allow()`` or ``Reject(code, info)``. If it
@@ -105,9 +106,9 @@ class CallbackHandler(_NativeHandler):
         now: Optional[int] = None,
     ) -> Reply:
         """Answers one callback, awaiting ``decide`` when it is a coroutine
-        function. All decisions share one deadline (``decider_deadline``); the
-        items not decided by then get the failure policy, well before the
-        platform's 2 s. Parsing runs in native code, off the GIL for large
+        function. The items' coroutines run concurrently and share one
+        deadline (``decider_deadline_ms``); the items not decided by then get
+        the failure policy, well before the platform's 2 s. Parsing runs in native code, off the GIL for large
         bodies. A synchronous ``decide`` runs inline: keep it fast."""
         if len(body) > _OFF_LOOP_ABOVE:
             # Parsed in a worker thread: the native code releases the GIL for
@@ -122,18 +123,31 @@ class CallbackHandler(_NativeHandler):
         items = event.items
         outcomes: list[Any] = [None] * len(items)
 
+        async def settle(index: int, value: Awaitable[Any]) -> None:
+            try:
+                outcomes[index] = await value
+            except Exception as exc:  # a failed decision, not a failed handler
+                outcomes[index] = exc
+
         async def run() -> None:
+            # Synchronous deciders run inline, in item order; the awaitables
+            # they return are awaited together, under the one deadline.
+            waiting = []
             for index, item in enumerate(items):
                 try:
                     value = Allow() if decide is None else decide(event, item)
-                    if inspect.isawaitable(value):
-                        value = await value
-                    outcomes[index] = value
-                except Exception as exc:  # a failed decision, not a failed handler
+                except Exception as exc:
                     outcomes[index] = exc
+                    continue
+                if inspect.isawaitable(value):
+                    waiting.append(settle(index, value))
+                else:
+                    outcomes[index] = value
+            if waiting:
+                await asyncio.gather(*waiting)
 
         try:
-            await asyncio.wait_for(run(), timeout=self.decider_deadline)
+            await asyncio.wait_for(run(), timeout=self.decider_deadline_ms / 1000)
         except asyncio.TimeoutError:
             for index, value in enumerate(outcomes):
                 if value is None:

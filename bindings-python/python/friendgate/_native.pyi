@@ -127,13 +127,13 @@ class CallbackHandler:
         cls,
         app_ids: Sequence[int],
         tokens: Sequence[str] = ...,
-        tolerance_seconds: int = ...,
+        window_seconds: Optional[int] = ...,
         limits: Optional[Dict[str, int]] = ...,
         on_decider_error: Optional[Dict[str, Any]] = ...,
-        decider_deadline: Optional[float] = ...,
+        decider_deadline_ms: Optional[int] = ...,
     ) -> CallbackHandler: ...
     @property
-    def decider_deadline(self) -> float: ...
+    def decider_deadline_ms(self) -> int: ...
     def handle(
         self,
         query: str,

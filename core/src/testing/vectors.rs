@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde::Deserialize;
 
-use crate::config::{Config, LimitOverrides, Limits, Token};
-use crate::decision::{DeciderError, Decision, FailurePolicySpec};
+use crate::config::Config;
+use crate::decision::{DeciderError, Decision};
+use crate::spec::ConfigSpec;
 
 /// The vectors folder of this source tree.
 pub fn vectors_dir() -> PathBuf {
@@ -94,7 +95,7 @@ struct FileDoc {
 struct CaseDoc {
     name: String,
     description: String,
-    config: ConfigDoc,
+    config: ConfigSpec,
     now: u64,
     query: String,
     body: Option<String>,
@@ -102,15 +103,6 @@ struct CaseDoc {
     #[serde(default)]
     decisions: Vec<ScriptDoc>,
     expect: ExpectDoc,
-}
-
-#[derive(Deserialize)]
-struct ConfigDoc {
-    app_ids: Vec<u64>,
-    tokens: Vec<String>,
-    window_seconds: Option<u64>,
-    limits: Option<LimitOverrides>,
-    on_decider_error: Option<FailurePolicySpec>,
 }
 
 #[derive(Deserialize)]
@@ -232,19 +224,6 @@ fn build_case(file: &str, case: CaseDoc) -> Result<VectorCase, String> {
     })
 }
 
-fn build_config(doc: ConfigDoc) -> Result<Config, String> {
-    let mut builder = Config::builder(0).app_ids(doc.app_ids);
-    for token in doc.tokens {
-        builder = builder.token(Token::new(token).map_err(|e| e.to_string())?);
-    }
-    if let Some(window) = doc.window_seconds {
-        builder = builder.window_seconds(window);
-    }
-    if let Some(limits) = doc.limits {
-        builder = builder.limits(limits.apply(Limits::default()));
-    }
-    if let Some(policy) = doc.on_decider_error {
-        builder = builder.on_decider_error(policy.build().map_err(|e| e.to_string())?);
-    }
-    builder.build().map_err(|e| e.to_string())
+fn build_config(doc: ConfigSpec) -> Result<Config, String> {
+    doc.build().map_err(|e| e.to_string())
 }

@@ -67,6 +67,12 @@ class ApiTest {
         assertEquals("invalid_result_code", invalid.code)
         val config = assertThrows(CallbackException.Refused::class.java) { CallbackHandler(HandlerConfig(appIds = emptyList())) }
         assertEquals("no_app_ids", config.code)
+        // Core's code and message, the same in every language.
+        val policy = assertThrows(CallbackException.Refused::class.java) {
+            CallbackHandler(HandlerConfig(appIds = listOf(1uL), onDeciderError = OnDeciderError.Reject(5u, "x")))
+        }
+        assertEquals("invalid_result_code", policy.code)
+        assertEquals("on_decider_error.code: result code 5 is outside [38000, 39000]", policy.reason)
     }
 
     @Test

@@ -33,7 +33,7 @@ class VectorsTest {
             HandlerConfig(
                 appIds = config["app_ids"].asJsonArray.map { it.asLong.toULong() },
                 tokens = config["tokens"].asJsonArray.map { it.asString },
-                toleranceSeconds = (config["window_seconds"]?.asLong ?: 60L).toULong(),
+                windowSeconds = (config["window_seconds"]?.asLong ?: 60L).toULong(),
                 limits = limits,
                 onDeciderError = policy,
             ),
