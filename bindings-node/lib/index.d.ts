@@ -71,6 +71,8 @@ export interface HandlerOptions {
   tokens?: string[]
   /** RequestTime window in seconds, each way (default 60). */
   windowSeconds?: number
+  /** Told of every failed decision (default: a process warning, code FRIENDGATE_DECIDER_FAILED). */
+  onDeciderFailure?: (failure: { index: number; toAccount: string; reason: string }) => void
   limits?: {
     maxBodyBytes?: number
     maxItems?: number

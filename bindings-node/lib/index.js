@@ -194,14 +194,30 @@ function failed(state, index, error) {
   info(state, index, error && error.message !== undefined ? String(error.message) : String(error))
 }
 
+/** The default `onDeciderFailure`: a process warning naming the item. */
+function warnDeciderFailure({ index, toAccount, reason }) {
+  process.emitWarning(`decision for item ${index} (To_Account ${JSON.stringify(toAccount)}) failed: ${reason}; answered by the failure policy`, {
+    type: 'FriendgateDeciderWarning',
+    code: 'FRIENDGATE_DECIDER_FAILED',
+  })
+}
+
 /** Verifies and answers callbacks for your app ids and tokens. Immutable; share one per process. */
 class CallbackHandler {
   /**
-   * @param {object} options `{ appIds, tokens = [], windowSeconds = 60, limits, onDeciderError, deciderDeadlineMs = 1500 }`
+   * @param {object} options `{ appIds, tokens = [], windowSeconds = 60, limits, onDeciderError, deciderDeadlineMs = 1500, onDeciderFailure }`;
+   *   `onDeciderFailure({ index, toAccount, reason })` is told of every failed decision
+   *   (default: `process.emitWarning` with code `FRIENDGATE_DECIDER_FAILED`).
    */
   constructor(options) {
+    // A host hook, not a setting of core's: kept here.
+    const { onDeciderFailure, ...settings } = options ?? {}
+    if (onDeciderFailure !== undefined && typeof onDeciderFailure !== 'function') {
+      throw new ConfigurationError('invalid_setting', 'onDeciderFailure must be a function')
+    }
+    this.#onDeciderFailure = onDeciderFailure ?? warnDeciderFailure
     try {
-      this.#native = new native.NativeHandler(nativeOptions(options))
+      this.#native = new native.NativeHandler(nativeOptions(settings))
     } catch (error) {
       if (error instanceof ConfigurationError) throw error
       let parsed
@@ -217,6 +233,7 @@ class CallbackHandler {
 
   #native
   #codes = new Int32Array(16)
+  #onDeciderFailure
 
   /** Milliseconds all decisions of one callback may take (handleAsync). */
   get deciderDeadlineMs() {
@@ -236,7 +253,7 @@ class CallbackHandler {
     const items = event.items
     // handle() cannot interleave with itself: reuse one outcome array.
     if (this.#codes.length < items.length) this.#codes = new Int32Array(Math.max(items.length, 2 * this.#codes.length))
-    const state = { codes: this.#codes, count: items.length, infos: null }
+    const state = { codes: this.#codes, count: items.length, infos: null, toAccounts: null }
     state.codes.fill(0, 0, items.length)
     if (decide) {
       for (let i = 0; i < items.length; i++) {
@@ -247,6 +264,7 @@ class CallbackHandler {
         }
       }
     }
+    state.toAccounts = items.map((item) => item.toAccount)
     return this.#finish(slot, state)
   }
 
@@ -265,7 +283,7 @@ class CallbackHandler {
     if (text.charCodeAt(0) === BANG) return refused(text)
     const { slot, event } = started(text)
     const items = event.items
-    const state = { codes: new Int32Array(items.length).fill(LATE), count: items.length, infos: null }
+    const state = { codes: new Int32Array(items.length).fill(LATE), count: items.length, infos: null, toAccounts: null }
     let open = true
     let timer
     try {
@@ -287,13 +305,29 @@ class CallbackHandler {
       clearTimeout(timer)
       open = false // decisions arriving after the deadline are ignored
     }
+    state.toAccounts = items.map((item) => item.toAccount)
     return this.#finish(slot, state)
   }
 
   #finish(slot, state) {
+    this.#report(slot, state)
     const out = this.#native.finish(slot, state.codes, state.count, state.infos ?? undefined)
     if (out.charCodeAt(0) === BANG) return refused(out)
     return { status: 200, headers: JSON_HEADERS, body: Buffer.from(out), errorCode: null }
+  }
+
+  /** Tells the host about each failed decision (the failure policy answers it). */
+  #report(slot, state) {
+    for (let i = 0; i < state.count; i++) {
+      const code = state.codes[i]
+      if (code !== FAILED && code !== LATE) continue
+      const reason = code === LATE ? 'decider deadline exceeded' : (state.infos?.[i] ?? 'decider failed')
+      try {
+        this.#onDeciderFailure({ index: i, toAccount: state.toAccounts?.[i] ?? '', reason })
+      } catch {
+        // A failing hook must not cost the callback its answer.
+      }
+    }
   }
 
   /** Verifies a callback and returns it typed, or throws a CallbackError subclass. */

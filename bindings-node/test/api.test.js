@@ -71,6 +71,35 @@ test('verify throws by family with core codes', () => {
   }
 })
 
+test('a failing decider is reported to onDeciderFailure, or as a process warning', async () => {
+  const seen = []
+  const reporting = new fg.CallbackHandler({ appIds: [1400000000], tokens: ['xxxxyyyy'], onDeciderFailure: (f) => seen.push(f) })
+  const body = sampleBody()
+  const decide = (event, item) => {
+    if (item.index === 1) throw new Error('moderation service unreachable')
+    return fg.allow()
+  }
+  const reply = reporting.handle(query, body, decide, { now: NOW })
+  assert.ok(reply.body.toString().includes('"ResultCode":38900'))
+  assert.deepEqual(seen, [{ index: 1, toAccount: 'id2', reason: 'moderation service unreachable' }])
+  await reporting.handleAsync(query, body, async () => 42, { now: NOW })
+  assert.equal(seen.length, 3)
+  // Warnings of earlier tests may still be on their way: wait for this one.
+  const warned = new Promise((resolve) => {
+    const listener = (warning) => {
+      if (!warning.message.includes('moderation')) return
+      process.off('warning', listener)
+      resolve(warning)
+    }
+    process.on('warning', listener)
+  })
+  new fg.CallbackHandler({ appIds: [1400000000], tokens: ['xxxxyyyy'] }).handle(query, body, decide, { now: NOW })
+  const warning = await warned
+  assert.equal(warning.code, 'FRIENDGATE_DECIDER_FAILED')
+  assert.match(warning.message, /item 1 \(To_Account "id2"\) failed: moderation service unreachable/)
+  assert.ok(!warning.message.includes('xxxxyyyy'))
+})
+
 test('configuration errors', () => {
   assert.throws(() => new fg.CallbackHandler({ appIds: [] }), (e) => e instanceof fg.ConfigurationError && e.code === 'no_app_ids')
   assert.throws(() => new fg.CallbackHandler({ appIds: [1], limits: { maxItemz: 3 } }), /unknown field `max_itemz`/)
