@@ -52,6 +52,16 @@ const FAMILIES = {
   transport: TransportError,
 }
 
+/** Core's error catalogue by code. */
+const CATALOGUE = new Map(native.errorCatalogue().map((entry) => [entry.code, entry]))
+
+/** The error of core's catalogue named `code`, with `message`. */
+function catalogued(code, message) {
+  const entry = CATALOGUE.get(code)
+  const Family = FAMILIES[entry.family] || CallbackError
+  return new Family(entry.code, entry.httpStatus, entry.errorCode, message)
+}
+
 function errorFrom(refusal) {
   const Family = FAMILIES[refusal.family] || CallbackError
   return new Family(refusal.code, refusal.status, refusal.errorCode, refusal.message)
@@ -66,7 +76,7 @@ class Reject {
   constructor(code, info = '') {
     const why = native.checkResultCode(code)
     if (why !== null || !Number.isInteger(code)) {
-      throw new DecisionError('invalid_result_code', 500, 38030, why || `result code ${code} is not an integer`)
+      throw catalogued('invalid_result_code', why || `result code ${code} is not an integer`)
     }
     this.code = code
     this.info = String(info)

@@ -397,6 +397,34 @@ pub fn fail_bytes(code: f64, info: String) -> napi::Result<Buffer> {
     Ok(Buffer::from(Response::fail(code, info).to_bytes()))
 }
 
+/// One row of core's error catalogue.
+#[napi(object)]
+pub struct ErrorEntry {
+    /// Stable snake_case code.
+    pub code: String,
+    /// Platform ErrorCode of the FAIL answer.
+    pub error_code: u32,
+    /// HTTP status of the FAIL answer.
+    pub http_status: u32,
+    /// The family (`signature`, `body`, ...).
+    pub family: String,
+}
+
+/// Core's error catalogue, read once when the module loads, so that the
+/// JavaScript layer states no code, status or ErrorCode of its own.
+#[napi]
+pub fn error_catalogue() -> Vec<ErrorEntry> {
+    friendgate_core::CATALOGUE
+        .iter()
+        .map(|entry| ErrorEntry {
+            code: entry.code.to_owned(),
+            error_code: entry.error_code,
+            http_status: u32::from(entry.http_status),
+            family: entry.family.as_str().to_owned(),
+        })
+        .collect()
+}
+
 /// Why `code` cannot be a result code (core's message), or null when it can.
 #[napi]
 pub fn check_result_code(code: f64) -> Option<String> {
