@@ -49,7 +49,7 @@ test('reject checks its code in core', () => {
   assert.equal(fg.reject(38000, 'a').code, 38000)
   assert.throws(() => fg.reject(37999, 'low'), (e) => e instanceof fg.DecisionError && e.code === 'invalid_result_code' && e.message === 'result code 37999 is outside [38000, 39000]')
   // Status and ErrorCode from core's catalogue, not written in JavaScript.
-  assert.throws(() => fg.reject(1.5), (e) => e instanceof fg.DecisionError && e.status === 500 && e.errorCode === 38030)
+  assert.throws(() => fg.reject(1.5), (e) => e instanceof fg.DecisionError && e.httpStatus === 500 && e.errorCode === 38030)
   assert.throws(() => fg.reject(38000.5), fg.DecisionError)
   assert.ok(Object.isFrozen(fg.reject(38001, 'x')))
 })
