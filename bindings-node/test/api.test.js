@@ -102,6 +102,21 @@ test('a failing decider is reported to onDeciderFailure, or as a process warning
   assert.ok(!warning.message.includes('xxxxyyyy'))
 })
 
+test('handleAsync: the deciders of one callback run concurrently', async () => {
+  const body = sampleBody({ items: 20 })
+  const lookup = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 50)) // a 50 ms lookup per item
+    return fg.allow()
+  }
+  const started = process.hrtime.bigint()
+  const reply = await handler.handleAsync(query, body, lookup, { now: NOW })
+  const took = Number(process.hrtime.bigint() - started) / 1e9
+  assert.equal(reply.status, 200)
+  assert.equal(reply.body.toString().split('"ResultCode":0').length - 1, 20)
+  // One after another, 20 lookups take a second.
+  assert.ok(took < 0.5, `${took.toFixed(3)} s`)
+})
+
 test('configuration errors', () => {
   assert.throws(() => new fg.CallbackHandler({ appIds: [] }), (e) => e instanceof fg.ConfigurationError && e.code === 'no_app_ids')
   assert.throws(() => new fg.CallbackHandler({ appIds: [1], limits: { maxItemz: 3 } }), /unknown field `max_itemz`/)
