@@ -181,3 +181,14 @@ def test_django_explains_a_consumed_body():
     request.read()  # a middleware read the stream
     with pytest.raises(BodyAlreadyConsumed, match="before friendgate's view"):
         callback_view(handler(), decide)(request)
+
+
+def test_one_body_already_consumed_for_every_adapter():
+    import friendgate
+    import friendgate.django
+    import friendgate.flask
+    import friendgate.starlette
+
+    classes = {friendgate.flask.BodyAlreadyConsumed, friendgate.starlette.BodyAlreadyConsumed,
+               friendgate.django.BodyAlreadyConsumed, friendgate.BodyAlreadyConsumed}
+    assert classes == {friendgate.errors.BodyAlreadyConsumed}

@@ -34,6 +34,7 @@ from ._native import (
 from ._native import CallbackHandler as _NativeHandler
 from .errors import (
     AppIdError,
+    BodyAlreadyConsumed,
     BodyError,
     CallbackError,
     ConfigurationError,
@@ -55,6 +56,7 @@ __all__ = [
     "ERROR_CODES",
     "Allow",
     "AppIdError",
+    "BodyAlreadyConsumed",
     "BodyError",
     "CallbackError",
     "CallbackHandler",

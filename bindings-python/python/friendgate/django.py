@@ -14,12 +14,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import CallbackHandler, Decide, Reply
 from ._native import refusal
+from .errors import BodyAlreadyConsumed
 
 __all__ = ["BodyAlreadyConsumed", "callback_view"]
-
-
-class BodyAlreadyConsumed(RuntimeError):
-    """The body was read (``request.POST`` or ``request.read()``) before the view."""
 
 
 def _response(reply: Reply) -> HttpResponse:

@@ -12,6 +12,7 @@ from typing import Tuple, Type
 
 __all__ = [
     "AppIdError",
+    "BodyAlreadyConsumed",
     "BodyError",
     "CallbackError",
     "ConfigurationError",
@@ -89,3 +90,11 @@ class ConfigurationError(ValueError):
 
     def __reduce__(self) -> Tuple[Type["ConfigurationError"], Tuple[str, str]]:
         return (type(self), (self.code, self.message))
+
+
+class BodyAlreadyConsumed(RuntimeError):
+    """A framework read the request body (a form or JSON parser, a
+    middleware) before friendgate could see its raw bytes, which the answer
+    must be computed from. One class for every adapter (Flask, Starlette and
+    FastAPI, Django), so one ``except`` catches it whatever the framework;
+    the message says which parser to keep off the callback route."""

@@ -14,13 +14,9 @@ from flask import Blueprint, Response, request
 
 from . import CallbackHandler, Decide, Reply
 from ._native import refusal
+from .errors import BodyAlreadyConsumed
 
 __all__ = ["BodyAlreadyConsumed", "blueprint", "callback_view"]
-
-
-class BodyAlreadyConsumed(RuntimeError):
-    """The request body was read (e.g. through ``request.form`` or
-    ``request.get_json()``) before friendgate could see the raw bytes."""
 
 
 def _response(reply: Reply) -> Response:

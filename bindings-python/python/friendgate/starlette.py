@@ -14,12 +14,9 @@ from starlette.responses import Response
 
 from . import CallbackHandler, Decide, Reply
 from ._native import refusal
+from .errors import BodyAlreadyConsumed
 
 __all__ = ["BodyAlreadyConsumed", "endpoint"]
-
-
-class BodyAlreadyConsumed(RuntimeError):
-    """The request stream was consumed before friendgate could read the raw body."""
 
 
 def _response(reply: Reply) -> Response:
