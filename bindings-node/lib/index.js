@@ -206,7 +206,7 @@ function failed(state, index, error) {
 
 /** The default `onDeciderFailure`: a process warning naming the item. */
 function warnDeciderFailure({ index, toAccount, reason }) {
-  process.emitWarning(`decision for item ${index} (To_Account ${JSON.stringify(toAccount)}) failed: ${reason}; answered by the failure policy`, {
+  process.emitWarning(native.failureReport(index, toAccount, reason), {
     type: 'FriendgateDeciderWarning',
     code: 'FRIENDGATE_DECIDER_FAILED',
   })

@@ -425,6 +425,12 @@ pub fn error_catalogue() -> Vec<ErrorEntry> {
         .collect()
 }
 
+/// Core's line reporting a failed decision of item `index`.
+#[napi]
+pub fn failure_report(index: u32, to_account: String, reason: String) -> String {
+    DeciderError::new(reason).report(index as usize, &to_account)
+}
+
 /// Why `code` cannot be a result code (core's message), or null when it can.
 #[napi]
 pub fn check_result_code(code: f64) -> Option<String> {

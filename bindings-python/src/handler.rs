@@ -253,15 +253,7 @@ fn report_failures(
             .get(index)
             .map_or("", |item| &item.to_account);
         // Nowhere to report a failing logger to.
-        let _ = logger.call_method1(
-            "warning",
-            (
-                "decision for item %d (To_Account %r) failed: %s; answered by the failure policy",
-                index,
-                to,
-                error.to_string(),
-            ),
-        );
+        let _ = logger.call_method1("warning", ("%s", error.report(index, to)));
     }
 }
 

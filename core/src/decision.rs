@@ -115,6 +115,17 @@ impl DeciderError {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The line a host reports a failed decision with (Python's `friendgate`
+    /// logger, Node's warning), the same in every language: it names the
+    /// item and the reason, never a token or a Sign.
+    pub fn report(&self, index: usize, to_account: &str) -> String {
+        format!(
+            "decision for item {index} (To_Account {}) failed: {}; answered by the failure policy",
+            serde_json::Value::from(to_account),
+            self.message
+        )
+    }
 }
 
 impl fmt::Display for DeciderError {
@@ -347,6 +358,14 @@ mod tests {
             serde_json::from_str::<FailurePolicySpec>(r#"{"policy":"allow","code":1}"#).is_err()
         );
         assert!(serde_json::from_str::<FailurePolicySpec>(r#"{"policy":"maybe"}"#).is_err());
+    }
+
+    #[test]
+    fn failed_decisions_are_reported_in_one_wording() {
+        assert_eq!(
+            DeciderError::new("db down").report(1, "id\"2"),
+            r#"decision for item 1 (To_Account "id\"2") failed: db down; answered by the failure policy"#
+        );
     }
 
     #[test]
