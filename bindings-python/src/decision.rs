@@ -1,10 +1,10 @@
 //! `Allow` and `Reject`: the decisions a Python `decide` returns.
 
-use friendgate_core::{DeciderError, Decision};
+use friendgate_core::{DeciderError, Decision, Returned};
 use pyo3::exceptions::PyTimeoutError;
 use pyo3::prelude::*;
 
-use crate::error::callback_error;
+use crate::error::PythonErrorExt;
 
 /// Let the friend response through (ResultCode 0).
 #[pyclass(frozen, eq, module = "friendgate._native")]
@@ -36,7 +36,7 @@ impl Reject {
     #[new]
     #[pyo3(signature = (code, info = String::new()))]
     fn new(py: Python<'_>, code: i64, info: String) -> PyResult<Self> {
-        let decision = Decision::reject(code, info).map_err(|e| callback_error(py, &e))?;
+        let decision = Decision::reject(code, info).or_raise(py)?;
         Ok(Self { decision })
     }
 
@@ -69,9 +69,10 @@ impl Reject {
     }
 }
 
-/// What a Python decider produced for one item, as core's outcome: `Allow`
-/// or `Reject`; an exception is a failure (a `TimeoutError` is a missed
-/// deadline); anything else is a failure that says what came back.
+/// What a Python decider produced for one item, as core's outcome (core
+/// words every wrong value): `Allow` or `Reject`; an exception is a failure
+/// (a `TimeoutError` is a missed deadline); a coroutine from the synchronous
+/// `handle` and any other value are failures that say what came back.
 pub fn outcome(value: &Bound<'_, PyAny>) -> Result<Decision, DeciderError> {
     if value.is_instance_of::<Allow>() {
         return Ok(Decision::Allow);
@@ -80,22 +81,24 @@ pub fn outcome(value: &Bound<'_, PyAny>) -> Result<Decision, DeciderError> {
         return Ok(reject.decision.clone());
     }
     if value.is_instance_of::<PyTimeoutError>() {
-        return Err(DeciderError::deadline_exceeded());
+        return Returned::Late.outcome();
     }
     if value.is_instance_of::<pyo3::exceptions::PyBaseException>() {
-        return Err(DeciderError::new(
-            value.str().map(|s| s.to_string()).unwrap_or_default(),
-        ));
+        let message = value.str().map(|s| s.to_string()).unwrap_or_default();
+        return Returned::Raised(&message).outcome();
     }
     if value.is_none() {
-        return Err(DeciderError::new("no decision"));
+        return Returned::Nothing.outcome();
     }
     let kind = value
         .get_type()
         .name()
         .map(|n| n.to_string())
         .unwrap_or_default();
-    Err(DeciderError::new(format!(
-        "decide returned {kind}, expected Allow() or Reject(code, info)"
-    )))
+    if value.hasattr("__await__").unwrap_or(false) {
+        // Closed, so that Python does not also warn "never awaited".
+        let _ = value.call_method0("close");
+        return Returned::Pending(&kind).outcome();
+    }
+    Returned::Other(&kind).outcome()
 }

@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::decision::outcome;
-use crate::error::{callback_error, from_config};
+use crate::error::PythonErrorExt;
 use crate::request::{to_python, FriendResponseCallback};
 use crate::response::{reply, Reply};
 
@@ -43,14 +43,11 @@ fn from_dict<T: for<'de> serde::Deserialize<'de>>(
         .import("json")?
         .call_method1("dumps", (value,))?
         .extract()?;
-    serde_json::from_str(&text).map_err(|e| {
-        from_config(
-            py,
-            &ConfigError::InvalidSetting {
-                reason: format!("{name}: {e}"),
-            },
-        )
-    })
+    serde_json::from_str(&text)
+        .map_err(|e| ConfigError::InvalidSetting {
+            reason: format!("{name}: {e}"),
+        })
+        .or_raise(py)
 }
 
 /// The request body: borrowed from a `bytes` object (the usual case), or
@@ -123,7 +120,7 @@ impl CallbackHandler {
                 .transpose()?,
             decider_deadline_ms,
         };
-        let config = spec.build().map_err(|e| from_config(py, &e))?;
+        let config = spec.build().or_raise(py)?;
         Ok(Self { config })
     }
 
@@ -184,10 +181,10 @@ impl CallbackHandler {
         now: Option<u64>,
     ) -> PyResult<Py<FriendResponseCallback>> {
         let body = body_bytes(body)?;
-        match self.verify_in(py, query, body.as_slice(), now.unwrap_or_else(unix_now)) {
-            Ok(callback) => to_python(py, &callback),
-            Err(error) => Err(callback_error(py, &error)),
-        }
+        let callback = self
+            .verify_in(py, query, body.as_slice(), now.unwrap_or_else(unix_now))
+            .or_raise(py)?;
+        to_python(py, &callback)
     }
 
     /// First half of the async flow: a `Pending` to decide, or the `Reply`

@@ -180,24 +180,24 @@ pub fn py_str(text: &str) -> String {
     format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
-/// The Python view of a core callback.
+/// The Python objects for core's view of a callback.
 pub fn to_python(
     py: Python<'_>,
     callback: &CoreCallback<'_>,
 ) -> PyResult<Py<FriendResponseCallback>> {
-    let items = callback
-        .items()
+    let view = callback.view();
+    let items = view
+        .items
         .iter()
-        .enumerate()
-        .map(|(index, item)| {
+        .map(|item| {
             Py::new(
                 py,
                 ResponseItem {
-                    index,
+                    index: item.index,
                     text: Texts::new([&item.to_account, &item.remark, &item.tag_name]),
-                    action: static_or_owned(item.action.is_known(), item.action.as_str()),
-                    action_known: item.action.is_known(),
-                    is_accept: item.action.is_accept(),
+                    action: static_or_owned(item.action_known, &item.action),
+                    action_known: item.action_known,
+                    is_accept: item.is_accept,
                 },
             )
         })
@@ -205,19 +205,20 @@ pub fn to_python(
     Py::new(
         py,
         FriendResponseCallback {
-            sdk_app_id: callback.sdk_app_id(),
-            platform: callback
-                .platform()
-                .map(|p| static_or_owned(p.is_known(), p.as_str())),
-            platform_known: callback.platform().is_some_and(|p| p.is_known()),
+            sdk_app_id: view.sdk_app_id,
+            platform: view
+                .platform
+                .as_deref()
+                .map(|p| static_or_owned(view.platform_known, p)),
+            platform_known: view.platform_known,
             text: Texts::new([
-                callback.requester_account(),
-                callback.from_account(),
-                callback.client_ip().map_or("", |ip| ip.as_str()),
+                &view.requester_account,
+                &view.from_account,
+                view.client_ip.as_deref().unwrap_or(""),
             ]),
-            has_client_ip: callback.client_ip().is_some(),
-            request_time: callback.query.request_time.as_ref().map(|t| t.seconds()),
-            event_time_ms: callback.event_time_ms(),
+            has_client_ip: view.client_ip.is_some(),
+            request_time: view.request_time,
+            event_time_ms: view.event_time_ms,
             items: PyTuple::new(py, items)?.unbind(),
         },
     )

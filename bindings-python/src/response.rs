@@ -6,7 +6,7 @@ use friendgate_core::{
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::error::callback_error;
+use crate::error::PythonErrorExt;
 
 /// An HTTP answer: `status`, `headers`, and `body` (core's exact bytes).
 #[pyclass(frozen, module = "friendgate._native")]
@@ -97,7 +97,7 @@ impl Response {
     /// A `FAIL` answer with `code` in [38000, 39000].
     #[staticmethod]
     fn fail(py: Python<'_>, code: i64, info: String) -> PyResult<Self> {
-        let code = ResultCode::new(code).map_err(|e| callback_error(py, &e))?;
+        let code = ResultCode::new(code).or_raise(py)?;
         Ok(Self {
             inner: CoreResponse::fail(code, info),
         })
@@ -111,7 +111,7 @@ impl Response {
         info: &str,
     ) -> PyResult<Bound<'py, Self>> {
         let py = slf.py();
-        let code = ResultCode::new(code).map_err(|e| callback_error(py, &e))?;
+        let code = ResultCode::new(code).or_raise(py)?;
         {
             let mut this = slf.borrow_mut();
             let inner = std::mem::replace(&mut this.inner, CoreResponse::ok());

@@ -2,6 +2,9 @@
 
 import asyncio
 import time
+import warnings
+
+import pytest
 
 from friendgate import Allow, CallbackHandler, Reject
 
@@ -137,3 +140,33 @@ def test_a_failing_synchronous_decider_is_reported_too(sample, caplog):
         handler.handle(*sample, decide, now=NOW)
     messages = [r.getMessage() for r in caplog.records if r.name == "friendgate"]
     assert len(messages) == 2 and "item 0" in messages[0], messages
+
+
+@pytest.mark.parametrize(
+    ("returned", "reason"),
+    [
+        (42, "decide returned int, expected allow or reject"),
+        (None, "decide returned no decision, expected allow or reject"),
+    ],
+)
+def test_wrong_values_are_worded_by_core(sample, caplog, returned, reason):
+    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"])
+    with caplog.at_level("WARNING", logger="friendgate"):
+        handler.handle(*sample, lambda event, item: returned, now=NOW)
+    messages = [r.getMessage() for r in caplog.records if r.name == "friendgate"]
+    assert messages[0] == f'decision for item 0 (To_Account "id1") failed: {reason}; answered by the failure policy'
+
+
+def test_a_coroutine_from_the_synchronous_handle_points_to_handle_async(sample, caplog):
+    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"])
+
+    async def decide(event, item):
+        return Allow()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "coroutine was never awaited"
+        with caplog.at_level("WARNING", logger="friendgate"):
+            reply = handler.handle(*sample, decide, now=NOW)
+    assert b'"ResultCode":38900' in reply.body
+    messages = [r.getMessage() for r in caplog.records if r.name == "friendgate"]
+    assert "decide returned coroutine, which must be awaited: use the async handler" in messages[0]

@@ -154,6 +154,55 @@ impl From<String> for DeciderError {
     }
 }
 
+/// What a host language's decider gave back for one item, as its binding
+/// sees it. [`Returned::outcome`] words each wrong kind of value the same
+/// way in every language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returned<'a> {
+    /// An allow decision.
+    Allow,
+    /// A rejection whose code the host has not checked yet.
+    Reject {
+        /// The code as the host holds it.
+        code: i64,
+        /// The reason.
+        info: &'a str,
+    },
+    /// The decider raised or threw, with this message.
+    Raised(&'a str),
+    /// The decider did not finish before the deadline.
+    Late,
+    /// Nothing came back (`None`, `null`, `undefined`).
+    Nothing,
+    /// A value still to be awaited (a coroutine, a Promise) from a
+    /// synchronous handler, named as the host calls it.
+    Pending(&'a str),
+    /// A value of another type, named as the host calls it.
+    Other(&'a str),
+}
+
+impl Returned<'_> {
+    /// Core's outcome for this value: the decision, or the failure (with
+    /// core's message) that the failure policy then answers.
+    pub fn outcome(self) -> Result<Decision, DeciderError> {
+        match self {
+            Self::Allow => Ok(Decision::Allow),
+            Self::Reject { code, info } => Ok(Decision::reject(code, info)?),
+            Self::Raised(message) => Err(DeciderError::new(message)),
+            Self::Late => Err(DeciderError::deadline_exceeded()),
+            Self::Nothing => Err(DeciderError::new(
+                "decide returned no decision, expected allow or reject",
+            )),
+            Self::Pending(kind) => Err(DeciderError::new(format!(
+                "decide returned {kind}, which must be awaited: use the async handler for async deciders"
+            ))),
+            Self::Other(kind) => Err(DeciderError::new(format!(
+                "decide returned {kind}, expected allow or reject"
+            ))),
+        }
+    }
+}
+
 /// Decides each item of a verified callback.
 ///
 /// Closures `Fn(&FriendResponseCallback, usize, &ResponseItem) ->
@@ -358,6 +407,34 @@ mod tests {
             serde_json::from_str::<FailurePolicySpec>(r#"{"policy":"allow","code":1}"#).is_err()
         );
         assert!(serde_json::from_str::<FailurePolicySpec>(r#"{"policy":"maybe"}"#).is_err());
+    }
+
+    #[test]
+    fn what_deciders_return_is_worded_by_core() {
+        assert!(Returned::Allow.outcome().unwrap().is_allow());
+        let rejected = Returned::Reject {
+            code: 38001,
+            info: "spam",
+        }
+        .outcome()
+        .unwrap();
+        assert_eq!((rejected.result_code(), rejected.info()), (38001, "spam"));
+        let message = |returned: Returned<'_>| returned.outcome().unwrap_err().to_string();
+        assert_eq!(
+            message(Returned::Reject { code: 5, info: "" }),
+            "result code 5 is outside [38000, 39000]"
+        );
+        assert_eq!(message(Returned::Raised("db down")), "db down");
+        assert_eq!(message(Returned::Late), "decider deadline exceeded");
+        assert_eq!(
+            message(Returned::Nothing),
+            "decide returned no decision, expected allow or reject"
+        );
+        assert_eq!(
+            message(Returned::Other("int")),
+            "decide returned int, expected allow or reject"
+        );
+        assert!(message(Returned::Pending("coroutine")).contains("use the async handler"));
     }
 
     #[test]

@@ -52,11 +52,12 @@ pub mod spec;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod validate;
+pub mod view;
 
 pub use config::{Config, ConfigBuilder, ConfigError, LimitOverrides, Limits, Token};
 pub use decision::{
     decider_fn, AllowAll, Decider, DeciderError, Decision, FailurePolicy, FailurePolicySpec,
-    ResultCode,
+    ResultCode, Returned,
 };
 pub use error::{CallbackError, ErrorEntry, ErrorFamily, CATALOGUE};
 pub use handle::{
@@ -67,3 +68,4 @@ pub use query::{CallbackQuery, ClientIp, Platform, RequestTime, CALLBACK_COMMAND
 pub use request::{CallbackBody, FriendResponseCallback, ResponseAction, ResponseItem};
 pub use response::{ActionStatus, AnswerWriter, Response, ResultItem};
 pub use spec::ConfigSpec;
+pub use view::{CallbackView, ItemView};
