@@ -184,14 +184,15 @@ function record(state, index, decision) {
     info(state, index, decision.info)
   } else {
     state.codes[index] = FAILED
-    info(
-      state,
-      index,
-      decision && typeof decision.then === 'function'
-        ? 'decide returned a Promise; use handleAsync for async deciders'
-        : `decide returned ${decision === null ? 'null' : typeof decision}, expected allow() or reject(code, info)`,
-    )
+    info(state, index, wrongReturn(decision))
   }
+}
+
+/** Core's reason for a value that is no decision. */
+function wrongReturn(value) {
+  if (value === null || value === undefined) return native.wrongReturn('nothing', '')
+  if (typeof value.then === 'function') return native.wrongReturn('pending', 'a Promise')
+  return native.wrongReturn('other', typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value)
 }
 
 function info(state, index, text) {

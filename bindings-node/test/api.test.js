@@ -42,7 +42,18 @@ test('failing, wrong and async-in-sync deciders get the failure policy', () => {
   const strict = new fg.CallbackHandler({ appIds: [1400000000], tokens: ['xxxxyyyy'], onDeciderError: { policy: 'failCallback' } })
   const reply = strict.handle(query, sampleBody(), async () => fg.allow(), { now: NOW })
   assert.equal(reply.status, 500)
-  assert.match(reply.body.toString(), /decide returned a Promise; use handleAsync/)
+  assert.match(reply.body.toString(), /decide returned a Promise, which needs the async handler/)
+})
+
+test('wrong values are worded by core, as in every language', () => {
+  const seen = []
+  const reporting = new fg.CallbackHandler({ appIds: [1400000000], tokens: ['xxxxyyyy'], onDeciderFailure: (f) => seen.push(f.reason) })
+  for (const value of [42, null, undefined]) reporting.handle(query, sampleBody(), () => value, { now: NOW })
+  assert.deepEqual(seen.filter((_, i) => i % 2 === 0), [
+    'decide returned number, expected allow or reject',
+    'decide returned no decision, expected allow or reject',
+    'decide returned no decision, expected allow or reject',
+  ])
 })
 
 test('reject checks its code in core', () => {

@@ -169,4 +169,4 @@ def test_a_coroutine_from_the_synchronous_handle_points_to_handle_async(sample, 
             reply = handler.handle(*sample, decide, now=NOW)
     assert b'"ResultCode":38900' in reply.body
     messages = [r.getMessage() for r in caplog.records if r.name == "friendgate"]
-    assert "decide returned coroutine, which must be awaited: use the async handler" in messages[0]
+    assert "decide returned coroutine, which needs the async handler" in messages[0]

@@ -194,7 +194,7 @@ impl Returned<'_> {
                 "decide returned no decision, expected allow or reject",
             )),
             Self::Pending(kind) => Err(DeciderError::new(format!(
-                "decide returned {kind}, which must be awaited: use the async handler for async deciders"
+                "decide returned {kind}, which needs the async handler"
             ))),
             Self::Other(kind) => Err(DeciderError::new(format!(
                 "decide returned {kind}, expected allow or reject"
@@ -434,7 +434,7 @@ mod tests {
             message(Returned::Other("int")),
             "decide returned int, expected allow or reject"
         );
-        assert!(message(Returned::Pending("coroutine")).contains("use the async handler"));
+        assert!(message(Returned::Pending("coroutine")).contains("which needs the async handler"));
     }
 
     #[test]

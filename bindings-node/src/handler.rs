@@ -1,0 +1,211 @@
+//! `NativeHandler`: core's `Config` and the `begin`/`finish` pair the
+//! JavaScript layer decides between, with the verified callbacks kept in
+//! slots meanwhile.
+
+use std::sync::{Arc, Mutex};
+
+use friendgate_core::{
+    respond, unix_now, verify, CallbackError, Config, ConfigSpec, FriendResponseCallback,
+    Reply as CoreReply,
+};
+use napi::bindgen_prelude::{AsyncTask, Int32Array};
+use napi::{Env, Task};
+use napi_derive::napi;
+
+use crate::decision::outcomes;
+use crate::error::{refusal_text, NapiErrorExt};
+use crate::request::event_wire;
+
+/// The request's own query and body, which the parsed callback borrows.
+struct Request {
+    query: String,
+    body: Vec<u8>,
+}
+
+type Borrowed<'a> = FriendResponseCallback<'a>;
+
+self_cell::self_cell!(
+    /// A verified callback kept with the buffers it borrows from, so that
+    /// keeping it between `begin` and `finish` copies one buffer instead of
+    /// every string of the callback.
+    struct Kept {
+        owner: Request,
+        #[covariant]
+        dependent: Borrowed,
+    }
+);
+
+/// Verified callbacks waiting for their decisions, by slot number. The
+/// JavaScript layer always ends a slot with `finish` or `discard`.
+#[derive(Default)]
+struct Slots {
+    entries: Vec<Option<Kept>>,
+    free: Vec<u32>,
+}
+
+impl Slots {
+    fn insert(&mut self, callback: Kept) -> u32 {
+        match self.free.pop() {
+            Some(slot) => {
+                self.entries[slot as usize] = Some(callback);
+                slot
+            }
+            None => {
+                self.entries.push(Some(callback));
+                u32::try_from(self.entries.len() - 1).unwrap_or(u32::MAX)
+            }
+        }
+    }
+
+    fn take(&mut self, slot: u32) -> Option<Kept> {
+        let callback = self.entries.get_mut(slot as usize)?.take()?;
+        self.free.push(slot);
+        Some(callback)
+    }
+}
+/// Verifies a request and keeps it in a slot (see `NativeHandler::begin`).
+fn begin(
+    config: &Config,
+    slots: &Mutex<Slots>,
+    query: String,
+    body: Vec<u8>,
+    now: Option<f64>,
+) -> String {
+    let now = now.map_or_else(unix_now, |n| n as u64);
+    let kept = Kept::try_new(Request { query, body }, |request| {
+        verify(config, &request.query, &request.body, now)
+    });
+    match kept {
+        Ok(kept) => match slots.lock() {
+            Ok(mut slots) => {
+                let slot = slots
+                    .free
+                    .last()
+                    .copied()
+                    .unwrap_or(slots.entries.len() as u32);
+                let wire = event_wire(slot, &kept.borrow_dependent().view());
+                slots.insert(kept);
+                wire
+            }
+            Err(_) => String::new(),
+        },
+        Err(error) => refusal_text(&CoreReply::from_error(error)),
+    }
+}
+
+/// `begin` run off the event loop.
+pub struct BeginTask {
+    config: Arc<Config>,
+    slots: Arc<Mutex<Slots>>,
+    work: Option<(String, Vec<u8>, Option<f64>)>,
+}
+
+impl Task for BeginTask {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<String> {
+        let (query, body, now) = self.work.take().unwrap_or_default();
+        Ok(begin(&self.config, &self.slots, query, body, now))
+    }
+
+    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
+        Ok(output)
+    }
+}
+
+/// Core's configuration for one set of app ids and tokens.
+#[napi]
+pub struct NativeHandler {
+    config: Arc<Config>,
+    slots: Arc<Mutex<Slots>>,
+}
+
+#[napi]
+impl NativeHandler {
+    /// Builds the configuration from the JSON the JavaScript layer writes.
+    #[napi(constructor)]
+    pub fn new(options_json: String) -> napi::Result<Self> {
+        let config = ConfigSpec::from_json(&options_json)
+            .and_then(ConfigSpec::build)
+            .or_throw()?;
+        Ok(Self {
+            config: Arc::new(config),
+            slots: Arc::new(Mutex::new(Slots::default())),
+        })
+    }
+
+    /// Milliseconds deciders get for one callback.
+    #[napi(getter)]
+    pub fn decider_deadline_ms(&self) -> u32 {
+        u32::try_from(self.config.decider_deadline().as_millis()).unwrap_or(u32::MAX)
+    }
+
+    /// Verifies a callback. Returns `slot:` + the event (see `event_wire`;
+    /// the slot is to `finish` or `discard`), or `!` + the refusal as JSON.
+    #[napi]
+    pub fn begin(&self, query: String, body: &[u8], now: Option<f64>) -> String {
+        begin(&self.config, &self.slots, query, body.to_vec(), now)
+    }
+
+    /// `begin` on libuv's thread pool, for large bodies, so that parsing
+    /// never holds the event loop.
+    #[napi]
+    pub fn begin_async(
+        &self,
+        query: String,
+        body: &[u8],
+        now: Option<f64>,
+    ) -> AsyncTask<BeginTask> {
+        AsyncTask::new(BeginTask {
+            config: Arc::clone(&self.config),
+            slots: Arc::clone(&self.slots),
+            work: Some((query, body.to_vec(), now)),
+        })
+    }
+
+    /// Answers the callback in `slot` from the first `count` outcomes (the
+    /// array is reused between calls). `codes[i]`: 0 allow, 38000..=39000
+    /// reject with `infos[i]`, -1 failed with message `infos[i]`, -2 late;
+    /// `infos` may be omitted when every code is 0. Core's failure policy
+    /// applies. Returns the answer (JSON text), or `!` + the refusal as JSON
+    /// when the policy fails the callback.
+    #[napi]
+    pub fn finish(
+        &self,
+        slot: u32,
+        codes: Int32Array,
+        count: u32,
+        infos: Option<Vec<String>>,
+    ) -> String {
+        let Some(callback) = self
+            .slots
+            .lock()
+            .ok()
+            .and_then(|mut slots| slots.take(slot))
+        else {
+            let error = CallbackError::DeciderFailed {
+                index: 0,
+                reason: "unknown slot".to_owned(),
+            };
+            return refusal_text(&CoreReply::from_error(error));
+        };
+        let outcomes = outcomes(&codes, count as usize, infos);
+        let reply = respond(&self.config, callback.borrow_dependent(), outcomes);
+        // A string crosses faster than an external Buffer; core's answer is
+        // UTF-8 JSON, which never starts with `!`.
+        if reply.error.is_some() {
+            refusal_text(&reply)
+        } else {
+            String::from_utf8(reply.body).unwrap_or_default()
+        }
+    }
+
+    /// Frees `slot` without answering (the JavaScript side failed).
+    #[napi]
+    pub fn discard(&self, slot: u32) {
+        if let Ok(mut slots) = self.slots.lock() {
+            slots.take(slot);
+        }
+    }
+}
