@@ -32,13 +32,13 @@ fun startServer(handler: CallbackHandler, decider: Decider, host: String, port: 
     server.createContext("/callback") { exchange ->
         exchange.use {
             val reply = if (it.requestMethod == "POST") {
-                handler.handle(it.requestURI.rawQuery ?: "", it.requestBody.readAllBytes(), decider, null)
+                handler.handle(it.requestURI.rawQuery ?: "", it.requestBody.readAllBytes(), decider)
             } else {
                 it.responseHeaders.add("Allow", "POST")
                 refusal("method_not_allowed", it.requestMethod)!!
             }
             it.responseHeaders.add("Content-Type", reply.contentType)
-            it.sendResponseHeaders(reply.status.toInt(), reply.body.size.toLong())
+            it.sendResponseHeaders(reply.status, reply.body.size.toLong())
             it.responseBody.write(reply.body)
         }
     }
@@ -50,7 +50,7 @@ fun main() {
     val env = System.getenv()
     val handler = CallbackHandler(
         HandlerConfig(
-            appIds = listOf((env["FRIENDGATE_APP_ID"] ?: "1400000000").toULong()),
+            appIds = listOf((env["FRIENDGATE_APP_ID"] ?: "1400000000").toLong()),
             tokens = listOf(env["FRIENDGATE_TOKEN"] ?: "xxxxyyyy"),
         ),
     )

@@ -10,28 +10,33 @@ import java.net.URI
 import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.runBlocking
+import java.util.concurrent.CompletableFuture
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
+import java.util.logging.Handler
+import java.util.logging.LogRecord
+import java.util.logging.Logger
 
 class ApiTest {
-    private val now = 1669872112uL
-    private val handler = CallbackHandler(HandlerConfig(appIds = listOf(1400000000uL), tokens = listOf("xxxxyyyy")))
-    private val query = signedQuery(1400000000uL, "xxxxyyyy", now)
-    private val body = sampleBody().toByteArray()
+    private val now = 1669872112L
+    private val handler = CallbackHandler(HandlerConfig(appIds = listOf(1400000000L), tokens = listOf("xxxxyyyy")))
+    private val query = Testing.signedQuery(1400000000L, "xxxxyyyy", now)
+    private val body = Testing.sampleBody().toByteArray()
 
     @Test
     fun knownSign() {
-        assertEquals("17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061", sign("xxxxyyyy", now))
+        assertEquals("17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061", Testing.sign("xxxxyyyy", now))
     }
 
     @Test
     fun deciderSeesTheContext() {
         val seen = mutableListOf<String>()
-        handler.handle(query, body, object : Decider {
-            override fun decide(event: FriendResponseCallback, item: ResponseItem): Decision {
-                seen += "${event.sdkAppId} ${event.platform} ${event.clientIp} ${event.fromAccount} ${event.eventTimeMs} ${item.index} ${item.toAccount} ${item.remark} ${item.action} ${item.isAccept}"
-                return Decision.Allow
-            }
+        handler.handle(query, body, { event, item ->
+            seen += "${event.sdkAppId} ${event.platform} ${event.clientIp} ${event.fromAccount} ${event.eventTimeMs} ${item.index} ${item.toAccount} ${item.remark} ${item.action} ${item.isAccept}"
+            Decision.Allow
         }, now)
         assertEquals(
             listOf(
@@ -44,15 +49,13 @@ class ApiTest {
 
     @Test
     fun aThrowingDeciderGetsTheFailurePolicyNotACrash() {
-        val throwing = object : Decider {
-            override fun decide(event: FriendResponseCallback, item: ResponseItem): Decision = throw RuntimeException("db down")
-        }
+        val throwing = Decider { _, _ -> throw RuntimeException("db down") }
         val reply = handler.handle(query, body, throwing, now)
-        assertEquals(200, reply.status.toInt())
+        assertEquals(200, reply.status)
         assertEquals(2, String(reply.body).split("\"ResultCode\":38900,\"ResultInfo\":\"decision unavailable\"").size - 1)
-        val strict = CallbackHandler(HandlerConfig(appIds = listOf(1400000000uL), tokens = listOf("xxxxyyyy"), onDeciderError = OnDeciderError.FailCallback))
+        val strict = CallbackHandler(HandlerConfig(appIds = listOf(1400000000L), tokens = listOf("xxxxyyyy"), onDeciderError = OnDeciderError.FailCallback))
         val failed = strict.handle(query, body, throwing, now)
-        assertEquals(500, failed.status.toInt())
+        assertEquals(500, failed.status)
         assertTrue(String(failed.body).contains("db down"), String(failed.body))
     }
 
@@ -60,8 +63,8 @@ class ApiTest {
     fun errorsCarryCoreCodes() {
         val error = assertThrows(CallbackException.Refused::class.java) { handler.verify(query.replace("Sign=1", "Sign=2"), body, now) }
         assertEquals("bad_signature", error.code)
-        assertEquals(401, error.httpStatus.toInt())
-        assertEquals(38012u, error.errorCode)
+        assertEquals(401, error.httpStatus)
+        assertEquals(38012, error.errorCode)
         assertEquals("Sign does not match", error.reason)
         val invalid = assertThrows(CallbackException.Refused::class.java) { reject(37999, "low") }
         assertEquals("invalid_result_code", invalid.code)
@@ -69,7 +72,7 @@ class ApiTest {
         assertEquals("no_app_ids", config.code)
         // Core's code and message, the same in every language.
         val policy = assertThrows(CallbackException.Refused::class.java) {
-            CallbackHandler(HandlerConfig(appIds = listOf(1uL), onDeciderError = OnDeciderError.Reject(5u, "x")))
+            CallbackHandler(HandlerConfig(appIds = listOf(1L), onDeciderError = OnDeciderError.Reject(5, "x")))
         }
         assertEquals("invalid_result_code", policy.code)
         assertEquals("on_decider_error.code: result code 5 is outside [38000, 39000]", policy.reason)
@@ -86,14 +89,15 @@ class ApiTest {
     fun responseBuilder() {
         assertEquals(
             "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ResultItem\":[{\"To_Account\":\"a\",\"ResultCode\":0,\"ResultInfo\":\"\"}]}",
-            String(allowAllResponse(listOf("a"))),
+            String(Response.allowAll(listOf("a")).toBytes()),
         )
-        assertEquals("{\"ActionStatus\":\"FAIL\",\"ErrorCode\":38500,\"ErrorInfo\":\"down\",\"ResultItem\":[]}", String(failResponse(38500, "down")))
+        assertEquals("{\"ActionStatus\":\"FAIL\",\"ErrorCode\":38500,\"ErrorInfo\":\"down\",\"ResultItem\":[]}", String(Response.fail(38500, "down").toBytes()))
         assertEquals(
             "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ResultItem\":[{\"To_Account\":\"a\",\"ResultCode\":0,\"ResultInfo\":\"\"},{\"To_Account\":\"b\",\"ResultCode\":38001,\"ResultInfo\":\"spam\"}]}",
-            String(buildResponse(listOf("a", "b"), listOf(Decision.Allow, Decision.Reject(38001u, "spam")))),
+            String(Response.allowAll(listOf("a", "b")).reject("b", 38001, "spam").toBytes()),
         )
-        assertThrows(CallbackException.Refused::class.java) { buildResponse(listOf("a"), listOf(Decision.Reject(1u, "x"))) }
+        assertThrows(CallbackException.Refused::class.java) { Response.allowAll(listOf("a")).reject("a", 1, "x") }
+        assertThrows(CallbackException.Refused::class.java) { Response.fail(1, "x") }
     }
 
     @Test
@@ -101,11 +105,9 @@ class ApiTest {
         val pool = Executors.newFixedThreadPool(8)
         val results = (1..8).map { n ->
             pool.submit<Boolean> {
-                val items = sampleBody(n.toUInt()).toByteArray()
+                val items = Testing.sampleBody(n).toByteArray()
                 (1..100).all {
-                    val reply = handler.handle(signedQuery(1400000000uL, "xxxxyyyy", now), items, object : Decider {
-                        override fun decide(event: FriendResponseCallback, item: ResponseItem) = reject(38001, "t$n")
-                    }, now)
+                    val reply = handler.handle(Testing.signedQuery(1400000000L, "xxxxyyyy", now), items, { _, _ -> reject(38001, "t$n") }, now)
                     String(reply.body).split("\"ResultInfo\":\"t$n\"").size - 1 == n
                 }
             }
@@ -114,10 +116,103 @@ class ApiTest {
         pool.shutdown()
     }
 
+    private val twenty = Testing.sampleBody(20).toByteArray()
+
+    @Test
+    fun suspendingDecidersOfOneCallbackRunConcurrently() = runBlocking {
+        val start = System.nanoTime()
+        val reply = handler.handleAsync(query, twenty, now) { _, item ->
+            delay(50)
+            if (item.index % 2 == 0) Decision.Allow else reject(38001, "odd")
+        }
+        val ms = (System.nanoTime() - start) / 1_000_000
+        assertTrue(ms < 500, "20 items of 50 ms took $ms ms")
+        assertEquals(10, String(reply.body).split("\"ResultCode\":38001").size - 1)
+    }
+
+    @Test
+    fun futureDecidersOfOneCallbackRunConcurrently() {
+        val pool = Executors.newFixedThreadPool(20)
+        try {
+            val start = System.nanoTime()
+            val reply = handler.handleFuture(query, twenty, { _, _ ->
+                CompletableFuture.supplyAsync({ Thread.sleep(50); Decision.Allow }, pool)
+            }, now).get(5, TimeUnit.SECONDS)
+            val ms = (System.nanoTime() - start) / 1_000_000
+            assertTrue(ms < 500, "20 items of 50 ms took $ms ms")
+            assertEquals(20, String(reply.body).split("\"ResultCode\":0").size - 1)
+        } finally {
+            pool.shutdown()
+        }
+    }
+
+    @Test
+    fun itemsPastTheSharedDeadlineGetTheFailurePolicy() = runBlocking(Dispatchers.Default) {
+        val quick = CallbackHandler(HandlerConfig(appIds = listOf(1400000000L), tokens = listOf("xxxxyyyy"), deciderDeadlineMs = 100))
+        assertEquals(100L, quick.deciderDeadlineMs)
+        val failures = mutableListOf<DeciderFailure>()
+        val reporting = CallbackHandler(
+            HandlerConfig(appIds = listOf(1400000000L), tokens = listOf("xxxxyyyy"), deciderDeadlineMs = 100),
+        ) { failures += it }
+        val start = System.nanoTime()
+        val reply = reporting.handleAsync(query, body, now) { _, item ->
+            // A decider that ignores cancellation does not hold the answer.
+            if (item.index == 1) Thread.sleep(1_000) else delay(1)
+            Decision.Allow
+        }
+        val ms = (System.nanoTime() - start) / 1_000_000
+        assertTrue(ms < 900, "answered after $ms ms")
+        assertTrue(String(reply.body).contains("{\"To_Account\":\"id2\",\"ResultCode\":38900,\"ResultInfo\":\"decision unavailable\"}"), String(reply.body))
+        assertEquals(listOf("decider deadline exceeded"), failures.map { it.reason })
+    }
+
+    @Test
+    fun aFailedDecisionIsToldToTheListenerInCoresWords() {
+        val failures = mutableListOf<DeciderFailure>()
+        val reporting = CallbackHandler(HandlerConfig(appIds = listOf(1400000000L), tokens = listOf("xxxxyyyy"))) { failures += it }
+        reporting.handle(query, body, { _, item -> if (item.index == 1) throw IllegalStateException("moderation service unreachable") else Decision.Allow }, now)
+        assertEquals(1, failures.size)
+        assertEquals(1, failures[0].index)
+        assertEquals("id2", failures[0].toAccount)
+        assertEquals(
+            "decision for item 1 (To_Account \"id2\") failed: moderation service unreachable; answered by the failure policy",
+            failures[0].report,
+        )
+        assertTrue("xxxxyyyy" !in failures[0].report)
+        // A listener that throws costs nothing.
+        val throwing = CallbackHandler(HandlerConfig(appIds = listOf(1400000000L), tokens = listOf("xxxxyyyy"))) { error("listener down") }
+        assertEquals(200, throwing.handle(query, body, { _, _ -> throw RuntimeException("x") }, now).status)
+    }
+
+    @Test
+    fun theDefaultListenerWarnsOnTheFriendgateLogger() {
+        val logger = Logger.getLogger("friendgate")
+        val seen = mutableListOf<String>()
+        val capture = object : Handler() {
+            override fun publish(record: LogRecord) { seen += "${record.level} ${record.message}" }
+            override fun flush() {}
+            override fun close() {}
+        }
+        logger.addHandler(capture)
+        try {
+            handler.handle(query, body, { _, item -> if (item.index == 0) throw RuntimeException("db down") else Decision.Allow }, now)
+        } finally {
+            logger.removeHandler(capture)
+        }
+        assertEquals(listOf("WARNING decision for item 0 (To_Account \"id1\") failed: db down; answered by the failure policy"), seen)
+    }
+
+    @Test
+    fun negativeNumbersAreCoresInvalidSetting() {
+        val error = assertThrows(CallbackException.Refused::class.java) { CallbackHandler(HandlerConfig(appIds = listOf(-1L))) }
+        assertEquals("invalid_setting", error.code)
+        assertEquals("app_ids: -1 is not a non-negative count", error.reason)
+    }
+
     @Test
     fun refusalIsCoresTransportAnswer() {
         val reply = refusal("overloaded", "")!!
-        assertEquals(503, reply.status.toInt())
+        assertEquals(503, reply.status)
         assertEquals("overloaded", reply.errorCode)
         assertTrue(String(reply.body).contains("\"ErrorCode\":38042"))
         assertEquals(null, refusal("bad_signature", ""))
@@ -125,11 +220,11 @@ class ApiTest {
 
     @Test
     fun exampleServerOverHttp() {
-        val server = startServer(CallbackHandler(HandlerConfig(appIds = listOf(1400000000uL), tokens = listOf("xxxxyyyy"))), ExamplePolicy(), "127.0.0.1", 0)
+        val server = startServer(CallbackHandler(HandlerConfig(appIds = listOf(1400000000L), tokens = listOf("xxxxyyyy"))), ExamplePolicy(), "127.0.0.1", 0)
         try {
-            val base = "http://127.0.0.1:${server.address.port}/callback?${signedQuery(1400000000uL, "xxxxyyyy", null)}"
+            val base = "http://127.0.0.1:${server.address.port}/callback?${Testing.signedQuery(1400000000L, "xxxxyyyy")}"
             val client = HttpClient.newHttpClient()
-            val payload = sampleBody().replace("id1", "banned_user")
+            val payload = Testing.sampleBody().replace("id1", "banned_user")
             val response = client.send(
                 HttpRequest.newBuilder(URI(base)).POST(HttpRequest.BodyPublishers.ofString(payload)).build(),
                 HttpResponse.BodyHandlers.ofString(),

@@ -19,21 +19,21 @@ class VectorsTest {
 
     private fun handlerFor(config: JsonObject): CallbackHandler {
         val limits = config["limits"]?.asJsonObject?.let { l ->
-            fun get(name: String) = l[name]?.asLong?.toULong()
+            fun get(name: String) = l[name]?.asLong
             BodyLimits(get("max_body_bytes"), get("max_items"), get("max_user_id_bytes"), get("max_remark_bytes"), get("max_tag_name_bytes"), get("max_depth"))
         }
         val policy = config["on_decider_error"]?.asJsonObject?.let { p ->
             when (p["policy"].asString) {
-                "reject" -> OnDeciderError.Reject(p["code"].asInt.toUInt(), p["info"].asString)
+                "reject" -> OnDeciderError.Reject(p["code"].asInt, p["info"].asString)
                 "allow" -> OnDeciderError.Allow
                 else -> OnDeciderError.FailCallback
             }
         }
         return CallbackHandler(
             HandlerConfig(
-                appIds = config["app_ids"].asJsonArray.map { it.asLong.toULong() },
+                appIds = config["app_ids"].asJsonArray.map { it.asLong },
                 tokens = config["tokens"].asJsonArray.map { it.asString },
-                windowSeconds = (config["window_seconds"]?.asLong ?: 60L).toULong(),
+                windowSeconds = config["window_seconds"]?.asLong,
                 limits = limits,
                 onDeciderError = policy,
             ),
@@ -43,11 +43,11 @@ class VectorsTest {
     /** A decider following the case's script, through the public API. */
     private class Scripted(private val scripts: List<Any>) : Decider {
         override fun decide(event: FriendResponseCallback, item: ResponseItem): Decision {
-            val script = scripts.getOrNull(item.index.toInt()) ?: "allow"
+            val script = scripts.getOrNull(item.index) ?: "allow"
             if (script == "allow") return Decision.Allow
             val obj = script as JsonObject
             // Decision.Reject is checked by core when returned: out-of-range codes fail the decision.
-            obj["reject"]?.asJsonObject?.let { return Decision.Reject(it["code"].asLong.toUInt(), it["info"].asString) }
+            obj["reject"]?.asJsonObject?.let { return Decision.Reject(it["code"].asInt, it["info"].asString) }
             throw IllegalStateException(obj["fail"].asString)
         }
     }
@@ -60,9 +60,9 @@ class VectorsTest {
         DynamicTest.dynamicTest(case["name"].asString) {
             val body = case["body_base64"]?.let { Base64.getDecoder().decode(it.asString) } ?: case["body"].asString.toByteArray()
             val scripts: List<Any> = case["decisions"]?.asJsonArray?.map { if (it.isJsonPrimitive) it.asString else it.asJsonObject } ?: emptyList()
-            val reply = handlerFor(case["config"].asJsonObject).handle(case["query"].asString, body, Scripted(scripts), case["now"].asLong.toULong())
+            val reply = handlerFor(case["config"].asJsonObject).handle(case["query"].asString, body, Scripted(scripts), case["now"].asLong)
             val expect = case["expect"].asJsonObject
-            assertEquals(expect["status"].asInt, reply.status.toInt())
+            assertEquals(expect["status"].asInt, reply.status)
             assertEquals(if (expect["error"].isJsonNull) null else expect["error"].asString, reply.errorCode)
             assertEquals(expect["body"].asString, String(reply.body, Charsets.UTF_8))
             assertEquals("application/json", reply.contentType)

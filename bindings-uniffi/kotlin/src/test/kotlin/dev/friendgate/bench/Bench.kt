@@ -11,8 +11,7 @@ import dev.friendgate.Decision
 import dev.friendgate.FriendResponseCallback
 import dev.friendgate.HandlerConfig
 import dev.friendgate.ResponseItem
-import dev.friendgate.sampleBody
-import dev.friendgate.signedQuery
+import dev.friendgate.Testing
 import java.net.URLDecoder
 import java.security.MessageDigest
 
@@ -67,7 +66,7 @@ fun plainHandle(query: String, body: ByteArray): ByteArray {
 
 object SpamDecider : Decider {
     override fun decide(event: FriendResponseCallback, item: ResponseItem): Decision =
-        if ("spam" in item.remark) Decision.Reject(38001u, "spam") else Decision.Allow
+        if ("spam" in item.remark) Decision.Reject(38001, "spam") else Decision.Allow
 }
 
 private fun perCall(rounds: Int = 5, n: Int = 100_000, work: () -> Unit): Double {
@@ -80,13 +79,13 @@ private fun perCall(rounds: Int = 5, n: Int = 100_000, work: () -> Unit): Double
 }
 
 fun main() {
-    val handler = CallbackHandler(HandlerConfig(appIds = listOf(APP.toULong()), tokens = listOf(TOKEN)))
-    val query = signedQuery(APP.toULong(), TOKEN, null)
-    val body = sampleBody(null).toByteArray()
-    val ours = handler.handle(query, body, SpamDecider, null).body
+    val handler = CallbackHandler(HandlerConfig(appIds = listOf(APP), tokens = listOf(TOKEN)))
+    val query = Testing.signedQuery(APP, TOKEN)
+    val body = Testing.sampleBody().toByteArray()
+    val ours = handler.handle(query, body, SpamDecider).body
     check(ours.contentEquals(plainHandle(query, body))) { "both must give the same answer bytes" }
-    val noDecider = perCall { handler.handle(query, body, null, null) }
-    val withDecider = perCall { handler.handle(query, body, SpamDecider, null) }
+    val noDecider = perCall { handler.handle(query, body) }
+    val withDecider = perCall { handler.handle(query, body, SpamDecider) }
     val plain = perCall { plainHandle(query, body) }
     fun line(name: String, ns: Double) = println("%-42s %7.2f us/callback  %,9.0f/s".format(name, ns / 1000, 1e9 / ns))
     line("friendgate via UniFFI, no decider", noDecider)

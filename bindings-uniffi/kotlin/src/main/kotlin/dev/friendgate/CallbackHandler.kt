@@ -1,0 +1,161 @@
+package dev.friendgate
+
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.joinAll
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withTimeoutOrNull
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.CompletionException
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicReferenceArray
+
+/**
+ * Verifies and answers `Sns.CallbackPrevFriendResponse` callbacks for your
+ * app ids and tokens. Immutable and thread-safe: share one per process.
+ * Every check, limit, error and answer byte is friendgate-core's; see
+ * docs/behaviour.md for the rules every language follows.
+ *
+ * @param onDeciderFailure told of each failed decision (default: a warning
+ *   on the `java.util.logging` logger `friendgate`).
+ * @throws CallbackException.Refused for a configuration core refuses.
+ */
+class CallbackHandler @JvmOverloads constructor(
+    config: HandlerConfig,
+    private val onDeciderFailure: DeciderFailureListener = DeciderFailureListener.LOG,
+) : AutoCloseable {
+    private val native = NativeHandler(config)
+
+    /** Milliseconds all async decisions of one callback share (core's setting). */
+    val deciderDeadlineMs: Long = native.deciderDeadlineMs()
+
+    /**
+     * Verifies and answers one callback, deciding its items in order on this
+     * thread; a null [decider] allows every item.
+     */
+    @JvmOverloads
+    fun handle(query: String, body: ByteArray, decider: Decider? = null, now: Long? = null): Reply {
+        val started = native.begin(query, body, now)
+        val event = started.event ?: return refused(started)
+        val outcomes = event.items.map { item ->
+            if (decider == null) ALLOWED else outcomeOf { decider.decide(event, item) }
+        }
+        return finish(started, outcomes)
+    }
+
+    /**
+     * Like [handle], but the items' [decide] calls run concurrently in the
+     * caller's context under one deadline ([deciderDeadlineMs]); an item not
+     * decided in time gets the failure policy, well before the platform's 2 s.
+     */
+    suspend fun handleAsync(
+        query: String,
+        body: ByteArray,
+        now: Long? = null,
+        decide: suspend (FriendResponseCallback, ResponseItem) -> Decision?,
+    ): Reply {
+        val started = native.begin(query, body, now)
+        val event = started.event ?: return refused(started)
+        val outcomes = AtomicReferenceArray<Outcome>(event.items.size)
+        // Not a child of the caller's job: a decider that ignores
+        // cancellation must not hold the answer past the deadline.
+        val job = SupervisorJob()
+        val scope = CoroutineScope(currentCoroutineContext().minusKey(Job) + job)
+        try {
+            val running = event.items.map { item ->
+                scope.launch {
+                    val outcome = try {
+                        outcomeOf { decide(event, item) }
+                    } catch (e: CancellationException) {
+                        return@launch
+                    }
+                    outcomes.compareAndSet(item.index, null, outcome)
+                }
+            }
+            withTimeoutOrNull(deciderDeadlineMs) { running.joinAll() }
+        } finally {
+            job.cancel()
+        }
+        return finish(started, closed(outcomes))
+    }
+
+    /**
+     * [handleAsync] for Java: [decider]'s stages for one callback's items run
+     * concurrently under one deadline ([deciderDeadlineMs]).
+     */
+    @JvmOverloads
+    fun handleFuture(query: String, body: ByteArray, decider: FutureDecider, now: Long? = null): CompletableFuture<Reply> {
+        val started = native.begin(query, body, now)
+        val event = started.event ?: return CompletableFuture.completedFuture(refused(started))
+        val outcomes = AtomicReferenceArray<Outcome>(event.items.size)
+        val running = event.items.map { item ->
+            val stage = try {
+                decider.decide(event, item)?.toCompletableFuture() ?: CompletableFuture.completedFuture(null)
+            } catch (e: Throwable) {
+                CompletableFuture.failedFuture(fatal(e))
+            }
+            stage.handle { decision, error ->
+                val outcome = if (error != null) raised(unwrap(error)) else outcomeOf { decision }
+                outcomes.compareAndSet(item.index, null, outcome)
+            }
+        }
+        return CompletableFuture.allOf(*running.toTypedArray())
+            .completeOnTimeout(null, deciderDeadlineMs, TimeUnit.MILLISECONDS)
+            .thenApply { finish(started, closed(outcomes)) }
+    }
+
+    /** Verifies a callback and returns it typed; throws [CallbackException.Refused] when refused. */
+    @JvmOverloads
+    fun verify(query: String, body: ByteArray, now: Long? = null): FriendResponseCallback = native.verify(query, body, now)
+
+    /** Frees the native handler. */
+    override fun close() = native.close()
+
+    private fun refused(started: Started): Reply = checkNotNull(started.refused)
+
+    private fun finish(started: Started, outcomes: List<Outcome>): Reply =
+        checkNotNull(started.pending).use { pending ->
+            val finished = pending.finish(outcomes)
+            for (failure in finished.failures) {
+                try {
+                    onDeciderFailure.onFailure(failure)
+                } catch (e: Exception) {
+                    // A failing listener must not cost the callback its answer.
+                }
+            }
+            finished.reply
+        }
+
+    private companion object {
+        val ALLOWED = Outcome.Decided(Decision.Allow)
+
+        /** The outcomes at the deadline: undecided items are late, and stay so. */
+        fun closed(outcomes: AtomicReferenceArray<Outcome>): List<Outcome> = List(outcomes.length()) { i ->
+            outcomes.compareAndSet(i, null, Outcome.Late)
+            outcomes.get(i)
+        }
+
+        inline fun outcomeOf(decide: () -> Decision?): Outcome = try {
+            decide()?.let { Outcome.Decided(it) } ?: Outcome.Nothing
+        } catch (e: CancellationException) {
+            throw e
+        } catch (e: Throwable) {
+            raised(fatal(e))
+        }
+
+        /** Errors the JVM cannot go on after are not a decider's failure. */
+        fun fatal(e: Throwable): Throwable {
+            if (e is VirtualMachineError && e !is StackOverflowError) throw e
+            if (e is InterruptedException) Thread.currentThread().interrupt()
+            return e
+        }
+
+        fun unwrap(e: Throwable): Throwable = if (e is CompletionException && e.cause != null) e.cause!! else e
+
+        /** Only the message goes into the answer (the vectors check it), not the class. */
+        fun raised(e: Throwable): Outcome = Outcome.Raised(e.message ?: e.javaClass.name)
+    }
+}

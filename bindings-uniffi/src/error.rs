@@ -1,0 +1,57 @@
+//! Core's errors as the one exception Kotlin and Swift see, through one
+//! extension trait on core's results.
+
+use friendgate_core::{CallbackError as CoreError, ConfigError};
+
+/// Why a callback or a configuration was refused: core's stable `code`, the
+/// HTTP status, the platform ErrorCode and the message. Kotlin sees
+/// `CallbackException.Refused`.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum CallbackError {
+    /// The one variant: everything is in the fields.
+    #[error("{reason}")]
+    Refused {
+        /// Core's code, e.g. `bad_signature`.
+        code: String,
+        /// HTTP status (0 for a configuration error).
+        http_status: i32,
+        /// Platform ErrorCode (0 for a configuration error).
+        error_code: i32,
+        /// Core's message (`message` would clash with Throwable's).
+        reason: String,
+    },
+}
+
+impl From<&CoreError> for CallbackError {
+    fn from(error: &CoreError) -> Self {
+        Self::Refused {
+            code: error.code().to_owned(),
+            http_status: i32::from(error.http_status()),
+            error_code: i32::try_from(error.error_code()).unwrap_or(i32::MAX),
+            reason: error.to_string(),
+        }
+    }
+}
+
+/// Turns core's errors into the exception: `result.or_refuse()?`.
+pub(crate) trait UniffiErrorExt<T> {
+    /// The value, or core's error as `CallbackError::Refused`.
+    fn or_refuse(self) -> Result<T, CallbackError>;
+}
+
+impl<T> UniffiErrorExt<T> for Result<T, CoreError> {
+    fn or_refuse(self) -> Result<T, CallbackError> {
+        self.map_err(|error| CallbackError::from(&error))
+    }
+}
+
+impl<T> UniffiErrorExt<T> for Result<T, ConfigError> {
+    fn or_refuse(self) -> Result<T, CallbackError> {
+        self.map_err(|error| CallbackError::Refused {
+            code: error.code().to_owned(),
+            http_status: 0,
+            error_code: 0,
+            reason: error.to_string(),
+        })
+    }
+}

@@ -1,0 +1,261 @@
+//! `NativeHandler`: core's `Config`, and the `begin`/`finish` pair the
+//! Kotlin layer decides between (in item order, or concurrently under core's
+//! deadline), the callback crossing once each way.
+
+use std::sync::{Arc, Mutex};
+
+use friendgate_core::{
+    respond, unix_now, verify, ConfigError, ConfigSpec, FailurePolicySpec,
+    FriendResponseCallback as CoreCallback, LimitOverrides, Reply as CoreReply,
+};
+
+use crate::decision::{DeciderFailure, Outcome};
+use crate::error::{CallbackError, UniffiErrorExt};
+use crate::request::FriendResponseCallback;
+use crate::response::Reply;
+
+/// Body limits; a field left null keeps core's default.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct BodyLimits {
+    /// Largest body in bytes (default 1 MiB).
+    #[uniffi(default = None)]
+    pub max_body_bytes: Option<i64>,
+    /// Most items (default 1000).
+    #[uniffi(default = None)]
+    pub max_items: Option<i64>,
+    /// Longest UserID in bytes (default 32).
+    #[uniffi(default = None)]
+    pub max_user_id_bytes: Option<i64>,
+    /// Longest Remark in bytes (default 96).
+    #[uniffi(default = None)]
+    pub max_remark_bytes: Option<i64>,
+    /// Longest TagName in bytes (default 96).
+    #[uniffi(default = None)]
+    pub max_tag_name_bytes: Option<i64>,
+    /// Deepest nesting (default 32).
+    #[uniffi(default = None)]
+    pub max_depth: Option<i64>,
+}
+
+/// What an item whose decider failed gets.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum OnDeciderError {
+    /// Rejected with `code` and `info` (core's default: 38900, "decision unavailable").
+    Reject {
+        /// Result code in [38000, 39000].
+        code: i32,
+        /// Reason.
+        info: String,
+    },
+    /// Allowed (fail open).
+    Allow,
+    /// The whole callback answers FAIL.
+    FailCallback,
+}
+
+/// A handler's configuration (core's `ConfigSpec`).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct HandlerConfig {
+    /// Accepted SdkAppid values.
+    pub app_ids: Vec<i64>,
+    /// Console tokens (several during rotation; none turns authentication off).
+    #[uniffi(default = [])]
+    pub tokens: Vec<String>,
+    /// RequestTime window in seconds, each way (core's default when null).
+    #[uniffi(default = None)]
+    pub window_seconds: Option<i64>,
+    /// Body limits.
+    #[uniffi(default = None)]
+    pub limits: Option<BodyLimits>,
+    /// Failure policy (core's default when null).
+    #[uniffi(default = None)]
+    pub on_decider_error: Option<OnDeciderError>,
+    /// Milliseconds all async decisions of one callback share (core's default when null).
+    #[uniffi(default = None)]
+    pub decider_deadline_ms: Option<i64>,
+}
+
+/// A negative number where core counts: core's `invalid_setting`.
+fn count<T: TryFrom<i64>>(name: &str, value: i64) -> Result<T, ConfigError> {
+    T::try_from(value).map_err(|_| ConfigError::InvalidSetting {
+        reason: format!("{name}: {value} is not a non-negative count"),
+    })
+}
+
+fn limit(name: &str, value: Option<i64>) -> Result<Option<usize>, ConfigError> {
+    value
+        .map(|v| count(&format!("limits.{name}"), v))
+        .transpose()
+}
+
+impl HandlerConfig {
+    fn spec(self) -> Result<ConfigSpec, ConfigError> {
+        let limits = match self.limits {
+            None => None,
+            Some(l) => Some(LimitOverrides {
+                max_body_bytes: limit("max_body_bytes", l.max_body_bytes)?,
+                max_items: limit("max_items", l.max_items)?,
+                max_user_id_bytes: limit("max_user_id_bytes", l.max_user_id_bytes)?,
+                max_remark_bytes: limit("max_remark_bytes", l.max_remark_bytes)?,
+                max_tag_name_bytes: limit("max_tag_name_bytes", l.max_tag_name_bytes)?,
+                max_depth: limit("max_depth", l.max_depth)?,
+            }),
+        };
+        Ok(ConfigSpec {
+            app_ids: self
+                .app_ids
+                .into_iter()
+                .map(|id| count("app_ids", id))
+                .collect::<Result<_, _>>()?,
+            tokens: self.tokens,
+            window_seconds: self
+                .window_seconds
+                .map(|w| count("window_seconds", w))
+                .transpose()?,
+            limits,
+            on_decider_error: self.on_decider_error.map(|policy| match policy {
+                OnDeciderError::Reject { code, info } => FailurePolicySpec::Reject {
+                    code: Some(i64::from(code)),
+                    info: Some(info),
+                },
+                OnDeciderError::Allow => FailurePolicySpec::Allow {},
+                OnDeciderError::FailCallback => FailurePolicySpec::FailCallback {},
+            }),
+            decider_deadline_ms: self
+                .decider_deadline_ms
+                .map(|d| count("decider_deadline_ms", d))
+                .transpose()?,
+        })
+    }
+}
+
+/// Core's configuration for one set of app ids and tokens; immutable, share
+/// one across threads.
+#[derive(uniffi::Object)]
+pub struct NativeHandler {
+    config: Arc<friendgate_core::Config>,
+}
+
+/// What `begin` gives: the refusal to send, or the event to decide and the
+/// pending callback to `finish`.
+#[derive(uniffi::Record)]
+pub struct Started {
+    /// The FAIL reply when the callback is refused.
+    pub refused: Option<Reply>,
+    /// The verified callback (once, for every item's decider).
+    pub event: Option<FriendResponseCallback>,
+    /// The callback waiting for its outcomes.
+    pub pending: Option<Arc<Pending>>,
+}
+
+/// What `finish` gives: the reply, and each failed decision to report.
+#[derive(uniffi::Record)]
+pub struct Finished {
+    /// What to send back.
+    pub reply: Reply,
+    /// The failed decisions, in item order (the failure policy answered them).
+    pub failures: Vec<DeciderFailure>,
+}
+
+fn now_or(now: Option<i64>) -> u64 {
+    now.map_or_else(unix_now, |n| u64::try_from(n).unwrap_or(0))
+}
+
+#[uniffi::export]
+impl NativeHandler {
+    /// Builds a handler; throws `CallbackException` for a configuration core refuses.
+    #[uniffi::constructor]
+    pub fn new(config: HandlerConfig) -> Result<Arc<Self>, CallbackError> {
+        let config = config.spec().and_then(ConfigSpec::build).or_refuse()?;
+        Ok(Arc::new(Self {
+            config: Arc::new(config),
+        }))
+    }
+
+    /// Milliseconds all async decisions of one callback share.
+    pub fn decider_deadline_ms(&self) -> i64 {
+        i64::try_from(self.config.decider_deadline().as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Verifies a callback: its event and the pending callback to finish,
+    /// or the refusal to send.
+    #[uniffi::method(default(now = None))]
+    pub fn begin(&self, query: String, body: Vec<u8>, now: Option<i64>) -> Started {
+        match verify(&self.config, &query, &body, now_or(now)) {
+            Ok(callback) => Started {
+                refused: None,
+                event: Some(callback.view().into()),
+                pending: Some(Arc::new(Pending {
+                    config: Arc::clone(&self.config),
+                    callback: Mutex::new(Some(callback.into_owned())),
+                })),
+            },
+            Err(error) => Started {
+                refused: Some(CoreReply::from_error(error).into()),
+                event: None,
+                pending: None,
+            },
+        }
+    }
+
+    /// Verifies a callback and returns it typed; throws `CallbackException` when refused.
+    #[uniffi::method(default(now = None))]
+    pub fn verify(
+        &self,
+        query: String,
+        body: Vec<u8>,
+        now: Option<i64>,
+    ) -> Result<FriendResponseCallback, CallbackError> {
+        let callback = verify(&self.config, &query, &body, now_or(now)).or_refuse()?;
+        Ok(callback.view().into())
+    }
+}
+
+/// A verified callback waiting for one outcome per item.
+#[derive(uniffi::Object)]
+pub struct Pending {
+    config: Arc<friendgate_core::Config>,
+    /// Taken by `finish`: a callback is answered once.
+    callback: Mutex<Option<CoreCallback<'static>>>,
+}
+
+#[uniffi::export]
+impl Pending {
+    /// Answers with one outcome per item, in order; core's failure policy
+    /// answers the failed ones. A second call answers FAIL.
+    pub fn finish(&self, outcomes: Vec<Outcome>) -> Finished {
+        let taken = self.callback.lock().ok().and_then(|mut c| c.take());
+        let Some(callback) = taken else {
+            let error = friendgate_core::CallbackError::DeciderFailed {
+                index: 0,
+                reason: "callback already answered".to_owned(),
+            };
+            return Finished {
+                reply: CoreReply::from_error(error).into(),
+                failures: Vec::new(),
+            };
+        };
+        let outcomes: Vec<_> = outcomes.iter().map(Outcome::to_core).collect();
+        let failures = outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(index, outcome)| {
+                let error = outcome.as_ref().err()?;
+                let to_account = callback
+                    .items()
+                    .get(index)
+                    .map_or("", |item| &item.to_account);
+                Some(DeciderFailure {
+                    index: i32::try_from(index).unwrap_or(i32::MAX),
+                    to_account: to_account.to_owned(),
+                    reason: error.message().to_owned(),
+                    report: error.report(index, to_account),
+                })
+            })
+            .collect();
+        Finished {
+            reply: respond(&self.config, &callback, outcomes).into(),
+            failures,
+        }
+    }
+}

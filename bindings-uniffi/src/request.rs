@@ -1,0 +1,79 @@
+//! The verified callback as Kotlin and Swift records: core's `CallbackView`.
+
+use friendgate_core::CallbackView;
+
+/// One friend request being answered.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ResponseItem {
+    /// Position in ResponseFriendItem.
+    pub index: i32,
+    /// To_Account.
+    pub to_account: String,
+    /// Remark.
+    pub remark: String,
+    /// TagName.
+    pub tag_name: String,
+    /// ResponseAction as sent.
+    pub action: String,
+    /// Whether the action is documented.
+    pub action_known: bool,
+    /// Whether the user accepts.
+    pub is_accept: bool,
+}
+
+/// A verified callback.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct FriendResponseCallback {
+    /// SdkAppid.
+    pub sdk_app_id: i64,
+    /// OptPlatform (canonical spelling), when sent.
+    pub platform: Option<String>,
+    /// Whether the platform is one of the documented ones.
+    pub platform_known: bool,
+    /// ClientIP as sent.
+    pub client_ip: Option<String>,
+    /// RequestTime, when signed.
+    pub request_time: Option<i64>,
+    /// Requester_Account.
+    pub requester_account: String,
+    /// From_Account.
+    pub from_account: String,
+    /// EventTime in Unix milliseconds.
+    pub event_time_ms: i64,
+    /// The items.
+    pub items: Vec<ResponseItem>,
+}
+
+/// Core's numbers fit Java's signed ones (SdkAppid, seconds, milliseconds
+/// and item positions are far below `i64::MAX`); saturate rather than wrap.
+fn signed(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+impl From<CallbackView<'_>> for FriendResponseCallback {
+    fn from(view: CallbackView<'_>) -> Self {
+        Self {
+            sdk_app_id: signed(view.sdk_app_id),
+            platform: view.platform.map(Into::into),
+            platform_known: view.platform_known,
+            client_ip: view.client_ip.map(Into::into),
+            request_time: view.request_time.map(signed),
+            requester_account: view.requester_account.into(),
+            from_account: view.from_account.into(),
+            event_time_ms: signed(view.event_time_ms),
+            items: view
+                .items
+                .into_iter()
+                .map(|item| ResponseItem {
+                    index: i32::try_from(item.index).unwrap_or(i32::MAX),
+                    to_account: item.to_account.into(),
+                    remark: item.remark.into(),
+                    tag_name: item.tag_name.into(),
+                    action: item.action.into(),
+                    action_known: item.action_known,
+                    is_accept: item.is_accept,
+                })
+                .collect(),
+        }
+    }
+}
