@@ -257,6 +257,31 @@ catalogue! {
         /// What the HTTP layer said.
         reason: String,
     } => "body_incomplete", 38043, 400, Transport, "body could not be read to its end: {reason}";
+
+    /// The request came from an address outside the configured sources
+    /// (a gateway's allowlist).
+    SourceNotAllowed => "source_not_allowed", 38044, 403, Transport, "the request's source address is not an allowed callback source";
+
+    /// The upstream a callback of another command is forwarded to did not
+    /// answer in time.
+    UpstreamTimeout {
+        /// The time it had.
+        millis: u64,
+    } => "upstream_timeout", 38045, 504, Transport, "upstream did not answer within {millis} ms";
+
+    /// The upstream could not be reached, or closed the connection before it
+    /// answered.
+    UpstreamUnavailable {
+        /// What the HTTP client said.
+        reason: String,
+    } => "upstream_unavailable", 38046, 502, Transport, "upstream unavailable: {reason}";
+
+    /// The upstream's answer could not be passed on (too large, or broken
+    /// off).
+    UpstreamBadAnswer {
+        /// Why.
+        reason: String,
+    } => "upstream_bad_answer", 38047, 502, Transport, "upstream answer not usable: {reason}";
 }
 
 /// The broad kind of an error, for bindings that map errors onto a class

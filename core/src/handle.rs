@@ -42,6 +42,17 @@ impl Reply {
         }
     }
 
+    /// The 200 "processed, go on" reply for a callback of another command
+    /// that nobody decides ([`crate::command::PROCESSED_ANSWER`]).
+    pub fn processed() -> Self {
+        Self {
+            status: 200,
+            content_type: CONTENT_TYPE_JSON,
+            body: crate::command::PROCESSED_ANSWER.as_bytes().to_vec(),
+            error: None,
+        }
+    }
+
     /// A 200 reply carrying `response`.
     pub fn from_response(response: &Response<'_>) -> Self {
         Self {
@@ -83,6 +94,47 @@ pub fn verify_query<'a>(
     now: u64,
 ) -> Result<CallbackQuery<'a>, CallbackError> {
     let query = CallbackQuery::parse(query)?;
+    authenticate(config, &query, now)?;
+    Ok(query)
+}
+
+/// What an authenticated request on the one callback URL is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Routed<'a> {
+    /// `Sns.CallbackPrevFriendResponse`: go on with [`verify_body`] and the
+    /// deciders.
+    FriendResponse(CallbackQuery<'a>),
+    /// Any other command, authenticated like this callback, for the host to
+    /// route (or answer with [`crate::command::PROCESSED_ANSWER`]).
+    Other(CallbackQuery<'a>),
+}
+
+/// [`verify_query`] for the one callback URL: parses and authenticates the
+/// query of a callback of any command (the same app id, `Sign` and window
+/// checks, the same errors), then says where it goes.
+pub fn route_query<'a>(
+    config: &Config,
+    query: &'a str,
+    now: u64,
+) -> Result<Routed<'a>, CallbackError> {
+    let query = authenticate_any(config, query, now)?;
+    Ok(
+        if query.callback_command == crate::query::CALLBACK_COMMAND {
+            Routed::FriendResponse(query)
+        } else {
+            Routed::Other(query)
+        },
+    )
+}
+
+/// Parses and authenticates the query of a callback of any command: what a
+/// host's own handlers for its other callbacks check before they trust one.
+pub fn authenticate_any<'a>(
+    config: &Config,
+    query: &'a str,
+    now: u64,
+) -> Result<CallbackQuery<'a>, CallbackError> {
+    let query = CallbackQuery::parse_any(query)?;
     authenticate(config, &query, now)?;
     Ok(query)
 }

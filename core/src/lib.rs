@@ -38,6 +38,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod command;
 pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -54,6 +55,7 @@ pub mod testing;
 pub mod validate;
 pub mod view;
 
+pub use command::{command_label, command_matches, DOCUMENTED_COMMANDS, PROCESSED_ANSWER};
 pub use config::{Config, ConfigBuilder, ConfigError, LimitOverrides, Limits, Token};
 pub use decision::{
     decider_fn, AllowAll, Decider, DeciderError, Decision, FailurePolicy, FailurePolicySpec,
@@ -61,11 +63,11 @@ pub use decision::{
 };
 pub use error::{CallbackError, ErrorEntry, ErrorFamily, CATALOGUE};
 pub use handle::{
-    decide_all, decide_item, handle, respond, respond_each, unix_now, verify, verify_body,
-    verify_query, Reply, CONTENT_TYPE_JSON,
+    authenticate_any, decide_all, decide_item, handle, respond, respond_each, route_query,
+    unix_now, verify, verify_body, verify_query, Reply, Routed, CONTENT_TYPE_JSON,
 };
 pub use query::{CallbackQuery, ClientIp, Platform, RequestTime, CALLBACK_COMMAND};
 pub use request::{CallbackBody, FriendResponseCallback, ResponseAction, ResponseItem};
 pub use response::{ActionStatus, AnswerWriter, Response, ResultItem};
 pub use spec::ConfigSpec;
-pub use view::{CallbackView, ItemView};
+pub use view::{CallbackView, ItemView, RequestView};

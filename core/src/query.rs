@@ -203,6 +203,18 @@ impl<'a> CallbackQuery<'a> {
     /// when present; whether
     /// `Sign` and `RequestTime` are required is for authentication to say.
     pub fn parse(raw: &'a str) -> Result<Self, CallbackError> {
+        let query = Self::parse_any(raw)?;
+        if query.callback_command != CALLBACK_COMMAND {
+            return Err(CallbackError::UnexpectedCommand {
+                got: quote(&query.callback_command),
+            });
+        }
+        Ok(query)
+    }
+
+    /// [`parse`](Self::parse) for a callback of any command (the one
+    /// callback URL receives them all): the command is kept as sent.
+    pub fn parse_any(raw: &'a str) -> Result<Self, CallbackError> {
         let raw = raw.strip_prefix('?').unwrap_or(raw);
         // One scan of the whole query decides whether any value needs
         // decoding: the platform's queries usually need none.
@@ -262,11 +274,6 @@ impl<'a> CallbackQuery<'a> {
                     got: quote(content_type),
                 });
             }
-        }
-        if callback_command != CALLBACK_COMMAND {
-            return Err(CallbackError::UnexpectedCommand {
-                got: quote(&callback_command),
-            });
         }
         let request_time = params
             .request_time

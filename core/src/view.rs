@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 
+use crate::query::CallbackQuery;
 use crate::request::FriendResponseCallback;
 
 /// One item of a [`CallbackView`].
@@ -79,6 +80,41 @@ impl<'a> FriendResponseCallback<'a> {
                     is_accept: item.action.is_accept(),
                 })
                 .collect(),
+        }
+    }
+}
+
+/// An authenticated callback of any command as host languages show it
+/// (what a host's own handlers for its other callbacks get).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestView<'a> {
+    /// `CallbackCommand` as sent.
+    pub command: Cow<'a, str>,
+    /// Whether the Chat documentation lists the command.
+    pub command_known: bool,
+    /// `SdkAppid`.
+    pub sdk_app_id: u64,
+    /// `OptPlatform` in its canonical spelling, or as sent; `None` when absent.
+    pub platform: Option<Cow<'a, str>>,
+    /// Whether the platform is one of the documented ones.
+    pub platform_known: bool,
+    /// `ClientIP` as sent; `None` when absent.
+    pub client_ip: Option<Cow<'a, str>>,
+    /// `RequestTime` (Unix seconds), when signed.
+    pub request_time: Option<u64>,
+}
+
+impl CallbackQuery<'_> {
+    /// The host view of this query.
+    pub fn view(&self) -> RequestView<'_> {
+        RequestView {
+            command: Cow::Borrowed(&self.callback_command),
+            command_known: crate::command::command_label(&self.callback_command) != "other",
+            sdk_app_id: self.sdk_app_id,
+            platform: self.platform.as_ref().map(|p| Cow::Borrowed(p.as_str())),
+            platform_known: self.platform.as_ref().is_some_and(|p| p.is_known()),
+            client_ip: self.client_ip.as_ref().map(|ip| Cow::Borrowed(ip.as_str())),
+            request_time: self.request_time.as_ref().map(|t| t.seconds()),
         }
     }
 }

@@ -11,16 +11,18 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use std::cell::RefCell;
 
+use bytes::Bytes;
 use friendgate_core::{
-    decide_item, respond_each, unix_now, verify_body, verify_query, CallbackError, CallbackQuery,
-    Decider, FriendResponseCallback, Reply,
+    command_label, decide_item, respond_each, route_query, unix_now, verify_body, verify_query,
+    CallbackError, CallbackQuery, Decider, FriendResponseCallback, Reply, Routed,
 };
 
 use crate::logformat::{write_json_str, write_json_u64};
 pub use crate::metrics::EMBEDDED_RULE;
 use crate::metrics::{DecisionCounters, Metrics, Slot, DECIDER_ERROR_RULE};
 use crate::refusals::RefusalLog;
-use crate::settings::{Settings, SettingsError};
+use crate::settings::{OtherCommands, Settings, SettingsError};
+use crate::upstream::{Forwarded, Forwarder, Outgoing};
 
 /// A decider shared across threads.
 pub type SharedDecider = Arc<dyn Decider + Send + Sync>;
@@ -90,7 +92,33 @@ pub struct Gateway {
     metrics: Metrics,
     ready: AtomicBool,
     refusals: RefusalLog,
+    forwarder: Forwarder,
 }
+
+/// The answer to a callback of another command.
+#[derive(Debug)]
+pub(crate) enum OtherAnswer {
+    /// Answered by the gateway (core's "processed", or a FAIL).
+    Reply(Reply),
+    /// The upstream's answer, passed on as it came.
+    Forwarded(Forwarded),
+}
+
+/// What a callback of another command brings besides its query.
+pub(crate) struct OtherRequest<'a> {
+    /// The raw query, passed on whole (Sign included).
+    pub raw_query: &'a str,
+    /// The body, unread by the gateway.
+    pub body: Bytes,
+    /// Its `Content-Type`.
+    pub content_type: Option<&'a str>,
+    /// The `X-Forwarded-For` to send on.
+    pub forwarded_for: Option<String>,
+}
+
+/// Time kept back from the request deadline for writing a late upstream's
+/// FAIL answer.
+const ANSWER_MARGIN: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The items of the log line as a JSON array.
 fn items_json(log: &[ItemLog<'_>]) -> String {
@@ -127,6 +155,7 @@ impl Gateway {
             metrics,
             ready: AtomicBool::new(true),
             refusals: RefusalLog::default(),
+            forwarder: Forwarder::new(),
         }
     }
 
@@ -242,17 +271,98 @@ impl Gateway {
         }
     }
 
-    /// Parses and authenticates the query of a request (app id, `Sign`,
-    /// window) under `settings`, before anything is spent on its body.
-    pub(crate) fn authenticate<'q>(
+    /// Parses and authenticates the query of a request on the one callback
+    /// URL (app id, `Sign`, window), before anything is spent on its body: a
+    /// callback of any command, authenticated alike. Another command with no upstream is
+    /// refused here when `callback.other_commands = "refuse"`.
+    pub(crate) fn route<'q>(
         &self,
         settings: &Settings,
         query: &'q str,
-    ) -> Result<CallbackQuery<'q>, CallbackError> {
-        verify_query(&settings.callback, query, self.now())
+    ) -> Result<Routed<'q>, CallbackError> {
+        let now = self.now();
+        let routed = route_query(&settings.callback, query, now)?;
+        if let Routed::Other(other) = &routed {
+            if settings.other_commands == OtherCommands::Refuse
+                && settings.upstreams.route(&other.callback_command).is_none()
+            {
+                // Core's unexpected_command, worded by core.
+                verify_query(&settings.callback, query, now)?;
+            }
+        }
+        Ok(routed)
     }
 
-    /// Answers a callback whose query [`Gateway::authenticate`] accepted:
+    /// Answers an authenticated callback of another command: forwarded to
+    /// its upstream with the whole query, body and content type, or, with
+    /// none, core's "processed" answer. Logged and counted by command.
+    pub(crate) async fn answer_other(
+        &self,
+        settings: &Settings,
+        query: CallbackQuery<'_>,
+        request: OtherRequest<'_>,
+        started: Instant,
+    ) -> OtherAnswer {
+        let command = command_label(&query.callback_command);
+        let Some(route) = settings.upstreams.route(&query.callback_command) else {
+            let reply = Reply::processed();
+            self.record_other(command, None, reply.status, None, started);
+            return OtherAnswer::Reply(reply);
+        };
+        let left = (started + settings.server.request_deadline)
+            .saturating_duration_since(Instant::now())
+            .saturating_sub(ANSWER_MARGIN);
+        let outgoing = Outgoing {
+            route,
+            query: request.raw_query,
+            content_type: request.content_type,
+            forwarded_for: request.forwarded_for,
+            body: request.body,
+            timeout: settings.upstreams.timeout.min(left),
+            max_answer_bytes: settings.upstreams.max_answer_bytes,
+        };
+        match self.forwarder.forward(outgoing).await {
+            Ok(forwarded) => {
+                let status = forwarded.status.as_u16();
+                self.record_other(command, Some(&route.command), status, None, started);
+                OtherAnswer::Forwarded(forwarded)
+            }
+            Err(error) => {
+                let reply = Reply::from_error(error);
+                let code = reply.error.as_ref().map(CallbackError::code);
+                self.record_other(command, Some(&route.command), reply.status, code, started);
+                if let Some(error) = &reply.error {
+                    tracing::warn!(target: "friendgate::forward", command, upstream = %route.command, error = error.code(), reason = %error, "upstream failed; answered FAIL");
+                }
+                OtherAnswer::Reply(reply)
+            }
+        }
+    }
+
+    fn record_other(
+        &self,
+        command: &'static str,
+        upstream: Option<&str>,
+        status: u16,
+        error: Option<&'static str>,
+        started: Instant,
+    ) {
+        let elapsed = started.elapsed();
+        self.metrics
+            .other_command(command, upstream, status, error, elapsed.as_secs_f64());
+        tracing::info!(
+            target: "friendgate::forward",
+            command,
+            upstream = upstream.unwrap_or("none"),
+            status,
+            error = error.unwrap_or("none"),
+            micros = elapsed.as_micros() as u64,
+            "{}",
+            if upstream.is_some() { "callback forwarded" } else { "callback of another command answered" }
+        );
+    }
+
+    /// Answers a callback whose query [`Gateway::route`] accepted:
     /// validates the body, decides each item, logs and counts. Rate limits
     /// read `received` as the time (one clock read per callback).
     pub(crate) fn answer_authenticated(
@@ -482,6 +592,9 @@ mod tests {
             },
             admin: None,
             policy: crate::policy::Policy::default(),
+            upstreams: crate::upstream::Upstreams::default(),
+            other_commands: crate::settings::OtherCommands::AnswerOk,
+            sources: crate::sources::Sources::default(),
             watched_files: Vec::new(),
         };
         let decider: SharedDecider = Arc::new(friendgate_core::decider_fn(|_, index, _| {

@@ -29,7 +29,9 @@ pub mod policy;
 pub(crate) mod refusals;
 pub(crate) mod routes;
 pub mod settings;
+pub mod sources;
 pub(crate) mod tls;
+pub mod upstream;
 
 pub use gateway::Gateway;
 pub use listener::{ServeError, Server};

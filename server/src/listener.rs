@@ -256,7 +256,10 @@ async fn accept_loop<S>(
         let _ = tcp.set_nodelay(true);
         let activity = Arc::new(Activity::default());
         let service = Counted::new(
-            TowerToHyperService::new(service.clone()),
+            TowerToHyperService::new(WithPeer {
+                inner: service.clone(),
+                peer,
+            }),
             Arc::clone(&activity),
         );
         let mut http = http1::Builder::new();
@@ -315,6 +318,39 @@ async fn accept_loop<S>(
         tracing::warn!(target: "friendgate::server", "grace period over; closing remaining connections");
     }
     tasks.shutdown().await;
+}
+
+/// The address a request's connection came from, in the request's
+/// extensions (for the source allowlist and `X-Forwarded-For`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Peer(pub SocketAddr);
+
+/// A service that stamps every request with its connection's [`Peer`].
+#[derive(Clone)]
+struct WithPeer<S> {
+    inner: S,
+    peer: SocketAddr,
+}
+
+impl<S, B> tower_service::Service<hyper::Request<B>> for WithPeer<S>
+where
+    S: tower_service::Service<hyper::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: hyper::Request<B>) -> Self::Future {
+        request.extensions_mut().insert(Peer(self.peer));
+        self.inner.call(request)
+    }
 }
 
 fn log_error(peer: SocketAddr, error: &hyper::Error) {

@@ -27,6 +27,19 @@ struct DecisionLabels {
     decision: &'static str,
 }
 
+/// Labels of `friendgate_other_commands_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OtherCommandLabels {
+    /// The command if the documentation lists it, else `other`.
+    command: &'static str,
+    /// The route's command pattern (`C2C.*`, `*`), or `none` (answered here).
+    upstream: String,
+    /// The HTTP status sent back.
+    status: u16,
+    /// Core's error code, or `none`.
+    error: &'static str,
+}
+
 /// Labels of `friendgate_reloads_total`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReloadLabels {
@@ -52,6 +65,8 @@ pub struct Metrics {
     decisions: Family<DecisionLabels, Counter>,
     reloads: Family<ReloadLabels, Counter>,
     latency: Histogram,
+    other_commands: Family<OtherCommandLabels, Counter>,
+    forward_latency: Histogram,
     in_flight: Gauge,
     awaiting_body: Gauge,
     ok: Counter,
@@ -125,6 +140,18 @@ impl Metrics {
         let latency = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
         let in_flight = Gauge::default();
         let awaiting_body = Gauge::default();
+        let other_commands = Family::<OtherCommandLabels, Counter>::default();
+        let forward_latency = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
+        registry.register(
+            "friendgate_other_commands",
+            "Authenticated callbacks of other commands, by command, upstream, status and error",
+            other_commands.clone(),
+        );
+        registry.register(
+            "friendgate_forward_duration_seconds",
+            "Time from a forwarded callback's arrival to the upstream's answer passed on",
+            forward_latency.clone(),
+        );
         registry.register(
             "friendgate_awaiting_body",
             "Callbacks in flight waiting for body bytes that did not come with their headers",
@@ -188,6 +215,8 @@ impl Metrics {
             decisions,
             reloads,
             latency,
+            other_commands,
+            forward_latency,
             in_flight,
             awaiting_body,
             ok,
@@ -230,6 +259,29 @@ impl Metrics {
                 .inc(),
         };
         self.latency.observe(seconds);
+    }
+
+    /// Counts one callback of another command: `upstream` is the route's
+    /// pattern (`None`: answered by the gateway itself).
+    pub fn other_command(
+        &self,
+        command: &'static str,
+        upstream: Option<&str>,
+        status: u16,
+        error: Option<&'static str>,
+        seconds: f64,
+    ) {
+        self.other_commands
+            .get_or_create(&OtherCommandLabels {
+                command,
+                upstream: upstream.unwrap_or("none").to_owned(),
+                status,
+                error: error.unwrap_or("none"),
+            })
+            .inc();
+        if upstream.is_some() {
+            self.forward_latency.observe(seconds);
+        }
     }
 
     /// Counts one reload.

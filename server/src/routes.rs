@@ -24,8 +24,47 @@ use warp::hyper::body::Bytes;
 use warp::reply::Response;
 use warp::Filter;
 
-use crate::gateway::Gateway;
+use std::net::IpAddr;
+
+use friendgate_core::Routed;
+
+use crate::gateway::{Gateway, OtherAnswer, OtherRequest};
+use crate::listener::Peer;
 use crate::settings::Settings;
+use crate::upstream::Forwarded;
+
+/// What the callback route reads of a request besides its path and body.
+struct Incoming<'a> {
+    method: Method,
+    query: &'a str,
+    length: Option<u64>,
+    /// The connection's address.
+    peer: Option<IpAddr>,
+    forwarded_for: Option<String>,
+    content_type: Option<String>,
+}
+
+/// The `X-Forwarded-For` sent upstream: the incoming one with the peer
+/// appended.
+fn forwarded(incoming: Option<&str>, peer: Option<IpAddr>) -> String {
+    let peer = peer.map_or_else(|| "unknown".to_owned(), |ip| ip.to_canonical().to_string());
+    match incoming {
+        Some(list) if !list.trim().is_empty() => format!("{list}, {peer}"),
+        _ => peer,
+    }
+}
+
+/// The upstream's answer as it came: status, content type and body.
+fn passed_on(forwarded: Forwarded) -> Response {
+    let mut response = Response::new(forwarded.body.into());
+    *response.status_mut() = forwarded.status;
+    if let Some(content_type) = forwarded.content_type {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, content_type);
+    }
+    response
+}
 
 /// Shared state of the routes.
 struct Routes {
@@ -66,6 +105,11 @@ pub fn routes(
                 .or(warp::any().map(|| None))
                 .unify(),
         )
+        .and(warp::ext::optional::<Peer>())
+        .and(warp::header::optional::<String>("x-forwarded-for"))
+        .and(warp::header::optional::<String>(
+            header::CONTENT_TYPE.as_str(),
+        ))
         .and(warp::body::stream())
         .then(
             |state: Arc<Routes>,
@@ -73,33 +117,35 @@ pub fn routes(
              path: warp::path::FullPath,
              query: String,
              length: Option<u64>,
+             peer: Option<Peer>,
+             forwarded_for: Option<String>,
+             content_type: Option<String>,
              body| async move {
-                state
-                    .dispatch(method, path.as_str(), &query, length, body)
-                    .await
+                let request = Incoming {
+                    method,
+                    query: &query,
+                    length,
+                    peer: peer.map(|p| p.0.ip()),
+                    forwarded_for,
+                    content_type,
+                };
+                state.dispatch(path.as_str(), request, body).await
             },
         )
 }
 
 impl Routes {
-    async fn dispatch<S, B>(
-        &self,
-        method: Method,
-        path: &str,
-        query: &str,
-        length: Option<u64>,
-        body: S,
-    ) -> Response
+    async fn dispatch<S, B>(&self, path: &str, request: Incoming<'_>, body: S) -> Response
     where
         S: Stream<Item = Result<B, warp::Error>> + Unpin,
         B: Buf,
     {
         let settings = self.gateway.settings();
         if path == settings.server.path {
-            return self.callback(&settings, method, query, length, body).await;
+            return self.callback(&settings, request, body).await;
         }
         // Metrics and readiness are the admin listener's (crate::admin).
-        match (method, path) {
+        match (request.method, path) {
             (Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".to_owned()),
             _ => text(
                 StatusCode::NOT_FOUND,
@@ -109,20 +155,26 @@ impl Routes {
         }
     }
 
-    async fn callback<S, B>(
-        &self,
-        settings: &Settings,
-        method: Method,
-        query: &str,
-        length: Option<u64>,
-        body: S,
-    ) -> Response
+    async fn callback<S, B>(&self, settings: &Settings, request: Incoming<'_>, body: S) -> Response
     where
         S: Stream<Item = Result<B, warp::Error>> + Unpin,
         B: Buf,
     {
         let started = Instant::now();
         let gateway = &self.gateway;
+        let Incoming {
+            method,
+            query,
+            length,
+            peer,
+            forwarded_for,
+            content_type,
+        } = request;
+        if !settings.sources.admits(peer, forwarded_for.as_deref()) {
+            return closing(
+                gateway.refuse_unauthenticated(CallbackError::SourceNotAllowed, started),
+            );
+        }
         if method != Method::POST {
             let method = method.as_str().chars().take(16).collect();
             let mut response = closing(
@@ -133,8 +185,8 @@ impl Routes {
                 .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
             return response;
         }
-        let query = match gateway.authenticate(settings, query) {
-            Ok(query) => query,
+        let routed = match gateway.route(settings, query) {
+            Ok(routed) => routed,
             Err(error) => {
                 return closing(gateway.refuse_unauthenticated(error, started));
             }
@@ -160,10 +212,27 @@ impl Routes {
                 tokio::time::timeout_at(at, read).await
             }
         };
-        let answer = match read {
-            Ok(Ok(bytes)) => gateway.answer_authenticated(query, &bytes, started),
-            Ok(Err(error)) => gateway.refuse(error, started),
-            Err(_) => {
+        let answer = match (read, routed) {
+            (Ok(Ok(bytes)), Routed::FriendResponse(callback)) => {
+                gateway.answer_authenticated(callback, &bytes, started)
+            }
+            (Ok(Ok(bytes)), Routed::Other(other)) => {
+                let request = OtherRequest {
+                    raw_query: query,
+                    body: bytes,
+                    content_type: content_type.as_deref(),
+                    forwarded_for: Some(forwarded(forwarded_for.as_deref(), peer)),
+                };
+                return match gateway
+                    .answer_other(settings, other, request, started)
+                    .await
+                {
+                    OtherAnswer::Reply(answer) => reply(answer),
+                    OtherAnswer::Forwarded(forwarded) => passed_on(forwarded),
+                };
+            }
+            (Ok(Err(error)), _) => gateway.refuse(error, started),
+            (Err(_), _) => {
                 let millis = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
                 gateway.refuse(CallbackError::RequestTimeout { millis }, started)
             }

@@ -13,6 +13,8 @@ use serde::Deserialize;
 use crate::files::resolve;
 pub use crate::files::SettingsError;
 use crate::policy::{Policy, RuleSpec};
+use crate::sources::{Sources, SourcesSection};
+use crate::upstream::{UpstreamSection, Upstreams};
 
 /// The file as written.
 #[derive(Debug, Deserialize)]
@@ -25,6 +27,10 @@ struct FileSettings {
     log: LogSection,
     #[serde(default)]
     admin: AdminSection,
+    #[serde(default)]
+    upstream: UpstreamSection,
+    #[serde(default)]
+    sources: SourcesSection,
     #[serde(default, rename = "rule")]
     rules: Vec<RuleSpec>,
 }
@@ -109,6 +115,22 @@ struct CallbackSection {
     limits: LimitOverrides,
     #[serde(default)]
     on_decider_error: Option<FailurePolicySpec>,
+    #[serde(default)]
+    other_commands: OtherCommands,
+}
+
+/// What an authenticated callback of another command gets when no upstream
+/// takes it (`callback.other_commands`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OtherCommands {
+    /// 200 with core's "processed, go on" answer (the default: an endpoint at
+    /// the one URL must not break the app's other callbacks).
+    #[default]
+    AnswerOk,
+    /// Refused with `unexpected_command` (an endpoint that serves this
+    /// callback alone).
+    Refuse,
 }
 
 fn default_window() -> u64 {
@@ -347,6 +369,12 @@ pub struct Settings {
     pub admin: Option<AdminSettings>,
     /// The ordered rules.
     pub policy: Policy,
+    /// Where callbacks of other commands go.
+    pub upstreams: Upstreams,
+    /// What a callback of another command gets without an upstream.
+    pub other_commands: OtherCommands,
+    /// The source allowlist.
+    pub sources: Sources,
     /// Files whose change should trigger a reload (the config and its lists).
     pub watched_files: Vec<PathBuf>,
 }
@@ -361,7 +389,10 @@ impl Settings {
         let base = path.parent().unwrap_or(Path::new("."));
         let mut watched_files = vec![path.to_owned()];
         let server = server_settings(path, base, file.server)?;
+        let other_commands = file.callback.other_commands;
         let callback = callback_config(path, base, file.callback)?;
+        let upstreams = Upstreams::build(path, file.upstream, server.request_deadline)?;
+        let sources = Sources::build(path, file.sources)?;
         let policy = Policy::build(path, base, file.rules, &mut watched_files)?;
         let admin = admin_settings(path, base, file.admin)?;
         let level = file.log.level;
@@ -390,6 +421,9 @@ impl Settings {
             },
             admin,
             policy,
+            upstreams,
+            other_commands,
+            sources,
             watched_files,
         })
     }

@@ -99,6 +99,47 @@ async fn the_gateway_passes_every_case_strictly() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_gateway_passes_one_url_strictly() {
+    let running = start(Gateway::new(common::settings(config()))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let url = format!("{}/cb", running.base);
+    let (out, stdout, stderr) = conform_signed(
+        &url,
+        &["--strict", "--one-url", "--json", json.to_str().unwrap()],
+    )
+    .await;
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let report = read_report(&json);
+    assert_eq!(report["families"]["one_url"]["passed"], 12, "{stdout}");
+    assert_eq!(
+        case(&report, "one_url_c2c_callbackaftersendmsg")["got"],
+        "200 OK (no ResultItem)"
+    );
+    assert_eq!(
+        case(&report, "one_url_state_statechange_forged")["got"],
+        "401 FAIL 38012"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endpoint_that_refuses_other_commands_fails_one_url() {
+    let mut settings = common::settings(config());
+    settings.other_commands = friendgate_server::settings::OtherCommands::Refuse;
+    let running = start(Gateway::new(settings)).await;
+    let url = format!("{}/cb", running.base);
+    let (out, stdout, _) = conform_signed(&url, &["--one-url", "--only", "one_url"]).await;
+    assert!(!out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("refusing one breaks that callback"),
+        "{stdout}"
+    );
+    // Without --one-url, refusing them is an endpoint's right.
+    let (out, stdout, _) = conform_signed(&url, &["--only", "sibling"]).await;
+    assert!(out.status.success(), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn unsigned_runs_skip_authentication_and_say_so() {
     let running = start(Gateway::new(common::settings(
         Config::builder(APP).build().unwrap(),
@@ -180,7 +221,6 @@ async fn a_careless_endpoint_fails_the_hostile_cases() {
         "hostile_sign_stale",
         "hostile_sign_future",
         "hostile_foreign_app_id",
-        "hostile_sibling_command",
         "hostile_body_oversized",
         "hostile_items_too_many",
         "sign_missing",

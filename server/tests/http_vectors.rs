@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use friendgate_core::testing::vectors::{load_dir, vectors_dir};
 use friendgate_core::{decider_fn, Decider};
+use friendgate_server::settings::OtherCommands;
 use friendgate_server::Gateway;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -22,7 +23,12 @@ async fn every_vector_over_http() {
         let decider: Arc<dyn Decider + Send + Sync> =
             Arc::new(decider_fn(move |_, index, _| script.outcome(index)));
         let now = case.now;
-        let gateway = Gateway::new(common::settings(case.config.clone()))
+        // The vectors are `handle`'s, which answers this callback alone: so
+        // does a gateway told to refuse other commands (its default answers
+        // them OK, see one_url.rs).
+        let mut settings = common::settings(case.config.clone());
+        settings.other_commands = OtherCommands::Refuse;
+        let gateway = Gateway::new(settings)
             .with_decider(decider)
             .with_clock(Arc::new(move || now));
         let running = common::start(gateway).await;

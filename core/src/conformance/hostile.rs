@@ -147,7 +147,7 @@ pub(super) fn cases(target: &Target) -> Vec<Case> {
     .collect()
 }
 
-fn case(
+pub(super) fn case(
     name: &str,
     family: &'static str,
     description: &str,
@@ -168,7 +168,7 @@ fn case(
 }
 
 impl Case {
-    fn skip(self, reason: &str) -> Self {
+    pub(super) fn skip(self, reason: &str) -> Self {
         Self {
             plan: Plan::Skip(reason.to_owned()),
             ..self

@@ -30,6 +30,11 @@ pub enum Expect {
         /// friendgate's message.
         message: String,
     },
+    /// A signed callback of another command. At the app's one callback URL
+    /// it must get 200 and an `OK` answer with `ErrorCode` 0 (friendgate's
+    /// default; required under [`Rules::strict`] and [`Rules::one_url`]); an
+    /// endpoint that serves this callback alone may refuse it instead.
+    Processed,
 }
 
 impl Expect {
@@ -44,6 +49,8 @@ impl Expect {
                 ..
             } if rules.strict => format!("{status} FAIL {error_code} ({code})"),
             Self::Refuse { code, .. } => format!("no OK that allows ({code})"),
+            Self::Processed if rules.strict || rules.one_url => "200 OK, ErrorCode 0".to_owned(),
+            Self::Processed => "200 OK, or a refusal".to_owned(),
         }
     }
 }
@@ -56,6 +63,9 @@ pub struct Rules {
     pub strict: bool,
     /// The slowest acceptable answer; the platform waits 2 s at most.
     pub latency_budget: Duration,
+    /// The endpoint sits at the app's one callback URL: signed callbacks of
+    /// other commands must be answered `OK`, never refused.
+    pub one_url: bool,
 }
 
 impl Default for Rules {
@@ -63,6 +73,7 @@ impl Default for Rules {
         Self {
             strict: false,
             latency_budget: Duration::from_secs(1),
+            one_url: false,
         }
     }
 }
@@ -131,6 +142,8 @@ pub fn judge(expect: &Expect, answer: Result<Observed<'_>, NoAnswer>, rules: &Ru
                     Some(format!("friendgate answers {status} with a FAIL body"))
                 }
                 Expect::Refuse { .. } => None,
+                Expect::Processed if rules.strict || rules.one_url => Some(ONE_URL.to_owned()),
+                Expect::Processed => None,
             };
             return Verdict::new(got, problem);
         }
@@ -141,6 +154,7 @@ pub fn judge(expect: &Expect, answer: Result<Observed<'_>, NoAnswer>, rules: &Ru
         Expect::Refuse {
             status, error_code, ..
         } => answer.problem_as_refusal(*status, *error_code, rules.strict),
+        Expect::Processed => answer.problem_as_processed(rules.strict || rules.one_url),
     };
     if problem.is_none() && observed.elapsed > rules.latency_budget {
         problem = Some(format!(
@@ -151,6 +165,10 @@ pub fn judge(expect: &Expect, answer: Result<Observed<'_>, NoAnswer>, rules: &Ru
     }
     Verdict::new(answer.summary(), problem)
 }
+
+/// Why a one-URL endpoint must answer another command `OK`.
+const ONE_URL: &str = "a signed callback of another command must get 200 OK with ErrorCode 0: \
+the app has one callback URL for every command, and refusing one breaks that callback";
 
 /// The parts of an answer the protocol cares about.
 struct Answer {
@@ -268,6 +286,17 @@ impl Answer {
             .zip(to_accounts)
             .enumerate()
             .find_map(|(index, (item, to_account))| item_problem(index, item, to_account))
+    }
+
+    fn problem_as_processed(&self, required: bool) -> Option<String> {
+        let ok = self.status == 200
+            && self.is_ok()
+            && self.field("ErrorCode").and_then(Value::as_i64) == Some(0);
+        if ok || !required {
+            None
+        } else {
+            Some(ONE_URL.to_owned())
+        }
     }
 
     fn problem_as_refusal(&self, status: u16, error_code: u32, strict: bool) -> Option<String> {
@@ -413,6 +442,37 @@ mod tests {
             let got = problem(&refuse(), 200, body).unwrap_or_default();
             assert!(got.contains("allowed a request"), "{got}");
         }
+    }
+
+    #[test]
+    fn other_commands_at_the_one_url_must_be_answered_ok() {
+        const PROCESSED: &str = r#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}"#;
+        const REFUSED: &str =
+            r#"{"ActionStatus":"FAIL","ErrorCode":38005,"ErrorInfo":"x","ResultItem":[]}"#;
+        let one_url = Rules {
+            one_url: true,
+            ..Rules::default()
+        };
+        let judged = |rules: &Rules, status, body: &str| {
+            judge(&Expect::Processed, Ok(observed(status, body)), rules).passed
+        };
+        assert!(judged(&one_url, 200, PROCESSED));
+        assert!(!judged(&one_url, 400, REFUSED));
+        assert!(!judged(&one_url, 200, "not json"));
+        assert!(!judged(
+            &one_url,
+            200,
+            r#"{"ActionStatus":"OK","ErrorCode":1,"ErrorInfo":""}"#
+        ));
+        let closed = judge(
+            &Expect::Processed,
+            Err(NoAnswer::Closed("reset".into())),
+            &one_url,
+        );
+        assert!(!closed.passed);
+        // An endpoint that serves this callback alone may refuse them.
+        assert!(judged(&Rules::default(), 400, REFUSED));
+        assert!(judged(&Rules::default(), 200, PROCESSED));
     }
 
     #[test]

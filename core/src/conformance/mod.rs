@@ -12,6 +12,7 @@
 
 mod hostile;
 mod judge;
+mod one_url;
 mod template;
 
 pub use judge::{judge, Expect, NoAnswer, Observed, Rules, Verdict};
@@ -19,7 +20,7 @@ pub use template::Method;
 
 use crate::config::{Config, Limits, Token};
 use crate::testing::vectors::{embedded, VectorCase};
-use crate::verify;
+use crate::{route_query, verify, Routed};
 use template::QueryTemplate;
 
 /// The endpoint under test, as the platform knows it: core configured like
@@ -135,15 +136,23 @@ impl Case {
         let expect = match &self.plan {
             Plan::Skip(_) => return None,
             Plan::Refuse(error) => Expect::refuse(error),
-            Plan::Oracle => match verify(target.config(), &query, &self.body, now) {
-                Ok(callback) => Expect::Answer {
-                    to_accounts: callback
-                        .items()
-                        .iter()
-                        .map(|item| item.to_account.clone().into_owned())
-                        .collect(),
-                },
+            // As a gateway at the one URL sees it: any command is
+            // authenticated first; only this callback goes on to `verify`.
+            Plan::Oracle => match route_query(target.config(), &query, now) {
                 Err(error) => Expect::refuse(&error),
+                Ok(Routed::Other(_)) => Expect::Processed,
+                Ok(Routed::FriendResponse(_)) => {
+                    match verify(target.config(), &query, &self.body, now) {
+                        Ok(callback) => Expect::Answer {
+                            to_accounts: callback
+                                .items()
+                                .iter()
+                                .map(|item| item.to_account.clone().into_owned())
+                                .collect(),
+                        },
+                        Err(error) => Expect::refuse(&error),
+                    }
+                }
             },
         };
         Some(Prepared {
@@ -165,6 +174,14 @@ pub fn cases(target: &Target) -> Result<Vec<Case>, String> {
         .collect();
     cases.extend(hostile::cases(target));
     Ok(cases)
+}
+
+/// The cases of `friendgate conform --one-url`, for an endpoint at the app's
+/// one callback URL: signed callbacks of other documented commands (with the
+/// documentation's bodies), which must be answered `OK`, and forged, stale
+/// and foreign ones, which never may.
+pub fn one_url_cases(target: &Target) -> Vec<Case> {
+    one_url::cases(target)
 }
 
 /// The families of [`cases`], in the order they first appear.

@@ -182,6 +182,7 @@ async fn worker(
     let rules = Rules {
         strict: false,
         latency_budget: Duration::MAX,
+        one_url: false,
     };
     let mut connection: Option<Connection> = None;
     let mut signed: Option<(u64, String)> = None;

@@ -42,6 +42,12 @@ pub struct ConformArgs {
     /// requests (for endpoints built on friendgate).
     #[arg(long)]
     pub strict: bool,
+    /// The endpoint sits at the app's one callback URL (the console's): also
+    /// send signed callbacks of other documented commands, which must be
+    /// answered 200 OK with ErrorCode 0, and forged, stale and foreign ones,
+    /// which never may.
+    #[arg(long)]
+    pub one_url: bool,
     /// Skip a family of cases (repeat for more), e.g. `limits` for an endpoint
     /// with larger limits than friendgate's defaults.
     #[arg(long, value_name = "FAMILY")]
@@ -140,12 +146,16 @@ async fn run_cases(
         rules: Rules {
             strict: args.strict,
             latency_budget: Duration::from_millis(args.latency_budget_ms),
+            one_url: args.one_url,
         },
         timeout: Duration::from_millis(args.timeout_ms),
         skip: args.skip.clone(),
         only: args.only.clone(),
     };
-    let all = cases(target)?;
+    let mut all = cases(target)?;
+    if args.one_url {
+        all.extend(friendgate_core::conformance::one_url_cases(target));
+    }
     let families = friendgate_core::conformance::families(&all);
     if let Some(unknown) = args
         .skip
@@ -170,7 +180,12 @@ async fn run_cases(
         endpoint.url(),
         target.app_id(),
         if target.signs() { "signed" } else { "unsigned" },
-        if args.strict { ", strict" } else { "" }
+        match (args.strict, args.one_url) {
+            (true, true) => ", strict, one URL",
+            (true, false) => ", strict",
+            (false, true) => ", one URL",
+            (false, false) => "",
+        }
     );
     let started_at = unix_now();
     let clock = Instant::now();

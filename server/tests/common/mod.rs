@@ -64,6 +64,9 @@ pub fn settings(callback: Config) -> Settings {
             token: None,
         }),
         policy: Policy::default(),
+        upstreams: Default::default(),
+        other_commands: Default::default(),
+        sources: Default::default(),
         watched_files: Vec::new(),
     }
 }
