@@ -33,21 +33,20 @@ fn core_passes(target: &Target) -> usize {
         let Some(prepared) = case.prepare(target, NOW) else {
             continue;
         };
-        // A host at the one URL: other commands get core's processed answer.
-        let other = matches!(
-            crate::route_query(target.config(), &prepared.query, NOW),
-            Ok(crate::Routed::Other(_))
-        );
-        let reply = match prepared.method {
-            Method::Post if other => crate::Reply::processed(),
-            Method::Post => handle(
+        // A host at the one URL: any command is authenticated, and other
+        // commands get core's processed answer.
+        let routed = crate::route_query(target.config(), &prepared.query, NOW);
+        let reply = match (prepared.method, routed) {
+            (Method::Post, Err(error)) => crate::Reply::from_error(error),
+            (Method::Post, Ok(crate::Routed::Other(_))) => crate::Reply::processed(),
+            (Method::Post, Ok(crate::Routed::FriendResponse(_))) => handle(
                 target.config(),
                 &prepared.query,
                 prepared.body,
                 NOW,
                 &AllowAll,
             ),
-            Method::Get => crate::Reply::from_error(crate::CallbackError::MethodNotAllowed {
+            (Method::Get, _) => crate::Reply::from_error(crate::CallbackError::MethodNotAllowed {
                 method: "GET".into(),
             }),
         };
