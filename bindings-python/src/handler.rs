@@ -2,8 +2,8 @@
 //! `begin`/`finish` pair the async layer awaits deciders between.
 
 use friendgate_core::{
-    respond, unix_now, verify, Config, ConfigError, ConfigSpec, DeciderError, Decision,
-    FriendResponseCallback as CoreCallback, Reply as CoreReply,
+    authenticate_any, respond, route_query, unix_now, verify, Config, ConfigError, ConfigSpec,
+    DeciderError, Decision, FriendResponseCallback as CoreCallback, Reply as CoreReply, Routed,
 };
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -11,7 +11,7 @@ use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::decision::outcome;
 use crate::error::PythonErrorExt;
-use crate::request::{to_python, FriendResponseCallback};
+use crate::request::{to_python, CallbackRequest, FriendResponseCallback};
 use crate::response::{reply, Reply};
 
 /// Bodies larger than this are parsed without holding the GIL.
@@ -185,6 +185,39 @@ impl CallbackHandler {
             .verify_in(py, query, body.as_slice(), now.unwrap_or_else(unix_now))
             .or_raise(py)?;
         to_python(py, &callback)
+    }
+
+    /// Authenticates the query of a callback of any command (app id, Sign,
+    /// window) and returns it typed; raises a `CallbackError` subclass when
+    /// it is refused. For the app's own handlers of its other callbacks.
+    #[pyo3(signature = (query, *, now = None))]
+    fn authenticate(
+        &self,
+        py: Python<'_>,
+        query: &str,
+        now: Option<u64>,
+    ) -> PyResult<CallbackRequest> {
+        let query =
+            authenticate_any(&self.config, query, now.unwrap_or_else(unix_now)).or_raise(py)?;
+        Ok(query.view().into())
+    }
+
+    /// Where a request on the one callback URL goes: None for this
+    /// callback (answer it with `handle`), a `CallbackRequest` for an
+    /// authenticated callback of another command, or the `Reply` refusing it.
+    #[pyo3(signature = (query, *, now = None))]
+    fn route(&self, py: Python<'_>, query: &str, now: Option<u64>) -> PyResult<Option<Py<PyAny>>> {
+        Ok(
+            match route_query(&self.config, query, now.unwrap_or_else(unix_now)) {
+                Ok(Routed::FriendResponse(_)) => None,
+                Ok(Routed::Other(other)) => {
+                    Some(Py::new(py, CallbackRequest::from(other.view()))?.into_any())
+                }
+                Err(error) => {
+                    Some(Py::new(py, reply(py, CoreReply::from_error(error)))?.into_any())
+                }
+            },
+        )
     }
 
     /// First half of the async flow: a `Pending` to decide, or the `Reply`

@@ -23,9 +23,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<decision::Reject>()?;
     m.add_class::<request::FriendResponseCallback>()?;
     m.add_class::<request::ResponseItem>()?;
+    m.add_class::<request::CallbackRequest>()?;
     m.add_class::<response::Reply>()?;
     m.add_class::<response::Response>()?;
     m.add_function(wrap_pyfunction!(response::refusal, m)?)?;
+    m.add_function(wrap_pyfunction!(response::processed, m)?)?;
     m.add_function(wrap_pyfunction!(testing::sign, m)?)?;
     m.add_function(wrap_pyfunction!(testing::signed_query, m)?)?;
     m.add_function(wrap_pyfunction!(testing::sample_body, m)?)?;

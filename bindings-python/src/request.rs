@@ -223,3 +223,55 @@ pub fn to_python(
         },
     )
 }
+
+/// An authenticated callback of any command (the app's one callback URL
+/// receives them all): what a handler for another callback gets.
+#[pyclass(frozen, module = "friendgate._native")]
+pub struct CallbackRequest {
+    /// `CallbackCommand` as sent.
+    #[pyo3(get)]
+    command: String,
+    /// Whether the Chat documentation lists the command.
+    #[pyo3(get)]
+    command_known: bool,
+    /// `SdkAppid`.
+    #[pyo3(get)]
+    sdk_app_id: u64,
+    /// `OptPlatform`, canonical spelling, or as sent; None when absent.
+    #[pyo3(get)]
+    platform: Option<String>,
+    /// Whether the platform is one of the documented ones.
+    #[pyo3(get)]
+    platform_known: bool,
+    /// `ClientIP` as sent; None when absent.
+    #[pyo3(get)]
+    client_ip: Option<String>,
+    /// `RequestTime` (Unix seconds), when signed.
+    #[pyo3(get)]
+    request_time: Option<u64>,
+}
+
+#[pymethods]
+impl CallbackRequest {
+    fn __repr__(&self) -> String {
+        format!(
+            "CallbackRequest(command={}, sdk_app_id={})",
+            py_str(&self.command),
+            self.sdk_app_id
+        )
+    }
+}
+
+impl From<friendgate_core::RequestView<'_>> for CallbackRequest {
+    fn from(view: friendgate_core::RequestView<'_>) -> Self {
+        Self {
+            command: view.command.into_owned(),
+            command_known: view.command_known,
+            sdk_app_id: view.sdk_app_id,
+            platform: view.platform.map(Cow::into_owned),
+            platform_known: view.platform_known,
+            client_ip: view.client_ip.map(Cow::into_owned),
+            request_time: view.request_time,
+        }
+    }
+}

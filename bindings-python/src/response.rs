@@ -77,6 +77,13 @@ pub fn refusal(py: Python<'_>, code: &str, detail: String) -> PyResult<Reply> {
     Ok(reply(py, CoreReply::from_error(error)))
 }
 
+/// Core's 200 "processed, go on" reply for a callback of another command
+/// that nobody decides (`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`).
+#[pyfunction]
+pub fn processed(py: Python<'_>) -> Reply {
+    reply(py, CoreReply::processed())
+}
+
 /// An answer built by hand: `Response.allow_all(["id1", "id2"]).reject("id2",
 /// 38001, "spam").to_bytes()`, or `Response.fail(38500, "maintenance")`.
 #[pyclass(module = "friendgate._native")]

@@ -53,19 +53,57 @@ def check_exchanges(base):
     assert body == b'{"ActionStatus":"FAIL","ErrorCode":38040,"ErrorInfo":"method GET is not allowed: the callback is a POST","ResultItem":[]}'
 
 
+PROCESSED = b'{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}'
+AFTER_SEND = b'{"CallbackCommand":"C2C.CallbackAfterSendMsg","From_Account":"jared"}'
+APP_ANSWER = b'{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","App":"mine"}'
+
+
+def other_query(token="xxxxyyyy"):
+    return signed_query(1400000000, token).replace("Sns.CallbackPrevFriendResponse", "C2C.CallbackAfterSendMsg")
+
+
+def check_one_url(base, seen, answered=APP_ANSWER):
+    """The one URL: another command reaches the app's handler typed, with its
+    body; a forged one never does."""
+    status, _, body = post(f"{base}/callback?{other_query()}", AFTER_SEND)
+    assert (status, body) == (200, answered)
+    assert seen == [("C2C.CallbackAfterSendMsg", 1400000000, True, AFTER_SEND)]
+    status, _, body = post(f"{base}/callback?{other_query('forged-token')}", AFTER_SEND)
+    assert status == 401 and b'"ErrorCode":38012' in body
+    assert len(seen) == 1
+
+
+def recording(seen, respond):
+    def on_other(request, body):
+        seen.append((request.command, request.sdk_app_id, request.command_known, body))
+        return respond(APP_ANSWER)
+
+    return on_other
+
+
 def test_flask_over_http():
     from flask import Flask
     from werkzeug.serving import make_server
 
     from friendgate.flask import blueprint
 
+    from flask import Response
+
+    seen = []
     app = Flask(__name__)
-    app.register_blueprint(blueprint(handler(), decide))
+    on_other = recording(seen, lambda answer: Response(answer, mimetype="application/json"))
+    app.register_blueprint(blueprint(handler(), decide, on_other=on_other))
+    app.register_blueprint(blueprint(handler(), decide, path="/plain/callback", name="plain"))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        check_exchanges(f"http://127.0.0.1:{server.server_port}")
+        base = f"http://127.0.0.1:{server.server_port}"
+        check_exchanges(base)
+        check_one_url(base, seen)
+        # Without on_other: core's processed answer.
+        status, _, body = post(f"{base}/plain/callback?{other_query()}", AFTER_SEND)
+        assert (status, body) == (200, PROCESSED)
     finally:
         server.shutdown()
 
@@ -85,7 +123,7 @@ def test_flask_explains_a_consumed_body():
 
     app.testing = True
     with pytest.raises(BodyAlreadyConsumed, match="already read"):
-        app.test_client().post("/callback?x=1", data=b"a=b", content_type="application/x-www-form-urlencoded")
+        app.test_client().post(f"/callback?{signed_query(1400000000, 'xxxxyyyy')}", data=b"a=b", content_type="application/x-www-form-urlencoded")
 
 
 def test_fastapi_over_http_with_async_decide():
@@ -94,8 +132,17 @@ def test_fastapi_over_http_with_async_decide():
 
     from friendgate.starlette import endpoint
 
+    from fastapi.responses import Response
+
+    seen = []
+    respond = recording(seen, lambda answer: Response(answer, media_type="application/json"))
+
+    async def on_other(request, body):
+        await asyncio.sleep(0)
+        return respond(request, body)
+
     app = FastAPI()
-    app.add_api_route("/callback", endpoint(handler(), decide_async), methods=["GET", "POST"])
+    app.add_api_route("/callback", endpoint(handler(), decide_async, on_other=on_other), methods=["GET", "POST"])
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -107,6 +154,7 @@ def test_fastapi_over_http_with_async_decide():
             time.sleep(0.05)
         port = server.servers[0].sockets[0].getsockname()[1]
         check_exchanges(f"http://127.0.0.1:{port}")
+        check_one_url(f"http://127.0.0.1:{port}", seen)
     finally:
         server.should_exit = True
         thread.join(timeout=5)
@@ -136,6 +184,15 @@ def test_django_view():
     response = client.get(f"/callback?{query}")
     assert response.status_code == 405 and b'"ErrorCode":38040' in response.content
     assert response["Content-Length"] == str(len(response.content))
+    DJANGO_SEEN.clear()
+    response = client.post(f"/callback?{other_query()}", data=AFTER_SEND, content_type="application/json")
+    assert (response.status_code, response.content) == (200, APP_ANSWER)
+    assert DJANGO_SEEN == [("C2C.CallbackAfterSendMsg", 1400000000, True, AFTER_SEND)]
+    response = client.post(f"/callback?{other_query('forged-token')}", data=AFTER_SEND, content_type="application/json")
+    assert response.status_code == 401 and len(DJANGO_SEEN) == 1
+
+
+DJANGO_SEEN: list = []
 
 
 def _django_urlpatterns():
@@ -143,7 +200,10 @@ def _django_urlpatterns():
 
     from friendgate.django import callback_view
 
-    return [path("callback", callback_view(handler(), decide))]
+    from django.http import HttpResponse
+
+    on_other = recording(DJANGO_SEEN, lambda answer: HttpResponse(answer, content_type="application/json"))
+    return [path("callback", callback_view(handler(), decide, on_other=on_other))]
 
 
 def __getattr__(name):
@@ -163,7 +223,7 @@ async def test_starlette_explains_a_consumed_stream():
     async def receive():
         return messages.pop(0) if messages else {"type": "http.disconnect"}
 
-    scope = {"type": "http", "method": "POST", "path": "/callback", "query_string": b"", "headers": []}
+    scope = {"type": "http", "method": "POST", "path": "/callback", "query_string": signed_query(1400000000, "xxxxyyyy").encode(), "headers": []}
     request = Request(scope, receive)
     async for _ in request.stream():  # something read the stream without caching it
         pass
@@ -177,7 +237,9 @@ def test_django_explains_a_consumed_body():
 
     from friendgate.django import BodyAlreadyConsumed, callback_view
 
-    request = RequestFactory().post("/callback", data=b"{}", content_type="application/json")
+    request = RequestFactory().post(
+        f"/callback?{signed_query(1400000000, 'xxxxyyyy')}", data=b"{}", content_type="application/json"
+    )
     request.read()  # a middleware read the stream
     with pytest.raises(BodyAlreadyConsumed, match="before friendgate's view"):
         callback_view(handler(), decide)(request)

@@ -175,3 +175,30 @@ def test_one_handler_shared_by_threads(handler):
     for t in threads:
         t.join()
     assert len(results) == 1600 and all(results)
+
+
+def test_authenticate_and_route_any_command():
+    from friendgate import CallbackRequest, Reply, processed
+    from friendgate.errors import SignatureError
+
+    handler = CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"])
+    query = signed_query(1400000000, "xxxxyyyy", 1669872112).replace(
+        "Sns.CallbackPrevFriendResponse", "State.StateChange"
+    )
+    request = handler.authenticate(query, now=1669872112)
+    assert (request.command, request.command_known, request.sdk_app_id, request.request_time) == (
+        "State.StateChange",
+        True,
+        1400000000,
+        1669872112,
+    )
+    assert request.platform == "iOS" and request.client_ip == "127.0.0.1"
+    routed = handler.route(query, now=1669872112)
+    assert isinstance(routed, CallbackRequest) and routed.command == "State.StateChange"
+    assert handler.route(signed_query(1400000000, "xxxxyyyy", 1669872112), now=1669872112) is None
+    with pytest.raises(SignatureError) as info:
+        handler.authenticate(query.replace("Sign=1", "Sign=2"), now=1669872112)
+    assert info.value.code == "bad_signature"
+    refused = handler.route(query, now=1669872112 + 3600)
+    assert isinstance(refused, Reply) and refused.error_code == "request_time_too_old"
+    assert processed().body == b'{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}'

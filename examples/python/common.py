@@ -1,5 +1,6 @@
 """Shared by the example apps: the handler and a small policy."""
 
+import json
 import os
 
 from friendgate import Allow, CallbackHandler, Reject
@@ -24,3 +25,17 @@ def decide(event, item):
     if any(word in text for word in WORDS):
         return Reject(38002, "remark or tag not allowed")
     return Allow()
+
+
+# The app's one callback URL receives its other callbacks too; friendgate
+# authenticates them (forged ones never get here) and hands them over.
+OK = b'{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}'
+MESSAGES_SEEN = []
+
+
+def on_other(request, body):
+    """The app's own handler for its other callbacks: here it records who sent
+    C2C messages (C2C.CallbackAfterSendMsg) and answers "processed" to all."""
+    if request.command == "C2C.CallbackAfterSendMsg":
+        MESSAGES_SEEN.append(json.loads(body).get("From_Account"))
+    return OK

@@ -4,7 +4,7 @@ import django
 from django.conf import settings
 from django.urls import path
 
-from common import HOST, PORT, decide, handler
+from common import HOST, PORT, decide, handler, on_other
 
 settings.configure(
     ROOT_URLCONF=__name__,
@@ -15,9 +15,15 @@ settings.configure(
 )
 django.setup()
 
+from django.http import HttpResponse  # noqa: E402
 from friendgate.django import callback_view  # noqa: E402  (after settings)
 
-urlpatterns = [path("callback", callback_view(handler, decide))]
+
+def on_other_django(request, body):
+    return HttpResponse(on_other(request, body), content_type="application/json")
+
+
+urlpatterns = [path("callback", callback_view(handler, decide, on_other=on_other_django))]
 
 if __name__ == "__main__":
     # waitress: a production WSGI server that keeps connections alive, as

@@ -3,8 +3,9 @@
 import asyncio
 
 from fastapi import FastAPI
+from fastapi.responses import Response
 
-from common import HOST, PORT, decide, handler
+from common import HOST, PORT, decide, handler, on_other
 from friendgate.starlette import endpoint
 
 
@@ -13,8 +14,12 @@ async def decide_async(event, item):
     return decide(event, item)
 
 
+async def on_other_async(request, body):
+    return Response(on_other(request, body), media_type="application/json")
+
+
 app = FastAPI()
-app.add_api_route("/callback", endpoint(handler, decide_async), methods=["GET", "POST"])
+app.add_api_route("/callback", endpoint(handler, decide_async, on_other=on_other_async), methods=["GET", "POST"])
 
 if __name__ == "__main__":
     import uvicorn

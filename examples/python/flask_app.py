@@ -1,12 +1,19 @@
 """Flask on waitress: POST http://127.0.0.1:8000/callback"""
 
-from flask import Flask
+from flask import Flask, Response
 
-from common import HOST, PORT, decide, handler
+from common import HOST, PORT, decide, handler, on_other
 from friendgate.flask import blueprint
 
 app = Flask(__name__)
-app.register_blueprint(blueprint(handler, decide, path="/callback"))
+app.register_blueprint(
+    blueprint(
+        handler,
+        decide,
+        path="/callback",
+        on_other=lambda request, body: Response(on_other(request, body), mimetype="application/json"),
+    )
+)
 
 if __name__ == "__main__":
     # waitress: a production WSGI server that keeps connections alive, as

@@ -23,6 +23,7 @@ from . import errors, testing
 from ._native import (
     ERROR_CODES,
     Allow,
+    CallbackRequest,
     FriendResponseCallback,
     Pending,
     Reject,
@@ -30,6 +31,7 @@ from ._native import (
     Response,
     ResponseItem,
     __version__,
+    processed,
 )
 from ._native import CallbackHandler as _NativeHandler
 from .errors import (
@@ -51,6 +53,9 @@ Decision = Union[Allow, Reject]
 # threshold above which the GIL is released).
 _OFF_LOOP_ABOVE = 64 * 1024
 Decide = Callable[[FriendResponseCallback, ResponseItem], Union[Decision, Awaitable[Decision]]]
+# A handler for the app's other callbacks at the same URL: the authenticated
+# request and the raw body in, the framework's response out.
+OnOther = Callable[[CallbackRequest, bytes], Any]
 
 __all__ = [
     "ERROR_CODES",
@@ -60,12 +65,14 @@ __all__ = [
     "BodyError",
     "CallbackError",
     "CallbackHandler",
+    "CallbackRequest",
     "ConfigurationError",
     "Decide",
     "Decision",
     "DecisionError",
     "FriendResponseCallback",
     "LimitError",
+    "OnOther",
     "QueryError",
     "Reject",
     "Reply",
@@ -75,6 +82,7 @@ __all__ = [
     "TransportError",
     "__version__",
     "errors",
+    "processed",
     "testing",
 ]
 

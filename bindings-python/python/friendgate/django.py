@@ -1,7 +1,10 @@
 """Django adapter: ``path("callback", callback_view(handler, decide))`` in urls.py.
 
 The view is CSRF-exempt (the platform signs with its token instead) and reads
-the raw body itself.
+the raw body itself. It serves the app's one callback URL: an authenticated
+callback of any other command goes to ``on_other(request, body)`` (returning
+an ``HttpResponse``), or, without one, gets core's "processed" answer. Forged
+ones never reach ``on_other``.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.http.request import RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
 
-from . import CallbackHandler, Decide, Reply
-from ._native import refusal
+from . import CallbackHandler, CallbackRequest, Decide, OnOther, Reply
+from ._native import processed, refusal
 from .errors import BodyAlreadyConsumed
 
 __all__ = ["BodyAlreadyConsumed", "callback_view"]
@@ -28,12 +31,18 @@ def _response(reply: Reply) -> HttpResponse:
     return response
 
 
-def callback_view(handler: CallbackHandler, decide: Optional[Decide] = None) -> Callable[[HttpRequest], HttpResponse]:
+def callback_view(
+    handler: CallbackHandler, decide: Optional[Decide] = None, *, on_other: Optional[OnOther] = None
+) -> Callable[[HttpRequest], HttpResponse]:
     """A Django view answering the callback with friendgate-core's bytes."""
 
     def friendgate_callback(request: HttpRequest) -> HttpResponse:
         if request.method != "POST":
             return _response(refusal("method_not_allowed", request.method or ""))
+        query = request.META.get("QUERY_STRING", "")
+        routed = handler.route(query)
+        if isinstance(routed, Reply):
+            return _response(routed)
         try:
             body = request.body
         except RawPostDataException as exc:
@@ -41,7 +50,11 @@ def callback_view(handler: CallbackHandler, decide: Optional[Decide] = None) -> 
                 "the body was read (request.POST or request.read()) before friendgate's view; "
                 "do not touch request.POST in middleware for this path"
             ) from exc
-        query = request.META.get("QUERY_STRING", "")
+        if isinstance(routed, CallbackRequest):
+            if on_other is None:
+                return _response(processed())
+            response: HttpResponse = on_other(routed, body)
+            return response
         return _response(handler.handle(query, body, decide))
 
     # The platform authenticates with its Sign, not a CSRF token.

@@ -1,6 +1,11 @@
 """Flask adapter: ``app.add_url_rule("/callback", view_func=callback_view(handler, decide), methods=["GET", "POST"])``
 or ``app.register_blueprint(blueprint(handler, decide))``.
 
+The view serves the app's one callback URL: friend responses are decided by
+friendgate; an authenticated callback of any other command goes to
+``on_other(request, body)`` (returning a Flask response), or, without one,
+gets core's "processed" answer. Forged ones never reach ``on_other``.
+
 The view reads the raw body itself (the Sign is checked against the exact
 bytes' context, and nothing may parse them first) and answers with
 friendgate-core's status, headers and bytes.
@@ -12,8 +17,8 @@ from typing import Any, Callable, Optional
 
 from flask import Blueprint, Response, request
 
-from . import CallbackHandler, Decide, Reply
-from ._native import refusal
+from . import CallbackHandler, CallbackRequest, Decide, OnOther, Reply
+from ._native import processed, refusal
 from .errors import BodyAlreadyConsumed
 
 __all__ = ["BodyAlreadyConsumed", "blueprint", "callback_view"]
@@ -23,13 +28,19 @@ def _response(reply: Reply) -> Response:
     return Response(reply.body, status=reply.status, headers=reply.headers)
 
 
-def callback_view(handler: CallbackHandler, decide: Optional[Decide] = None) -> Callable[..., Any]:
+def callback_view(
+    handler: CallbackHandler, decide: Optional[Decide] = None, *, on_other: Optional[OnOther] = None
+) -> Callable[..., Any]:
     """A Flask view answering the callback. Register it for every method: a
     non-POST request gets friendgate's 405 answer."""
 
     def friendgate_callback() -> Response:
         if request.method != "POST":
             return _response(refusal("method_not_allowed", request.method))
+        query = request.query_string.decode("latin-1")
+        routed = handler.route(query)
+        if isinstance(routed, Reply):
+            return _response(routed)
         body = request.get_data(cache=True)
         declared = request.content_length or 0
         if declared and not body:
@@ -38,7 +49,8 @@ def callback_view(handler: CallbackHandler, decide: Optional[Decide] = None) -> 
                 "before friendgate's view; register the view before any body parsing "
                 "middleware and do not touch request.form on this route"
             )
-        query = request.query_string.decode("latin-1")
+        if isinstance(routed, CallbackRequest):
+            return on_other(routed, body) if on_other else _response(processed())
         return _response(handler.handle(query, body, decide))
 
     return friendgate_callback
@@ -50,8 +62,9 @@ def blueprint(
     *,
     path: str = "/callback",
     name: str = "friendgate",
+    on_other: Optional[OnOther] = None,
 ) -> Blueprint:
     """A blueprint with the callback view at ``path``."""
     bp = Blueprint(name, __name__)
-    bp.add_url_rule(path, view_func=callback_view(handler, decide), methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+    bp.add_url_rule(path, view_func=callback_view(handler, decide, on_other=on_other), methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     return bp
