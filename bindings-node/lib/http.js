@@ -5,8 +5,13 @@
  *
  *   http.createServer(requestListener(handler, decide))
  *   app.post('/callback', expressMiddleware(handler, decide))   // no express.json() on this route
+ *
+ * They serve the app's one callback URL: friend responses are decided by
+ * friendgate; an authenticated callback of any other command goes to
+ * `onOther(request, body, req, res)` (which writes the response), or, without
+ * one, gets core's "processed" answer. Forged ones never reach `onOther`.
  */
-const { refusal } = require('./index.js')
+const { CallbackRequest, processed, refusal } = require('./index.js')
 
 const DEFAULT_MAX_BODY = 1 << 20
 
@@ -38,6 +43,8 @@ function readBody(req, max) {
       size += chunk.length
       if (size > max) {
         req.pause()
+        // The rest stays unread: the connection cannot carry another request.
+        req.friendgateUnread = true
         finish(resolve, Buffer.concat(chunks, size))
       }
     })
@@ -47,44 +54,66 @@ function readBody(req, max) {
   })
 }
 
-function send(res, reply) {
-  res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': reply.body.length })
+function send(res, reply, { close = false } = {}) {
+  const headers = { 'content-type': 'application/json', 'content-length': reply.body.length }
+  // A body left unread would be taken for the next request on a kept-alive
+  // connection: close it instead (as the gateway does).
+  if (close) headers.connection = 'close'
+  res.writeHead(reply.status, headers)
   res.end(reply.body)
 }
 
-async function answer(handler, decide, req, res, max) {
+async function answer(handler, decide, req, res, { maxBodyBytes: max, onOther }) {
   if (req.method !== 'POST') {
     const reply = refusal('method_not_allowed', req.method)
     res.setHeader('allow', 'POST')
     return send(res, reply)
   }
+  const query = (req.url || '').split('?').slice(1).join('?')
+  // Authenticated before the body is read: a forged request costs nothing.
+  const routed = handler.route(query)
+  if (routed !== null && !(routed instanceof CallbackRequest)) return send(res, routed, { close: !req.readableEnded })
   let body
   try {
     body = await readBody(req, max)
   } catch (error) {
     return send(res, refusal('body_incomplete', error.message))
   }
-  const query = (req.url || '').split('?').slice(1).join('?')
-  send(res, await handler.handleAsync(query, body, decide))
+  if (routed instanceof CallbackRequest) {
+    if (onOther) return onOther(routed, body, req, res)
+    return send(res, processed())
+  }
+  send(res, await handler.handleAsync(query, body, decide), { close: req.friendgateUnread === true })
 }
 
-/** A `node:http` request listener answering every request as the callback. */
-function requestListener(handler, decide, { maxBodyBytes = DEFAULT_MAX_BODY } = {}) {
+function adapterOptions({ maxBodyBytes = DEFAULT_MAX_BODY, onOther } = {}) {
+  if (onOther !== undefined && typeof onOther !== 'function') throw new TypeError('onOther must be a function')
+  return { maxBodyBytes, onOther }
+}
+
+/** A `node:http` request listener answering every request as the callback
+ * URL; options `{ maxBodyBytes, onOther }`. */
+function requestListener(handler, decide, options) {
+  const settings = adapterOptions(options)
   return (req, res) => {
-    answer(handler, decide, req, res, maxBodyBytes).catch((error) => {
+    answer(handler, decide, req, res, settings).catch((error) => {
       res.statusCode = 500
       res.end(String(error && error.message))
     })
   }
 }
 
-/** An Express middleware (Express 4 or 5) answering the callback. */
-function expressMiddleware(handler, decide, { maxBodyBytes = DEFAULT_MAX_BODY } = {}) {
+/** An Express middleware (Express 4 or 5) answering the callback URL;
+ * options `{ maxBodyBytes, onOther }`. */
+function expressMiddleware(handler, decide, options) {
+  const settings = adapterOptions(options)
   return (req, res, next) => {
     if (req.readableEnded || (req.body !== undefined && req._body === true)) {
       return next(new BodyAlreadyConsumed())
     }
-    answer(handler, decide, req, res, maxBodyBytes).catch(next)
+    Promise.resolve()
+      .then(() => answer(handler, decide, req, res, settings))
+      .catch(next)
   }
 }
 

@@ -101,6 +101,22 @@ export declare class CallbackHandler {
   handleAsync(query: string, body: Buffer | Uint8Array | string, decide?: Decide, options?: CallOptions): Promise<Reply>
   /** The typed callback, or throws a CallbackError subclass. */
   verify(query: string, body: Buffer | Uint8Array | string, options?: CallOptions): FriendResponseEvent
+  /** Authenticates a callback of any command, or throws a CallbackError subclass. */
+  authenticate(query: string, options?: CallOptions): CallbackRequest
+  /** null for this callback, a CallbackRequest for another command, or the refusal's reply. */
+  route(query: string, options?: CallOptions): CallbackRequest | Reply | null
+}
+
+/** An authenticated callback of any command (the one callback URL receives them all). */
+export declare class CallbackRequest {
+  readonly command: string
+  /** Whether the Chat documentation lists the command. */
+  readonly commandKnown: boolean
+  readonly sdkAppId: number
+  readonly platform: string | null
+  readonly platformKnown: boolean
+  readonly clientIp: string | null
+  readonly requestTime: number | null
 }
 
 export declare class Response {
@@ -131,3 +147,5 @@ export declare class ConfigurationError extends Error {
 export declare const ERROR_CODES: readonly string[]
 /** Core's FAIL reply for a transport refusal (method_not_allowed, request_timeout, overloaded, body_incomplete). */
 export declare function refusal(code: string, detail?: string): Reply
+/** Core's 200 "processed, go on" reply for a callback of another command nobody decides. */
+export declare function processed(): Reply

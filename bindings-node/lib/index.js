@@ -67,6 +67,23 @@ function errorFrom(refusal) {
   return new Family(refusal.code, refusal.status, refusal.errorCode, refusal.message)
 }
 
+/** An authenticated callback of any command (the app's one callback URL
+ * receives them all): what a handler for another callback gets. */
+class CallbackRequest {
+  constructor(fields) {
+    this.command = fields.command
+    this.commandKnown = fields.commandKnown
+    this.sdkAppId = fields.sdkAppId
+    this.platform = fields.platform ?? null
+    this.platformKnown = fields.platformKnown
+    this.clientIp = fields.clientIp ?? null
+    this.requestTime = fields.requestTime ?? null
+    Object.freeze(this)
+  }
+}
+
+const QUESTION = 63 // '?': an authenticated request follows, as JSON
+
 /** Let the friend response through. */
 class Allow {}
 const ALLOW = Object.freeze(new Allow())
@@ -341,6 +358,29 @@ class CallbackHandler {
     }
   }
 
+  /**
+   * Authenticates the query of a callback of any command (app id, Sign,
+   * window) and returns it as a CallbackRequest, or throws a CallbackError
+   * subclass: for the app's own handlers of its other callbacks.
+   */
+  authenticate(query, { now } = {}) {
+    const text = this.#native.authenticate(String(query ?? ''), now)
+    if (text.charCodeAt(0) === BANG) throw errorFrom(refused(text).error)
+    return new CallbackRequest(JSON.parse(text.slice(1)))
+  }
+
+  /**
+   * Where a request on the one callback URL goes: `null` for this callback
+   * (answer it with `handle`), a CallbackRequest for an authenticated
+   * callback of another command, or the reply refusing it.
+   */
+  route(query, { now } = {}) {
+    const text = this.#native.route(String(query ?? ''), now)
+    if (text === '') return null
+    if (text.charCodeAt(0) === QUESTION) return new CallbackRequest(JSON.parse(text.slice(1)))
+    return refused(text)
+  }
+
   /** Verifies a callback and returns it typed, or throws a CallbackError subclass. */
   verify(query, body, { now } = {}) {
     const text = this.#native.begin(String(query ?? ''), toBody(body), now)
@@ -388,6 +428,7 @@ module.exports = {
   BodyError,
   CallbackError,
   CallbackHandler,
+  CallbackRequest,
   ConfigurationError,
   DecisionError,
   ERROR_CODES: Object.freeze(native.errorCodes()),
@@ -400,4 +441,5 @@ module.exports = {
   allow,
   reject,
   refusal: (code, detail) => toReply(native.refusal(code, detail)),
+  processed: () => toReply(native.processed()),
 }

@@ -2,7 +2,7 @@
 import friendgate from './index.js'
 
 export const {
-  Allow, AppIdError, BodyError, CallbackError, CallbackHandler, ConfigurationError, DecisionError,
-  ERROR_CODES, LimitError, QueryError, Reject, Response, SignatureError, TransportError, allow, reject, refusal,
+  Allow, AppIdError, BodyError, CallbackError, CallbackHandler, CallbackRequest, ConfigurationError, DecisionError,
+  ERROR_CODES, LimitError, QueryError, Reject, Response, SignatureError, TransportError, allow, reject, refusal, processed,
 } = friendgate
 export default friendgate

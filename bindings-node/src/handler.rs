@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use friendgate_core::{
-    respond, unix_now, verify, CallbackError, Config, ConfigSpec, FriendResponseCallback,
-    Reply as CoreReply,
+    authenticate_any, respond, route_query, unix_now, verify, CallbackError, Config, ConfigSpec,
+    FriendResponseCallback, Reply as CoreReply, Routed,
 };
 use napi::bindgen_prelude::{AsyncTask, Int32Array};
 use napi::{Env, Task};
@@ -14,7 +14,7 @@ use napi_derive::napi;
 
 use crate::decision::outcomes;
 use crate::error::{refusal_text, NapiErrorExt};
-use crate::request::event_wire;
+use crate::request::{event_wire, request_text};
 
 /// The request's own query and body, which the parsed callback borrows.
 struct Request {
@@ -198,6 +198,30 @@ impl NativeHandler {
             refusal_text(&reply)
         } else {
             String::from_utf8(reply.body).unwrap_or_default()
+        }
+    }
+
+    /// Where a request on the one callback URL goes: empty text for this
+    /// callback (answer it with `begin`), `?` + the authenticated request of
+    /// another command as JSON, or `!` + the refusal as JSON.
+    #[napi]
+    pub fn route(&self, query: String, now: Option<f64>) -> String {
+        let now = now.map_or_else(unix_now, |n| n as u64);
+        match route_query(&self.config, &query, now) {
+            Ok(Routed::FriendResponse(_)) => String::new(),
+            Ok(Routed::Other(other)) => request_text(&other.view()),
+            Err(error) => refusal_text(&CoreReply::from_error(error)),
+        }
+    }
+
+    /// Authenticates the query of a callback of any command: `?` + the
+    /// request as JSON, or `!` + the refusal as JSON.
+    #[napi]
+    pub fn authenticate(&self, query: String, now: Option<f64>) -> String {
+        let now = now.map_or_else(unix_now, |n| n as u64);
+        match authenticate_any(&self.config, &query, now) {
+            Ok(query) => request_text(&query.view()),
+            Err(error) => refusal_text(&CoreReply::from_error(error)),
         }
     }
 

@@ -1,7 +1,36 @@
 //! The verified callback as the JavaScript layer reads it: core's
 //! `CallbackView`, written for a cheap crossing.
 
-use friendgate_core::CallbackView;
+use friendgate_core::{CallbackView, RequestView};
+use serde::Serialize;
+
+/// An authenticated callback of any command as the JavaScript layer reads
+/// it (`?` + this JSON).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestJson<'a> {
+    command: &'a str,
+    command_known: bool,
+    sdk_app_id: u64,
+    platform: Option<&'a str>,
+    platform_known: bool,
+    client_ip: Option<&'a str>,
+    request_time: Option<u64>,
+}
+
+/// `?` + the request as JSON.
+pub(crate) fn request_text(view: &RequestView<'_>) -> String {
+    let request = RequestJson {
+        command: &view.command,
+        command_known: view.command_known,
+        sdk_app_id: view.sdk_app_id,
+        platform: view.platform.as_deref(),
+        platform_known: view.platform_known,
+        client_ip: view.client_ip.as_deref(),
+        request_time: view.request_time,
+    };
+    format!("?{}", serde_json::to_string(&request).unwrap_or_default())
+}
 
 /// The event as the JavaScript layer reads it (V8's JSON.parse of the event
 /// cost more than all of core's work): `slot:` then comma-separated integers

@@ -72,3 +72,10 @@ pub fn refusal(code: String, detail: Option<String>) -> napi::Result<Reply> {
         .ok_or_else(|| napi::Error::from_reason(format!("{code} is not a transport refusal")))?;
     Ok(CoreReply::from_error(error).into())
 }
+
+/// Core's 200 "processed, go on" reply for a callback of another command
+/// that nobody decides.
+#[napi]
+pub fn processed() -> Reply {
+    CoreReply::processed().into()
+}

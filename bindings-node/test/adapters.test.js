@@ -4,7 +4,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const http = require('node:http')
 const express = require('express')
-const { CallbackHandler, allow, reject } = require('..')
+const { CallbackHandler, CallbackRequest, allow, reject } = require('..')
 const { requestListener, expressMiddleware } = require('../lib/http.js')
 const { signedQuery, sampleBody } = require('../lib/testing.js')
 
@@ -38,24 +38,83 @@ async function exchanges(base, path = '/callback') {
   assert.equal(res.status, 413)
 }
 
+const AFTER_SEND = '{"CallbackCommand":"C2C.CallbackAfterSendMsg","From_Account":"jared"}'
+const APP_ANSWER = '{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","App":"mine"}'
+const otherQuery = (token = 'xxxxyyyy') =>
+  signedQuery(1400000000, token).replace('Sns.CallbackPrevFriendResponse', 'C2C.CallbackAfterSendMsg')
+
+/** The app's own handler for its other callbacks, recording what it got. */
+function recording(seen) {
+  return (request, body, _req, res) => {
+    assert.ok(request instanceof CallbackRequest)
+    seen.push([request.command, request.sdkAppId, request.commandKnown, body.toString()])
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(APP_ANSWER)
+  }
+}
+
+/** The one URL: another command reaches onOther typed with its body; a forged one never does. */
+async function oneUrl(base, seen, path = '/callback') {
+  let res = await fetch(`${base}${path}?${otherQuery()}`, { method: 'POST', body: AFTER_SEND })
+  assert.equal(res.status, 200)
+  assert.equal(await res.text(), APP_ANSWER)
+  assert.deepEqual(seen, [['C2C.CallbackAfterSendMsg', 1400000000, true, AFTER_SEND]])
+  res = await fetch(`${base}${path}?${otherQuery('forged-token')}`, { method: 'POST', body: AFTER_SEND })
+  assert.equal(res.status, 401)
+  assert.match(await res.text(), /"ErrorCode":38012/)
+  assert.equal(seen.length, 1)
+}
+
 test('node:http request listener', async () => {
-  const server = http.createServer(requestListener(handler, decide))
+  const seen = []
+  const server = http.createServer(requestListener(handler, decide, { onOther: recording(seen) }))
+  const plain = http.createServer(requestListener(handler, decide))
   try {
-    await exchanges(await listen(server))
+    const base = await listen(server)
+    await exchanges(base)
+    await oneUrl(base, seen)
+    // Without onOther: core's processed answer.
+    const res = await fetch(`${await listen(plain)}/callback?${otherQuery()}`, { method: 'POST', body: AFTER_SEND })
+    assert.equal(res.status, 200)
+    assert.equal(await res.text(), '{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}')
+  } finally {
+    server.close()
+    plain.close()
+  }
+})
+
+test('express middleware', async () => {
+  const seen = []
+  const app = express()
+  app.all('/callback', expressMiddleware(handler, decide, { onOther: recording(seen) }))
+  const server = http.createServer(app)
+  try {
+    const base = await listen(server)
+    await exchanges(base)
+    await oneUrl(base, seen)
   } finally {
     server.close()
   }
 })
 
-test('express middleware', async () => {
-  const app = express()
-  app.all('/callback', expressMiddleware(handler, decide))
-  const server = http.createServer(app)
-  try {
-    await exchanges(await listen(server))
-  } finally {
-    server.close()
-  }
+test('authenticate and route any command', () => {
+  const now = 1669872112
+  const query = signedQuery(1400000000, 'xxxxyyyy', now).replace('Sns.CallbackPrevFriendResponse', 'State.StateChange')
+  const request = handler.authenticate(query, { now })
+  assert.deepEqual(
+    [request.command, request.commandKnown, request.sdkAppId, request.requestTime, request.platform],
+    ['State.StateChange', true, 1400000000, now, 'iOS'],
+  )
+  assert.ok(handler.route(query, { now }) instanceof CallbackRequest)
+  assert.equal(handler.route(signedQuery(1400000000, 'xxxxyyyy', now), { now }), null)
+  assert.throws(
+    () => handler.authenticate(query.replace('Sign=1', 'Sign=2'), { now }),
+    (e) => e.name === 'SignatureError' && e.code === 'bad_signature',
+  )
+  const refused = handler.route(query, { now: now + 3600 })
+  assert.equal(refused.status, 401)
+  assert.equal(refused.errorCode, 'request_time_too_old')
+  assert.throws(() => requestListener(handler, decide, { onOther: 'nope' }), TypeError)
 })
 
 test('express explains a body parsed too early', async () => {

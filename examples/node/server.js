@@ -21,8 +21,17 @@ async function decide(event, item) {
   return allow()
 }
 
+// The app's one callback URL receives its other callbacks too; friendgate
+// authenticates them (forged ones never get here) and hands them over.
+const messagesSeen = []
+function onOther(request, body, _req, res) {
+  if (request.command === 'C2C.CallbackAfterSendMsg') messagesSeen.push(JSON.parse(body).From_Account)
+  res.writeHead(200, { 'content-type': 'application/json' })
+  res.end('{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}')
+}
+
 const app = express()
-app.all('/callback', expressMiddleware(handler, decide)) // before any body parser
+app.all('/callback', expressMiddleware(handler, decide, { onOther })) // before any body parser
 app.use(express.json()) // other routes may parse JSON as usual
 
 const host = process.env.HOST || '127.0.0.1'
