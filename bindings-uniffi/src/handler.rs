@@ -5,13 +5,14 @@
 use std::sync::{Arc, Mutex};
 
 use friendgate_core::{
-    respond, unix_now, verify, ConfigError, ConfigSpec, FailurePolicySpec,
-    FriendResponseCallback as CoreCallback, LimitOverrides, Reply as CoreReply,
+    authenticate_any, respond, route_query, unix_now, verify, ConfigError, ConfigSpec,
+    FailurePolicySpec, FriendResponseCallback as CoreCallback, LimitOverrides, Reply as CoreReply,
+    Routed,
 };
 
 use crate::decision::{DeciderFailure, Outcome};
 use crate::error::{CallbackError, UniffiErrorExt};
-use crate::request::FriendResponseCallback;
+use crate::request::{CallbackRequest, FriendResponseCallback};
 use crate::response::Reply;
 
 /// Body limits; a field left null keeps core's default.
@@ -148,6 +149,23 @@ pub struct Started {
     pub pending: Option<Arc<Pending>>,
 }
 
+/// Where a request on the one callback URL goes.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum Route {
+    /// `Sns.CallbackPrevFriendResponse`: answer it with `handle`.
+    FriendResponse,
+    /// An authenticated callback of another command, for the app's own handler.
+    Other {
+        /// The request.
+        request: CallbackRequest,
+    },
+    /// Refused (forged, stale, foreign, malformed): send this reply.
+    Refused {
+        /// The FAIL reply.
+        reply: Reply,
+    },
+}
+
 /// What `finish` gives: the reply, and each failed decision to report.
 #[derive(uniffi::Record)]
 pub struct Finished {
@@ -194,6 +212,32 @@ impl NativeHandler {
                 refused: Some(CoreReply::from_error(error).into()),
                 event: None,
                 pending: None,
+            },
+        }
+    }
+
+    /// Authenticates the query of a callback of any command (app id, Sign,
+    /// window); throws `CallbackException` when refused.
+    #[uniffi::method(default(now = None))]
+    pub fn authenticate(
+        &self,
+        query: String,
+        now: Option<i64>,
+    ) -> Result<CallbackRequest, CallbackError> {
+        let query = authenticate_any(&self.config, &query, now_or(now)).or_refuse()?;
+        Ok(query.view().into())
+    }
+
+    /// Where a request on the one callback URL goes.
+    #[uniffi::method(default(now = None))]
+    pub fn route(&self, query: String, now: Option<i64>) -> Route {
+        match route_query(&self.config, &query, now_or(now)) {
+            Ok(Routed::FriendResponse(_)) => Route::FriendResponse,
+            Ok(Routed::Other(other)) => Route::Other {
+                request: other.view().into(),
+            },
+            Err(error) => Route::Refused {
+                reply: CoreReply::from_error(error).into(),
             },
         }
     }

@@ -1,6 +1,40 @@
 //! The verified callback as Kotlin and Swift records: core's `CallbackView`.
 
-use friendgate_core::CallbackView;
+use friendgate_core::{CallbackView, RequestView};
+
+/// An authenticated callback of any command (the app's one callback URL
+/// receives them all): what a handler for another callback gets.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CallbackRequest {
+    /// CallbackCommand as sent.
+    pub command: String,
+    /// Whether the Chat documentation lists the command.
+    pub command_known: bool,
+    /// SdkAppid.
+    pub sdk_app_id: i64,
+    /// OptPlatform (canonical spelling), when sent.
+    pub platform: Option<String>,
+    /// Whether the platform is one of the documented ones.
+    pub platform_known: bool,
+    /// ClientIP as sent.
+    pub client_ip: Option<String>,
+    /// RequestTime, when signed.
+    pub request_time: Option<i64>,
+}
+
+impl From<RequestView<'_>> for CallbackRequest {
+    fn from(view: RequestView<'_>) -> Self {
+        Self {
+            command: view.command.into(),
+            command_known: view.command_known,
+            sdk_app_id: signed(view.sdk_app_id),
+            platform: view.platform.map(Into::into),
+            platform_known: view.platform_known,
+            client_ip: view.client_ip.map(Into::into),
+            request_time: view.request_time.map(signed),
+        }
+    }
+}
 
 /// One friend request being answered.
 #[derive(Debug, Clone, uniffi::Record)]

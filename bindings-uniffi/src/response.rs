@@ -59,3 +59,10 @@ pub fn refusal(code: String, detail: String) -> Option<Reply> {
     friendgate_core::CallbackError::transport(&code, &detail)
         .map(|error| CoreReply::from_error(error).into())
 }
+
+/// Core's 200 "processed, go on" reply for a callback of another command
+/// that nobody decides.
+#[uniffi::export]
+pub fn processed() -> Reply {
+    CoreReply::processed().into()
+}

@@ -8,7 +8,10 @@ import dev.friendgate.Decider
 import dev.friendgate.Decision
 import dev.friendgate.FriendResponseCallback
 import dev.friendgate.HandlerConfig
+import dev.friendgate.CallbackRequest
+import dev.friendgate.Reply
 import dev.friendgate.ResponseItem
+import dev.friendgate.Route
 import dev.friendgate.refusal
 import dev.friendgate.reject
 import java.net.InetSocketAddress
@@ -26,13 +29,41 @@ class ExamplePolicy : Decider {
     }
 }
 
+/** The app's own handler for its other callbacks at the same URL (friendgate
+ * has authenticated them; forged ones never get here): here it counts C2C
+ * messages and answers "processed" to every command. */
+class OtherCallbacks {
+    val messagesSeen = java.util.concurrent.atomic.AtomicInteger()
+
+    fun answer(request: CallbackRequest, body: ByteArray): Reply {
+        if (request.command == "C2C.CallbackAfterSendMsg") messagesSeen.incrementAndGet()
+        return Reply(200, "application/json", OK, null)
+    }
+
+    private companion object {
+        val OK = """{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}""".toByteArray()
+    }
+}
+
 /** Starts the server on `host:port` (port 0 picks one) and returns it. */
-fun startServer(handler: CallbackHandler, decider: Decider, host: String, port: Int): HttpServer {
+fun startServer(
+    handler: CallbackHandler,
+    decider: Decider,
+    host: String,
+    port: Int,
+    others: OtherCallbacks = OtherCallbacks(),
+): HttpServer {
     val server = HttpServer.create(InetSocketAddress(host, port), 0)
     server.createContext("/callback") { exchange ->
         exchange.use {
+            val query = it.requestURI.rawQuery ?: ""
             val reply = if (it.requestMethod == "POST") {
-                handler.handle(it.requestURI.rawQuery ?: "", it.requestBody.readAllBytes(), decider)
+                // The one callback URL: authenticated before the body is read.
+                when (val route = handler.route(query)) {
+                    is Route.Refused -> route.reply
+                    is Route.Other -> others.answer(route.request, it.requestBody.readAllBytes())
+                    is Route.FriendResponse -> handler.handle(query, it.requestBody.readAllBytes(), decider)
+                }
             } else {
                 it.responseHeaders.add("Allow", "POST")
                 refusal("method_not_allowed", it.requestMethod)!!

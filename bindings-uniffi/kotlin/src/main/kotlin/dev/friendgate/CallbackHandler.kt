@@ -107,6 +107,22 @@ class CallbackHandler @JvmOverloads constructor(
             .thenApply { finish(started, closed(outcomes)) }
     }
 
+    /**
+     * Authenticates the query of a callback of any command (app id, Sign,
+     * window) and returns it typed; throws [CallbackException.Refused] when
+     * refused. For the app's own handlers of its other callbacks.
+     */
+    @JvmOverloads
+    fun authenticate(query: String, now: Long? = null): CallbackRequest = native.authenticate(query, now)
+
+    /**
+     * Where a request on the app's one callback URL goes: [Route.FriendResponse]
+     * (answer it with [handle]), [Route.Other] with the authenticated request
+     * of another command, or [Route.Refused] with the reply to send.
+     */
+    @JvmOverloads
+    fun route(query: String, now: Long? = null): Route = native.route(query, now)
+
     /** Verifies a callback and returns it typed; throws [CallbackException.Refused] when refused. */
     @JvmOverloads
     fun verify(query: String, body: ByteArray, now: Long? = null): FriendResponseCallback = native.verify(query, body, now)

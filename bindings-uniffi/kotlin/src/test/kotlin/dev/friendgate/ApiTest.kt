@@ -1,6 +1,7 @@
 package dev.friendgate
 
 import dev.friendgate.example.ExamplePolicy
+import dev.friendgate.example.OtherCallbacks
 import dev.friendgate.example.startServer
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertThrows
@@ -203,6 +204,20 @@ class ApiTest {
     }
 
     @Test
+    fun authenticateAndRouteAnyCommand() {
+        val other = query.replace("Sns.CallbackPrevFriendResponse", "State.StateChange")
+        val request = handler.authenticate(other, now)
+        assertEquals(listOf<Any?>("State.StateChange", true, 1400000000L, now), listOf(request.command, request.commandKnown, request.sdkAppId, request.requestTime))
+        assertEquals(Route.FriendResponse, handler.route(query, now))
+        assertEquals("State.StateChange", (handler.route(other, now) as Route.Other).request.command)
+        val refused = handler.route(other, now + 3600) as Route.Refused
+        assertEquals("request_time_too_old", refused.reply.errorCode)
+        val error = assertThrows(CallbackException.Refused::class.java) { handler.authenticate(other.replace("Sign=1", "Sign=2"), now) }
+        assertEquals("bad_signature", error.code)
+        assertEquals("{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\"}", String(processed().body))
+    }
+
+    @Test
     fun negativeNumbersAreCoresInvalidSetting() {
         val error = assertThrows(CallbackException.Refused::class.java) { CallbackHandler(HandlerConfig(appIds = listOf(-1L))) }
         assertEquals("invalid_setting", error.code)
@@ -220,7 +235,8 @@ class ApiTest {
 
     @Test
     fun exampleServerOverHttp() {
-        val server = startServer(CallbackHandler(HandlerConfig(appIds = listOf(1400000000L), tokens = listOf("xxxxyyyy"))), ExamplePolicy(), "127.0.0.1", 0)
+        val others = OtherCallbacks()
+        val server = startServer(CallbackHandler(HandlerConfig(appIds = listOf(1400000000L), tokens = listOf("xxxxyyyy"))), ExamplePolicy(), "127.0.0.1", 0, others)
         try {
             val base = "http://127.0.0.1:${server.address.port}/callback?${Testing.signedQuery(1400000000L, "xxxxyyyy")}"
             val client = HttpClient.newHttpClient()
@@ -235,6 +251,20 @@ class ApiTest {
                 "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ResultItem\":[{\"To_Account\":\"banned_user\",\"ResultCode\":38001,\"ResultInfo\":\"account is blocked\"},{\"To_Account\":\"id2\",\"ResultCode\":0,\"ResultInfo\":\"\"}]}",
                 response.body(),
             )
+            val other = "http://127.0.0.1:${server.address.port}/callback?" +
+                Testing.signedQuery(1400000000L, "xxxxyyyy").replace("Sns.CallbackPrevFriendResponse", "C2C.CallbackAfterSendMsg")
+            val forwarded = client.send(
+                HttpRequest.newBuilder(URI(other)).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString(),
+            )
+            assertEquals(200, forwarded.statusCode())
+            assertEquals("{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\"}", forwarded.body())
+            val forged = client.send(
+                HttpRequest.newBuilder(URI(other.replace("Sign=", "Sign=0"))).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString(),
+            )
+            assertEquals(401, forged.statusCode())
+            assertEquals(1, others.messagesSeen.get())
             val get = client.send(HttpRequest.newBuilder(URI(base)).GET().build(), HttpResponse.BodyHandlers.ofString())
             assertEquals(405, get.statusCode())
             assertEquals("POST", get.headers().firstValue("Allow").orElse(""))
