@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Polyglot conformance: start every friendgate endpoint on 127.0.0.1, run
-`friendgate conform --strict` against each, and print (and write) a table of
+`friendgate conform --strict --one-url` against each, and print (and write) a table of
 endpoint by case family. Exit 1 if any case fails anywhere.
 
 Run by `make test-conformance` (part of `make test`), which builds what the
@@ -84,7 +84,7 @@ def run_one(endpoint: dict, friendgate: str, out: Path, wait: int) -> dict:
             conform = subprocess.run(
                 [
                     friendgate, "conform", "--url", url, "--app-id", APP_ID, "--token-env", "FRIENDGATE_TOKEN",
-                    "--strict", "--failures-only", "--wait", str(wait), "--json", str(report),
+                    "--strict", "--one-url", "--failures-only", "--wait", str(wait), "--json", str(report),
                 ],
                 env=env,
             )
@@ -163,7 +163,7 @@ def main() -> int:
     results = [run_one(endpoint, friendgate, out, args.wait) for endpoint in selected]
     table = summary(results)
     (out / "summary.md").write_text(
-        "# Polyglot conformance\n\n`friendgate conform --strict` against every endpoint "
+        "# Polyglot conformance\n\n`friendgate conform --strict --one-url` against every endpoint "
         "(passed/run per case family; reports in this folder).\n\n" + table + "\n"
     )
     print(f"\n{table}\n\n(written to {out / 'summary.md'})")
