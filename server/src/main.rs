@@ -145,8 +145,14 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Command::CheckConfig { config } => {
             let settings = Settings::load(&config)?;
             let rules: Vec<&str> = settings.policy.rule_names().collect();
+            let routes: Vec<String> = settings
+                .upstreams
+                .routes
+                .iter()
+                .map(|route| format!("{} -> {}", route.command, route.url))
+                .collect();
             println!(
-                "{}: ok (listen {}, path {}, {} app id(s), {} token(s), rules: {})",
+                "{}: ok (listen {}, path {}, {} app id(s), {} token(s), rules: {}; other commands: {}; sources: {})",
                 config.display(),
                 settings.server.listen,
                 settings.server.path,
@@ -156,7 +162,16 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     "none".to_owned()
                 } else {
                     rules.join(", ")
-                }
+                },
+                if routes.is_empty() {
+                    match settings.other_commands {
+                        friendgate_server::settings::OtherCommands::AnswerOk => "answered OK".to_owned(),
+                        friendgate_server::settings::OtherCommands::Refuse => "refused".to_owned(),
+                    }
+                } else {
+                    routes.join(", ")
+                },
+                if settings.sources.is_on() { "allowlist" } else { "any" }
             );
             Ok(ExitCode::SUCCESS)
         }
