@@ -147,6 +147,7 @@ impl Gateway {
     /// A gateway on validated settings; its policy decides every item.
     pub fn new(settings: Settings) -> Self {
         let metrics = Metrics::new();
+        let forwarder = Forwarder::new(&settings.upstreams.extra_roots);
         Self {
             config_path: settings.path.clone(),
             state: ArcSwap::from_pointee(Loaded::new(settings, &metrics)),
@@ -155,7 +156,7 @@ impl Gateway {
             metrics,
             ready: AtomicBool::new(true),
             refusals: RefusalLog::default(),
-            forwarder: Forwarder::new(),
+            forwarder,
         }
     }
 
@@ -217,10 +218,11 @@ impl Gateway {
                 if new.server.listen != old.server.listen
                     || new.server.tls != old.server.tls
                     || new.admin != old.admin
+                    || new.upstreams.extra_roots != old.upstreams.extra_roots
                 {
                     tracing::warn!(
                         target: "friendgate::reload",
-                        "listen address, TLS or admin listener changed; restart to apply them"
+                        "listen address, TLS, admin listener or upstream.ca_file changed; restart to apply them"
                     );
                 }
                 let rules: Vec<&str> = new.policy.rule_names().collect();

@@ -391,7 +391,7 @@ impl Settings {
         let server = server_settings(path, base, file.server)?;
         let other_commands = file.callback.other_commands;
         let callback = callback_config(path, base, file.callback)?;
-        let upstreams = Upstreams::build(path, file.upstream, server.request_deadline)?;
+        let upstreams = Upstreams::build(path, base, file.upstream, server.request_deadline)?;
         let sources = Sources::build(path, file.sources)?;
         let policy = Policy::build(path, base, file.rules, &mut watched_files)?;
         let admin = admin_settings(path, base, file.admin)?;

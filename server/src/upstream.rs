@@ -13,7 +13,11 @@ use hyper::{Method, Request, StatusCode, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
 use serde::Deserialize;
+use std::sync::Arc;
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 use crate::files::SettingsError;
 
@@ -28,6 +32,9 @@ pub(crate) struct UpstreamSection {
     timeout_ms: Option<u64>,
     /// Largest answer passed on, in bytes (default 1 MiB).
     max_answer_bytes: Option<usize>,
+    /// A PEM file of certificate authorities to trust for https://
+    /// upstreams, besides the web's roots (an internal CA).
+    ca_file: Option<std::path::PathBuf>,
     /// Per command, or per command prefix (`C2C.*`), in order.
     #[serde(default)]
     routes: Vec<RouteSection>,
@@ -58,6 +65,9 @@ pub struct Upstreams {
     pub timeout: Duration,
     /// Largest answer passed on.
     pub max_answer_bytes: usize,
+    /// Extra certificate authorities for https:// upstreams (read at start;
+    /// a change needs a restart).
+    pub extra_roots: Vec<CertificateDer<'static>>,
 }
 
 /// Default of `upstream.max_answer_bytes`.
@@ -70,6 +80,7 @@ impl Default for Upstreams {
             routes: Vec::new(),
             timeout: Duration::from_millis(1400),
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -97,9 +108,23 @@ fn upstream_url(path: &Path, key: &str, text: &str) -> Result<Uri, SettingsError
 impl Upstreams {
     pub(crate) fn build(
         path: &Path,
+        base: &Path,
         section: UpstreamSection,
         request_deadline: Duration,
     ) -> Result<Self, SettingsError> {
+        let extra_roots = match &section.ca_file {
+            None => Vec::new(),
+            Some(file) => {
+                let file = crate::files::resolve(base, file);
+                let bad = |e: &dyn std::fmt::Display| {
+                    SettingsError::new(path, "upstream.ca_file", format!("{}: {e}", file.display()))
+                };
+                CertificateDer::pem_file_iter(&file)
+                    .map_err(|e| bad(&e))?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| bad(&e))?
+            }
+        };
         let mut routes = Vec::with_capacity(section.routes.len() + 1);
         for (index, route) in section.routes.into_iter().enumerate() {
             let key = format!("upstream.routes[{index}]");
@@ -144,6 +169,7 @@ impl Upstreams {
             routes,
             timeout,
             max_answer_bytes: section.max_answer_bytes.unwrap_or(DEFAULT_MAX_ANSWER_BYTES),
+            extra_roots,
         })
     }
 
@@ -196,26 +222,43 @@ impl std::fmt::Debug for Forwarder {
 
 impl Default for Forwarder {
     fn default() -> Self {
-        Self::new()
+        Self::new(&[])
     }
 }
 
 impl Forwarder {
-    /// A client for http:// and https:// upstreams (web PKI roots).
-    pub fn new() -> Self {
+    /// A client for http:// and https:// upstreams: the web's roots, plus
+    /// `extra_roots` (a certificate that does not parse is skipped: the
+    /// settings already read it).
+    pub fn new(extra_roots: &[CertificateDer<'static>]) -> Self {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(Duration::from_secs(1)));
-        let provider = std::sync::Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-        let builder = hyper_rustls::HttpsConnectorBuilder::new();
-        // The ring provider with the web PKI roots cannot fail to build; should
-        // it, the client speaks plain http:// only.
-        let builder = match builder.with_provider_and_webpki_roots(provider) {
-            Ok(builder) => builder,
-            Err(_) => hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots(),
+        let mut roots = RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        for cert in extra_roots {
+            let _ = roots.add(cert.clone());
+        }
+        let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+        let builder =
+            ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions();
+        let connector = match builder {
+            Ok(builder) => {
+                let config = builder.with_root_certificates(roots).with_no_client_auth();
+                hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_tls_config(config)
+                    .https_or_http()
+                    .enable_http1()
+                    .wrap_connector(http)
+            }
+            // ring's defaults always build; should they not, TLS uses the
+            // process's default provider.
+            Err(_) => hyper_rustls::HttpsConnectorBuilder::new()
+                .with_webpki_roots()
+                .https_or_http()
+                .enable_http1()
+                .wrap_connector(http),
         };
-        let connector = builder.https_or_http().enable_http1().wrap_connector(http);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(256)
@@ -303,7 +346,12 @@ mod tests {
 
     fn build(toml_text: &str) -> Result<Upstreams, SettingsError> {
         let section: UpstreamSection = toml::from_str(toml_text).unwrap();
-        Upstreams::build(Path::new("t.toml"), section, Duration::from_millis(1500))
+        Upstreams::build(
+            Path::new("t.toml"),
+            Path::new("."),
+            section,
+            Duration::from_millis(1500),
+        )
     }
 
     #[test]

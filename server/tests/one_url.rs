@@ -46,6 +46,11 @@ struct Upstream {
 
 impl Upstream {
     async fn start(delay: Duration) -> Self {
+        Self::start_with(delay, None).await
+    }
+
+    /// The upstream over TLS with `config`.
+    async fn start_with(delay: Duration, tls: Option<tokio_rustls::TlsAcceptor>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let connections = Arc::new(AtomicUsize::new(0));
@@ -58,6 +63,7 @@ impl Upstream {
                 };
                 count.fetch_add(1, Ordering::SeqCst);
                 let log = log.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
                     let service =
                         service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
@@ -88,9 +94,18 @@ impl Upstream {
                                 Ok::<_, Infallible>(response)
                             }
                         });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tcp), service)
-                        .await;
+                    let http = hyper::server::conn::http1::Builder::new();
+                    match tls {
+                        None => {
+                            let _ = http.serve_connection(TokioIo::new(tcp), service).await;
+                        }
+                        Some(acceptor) => {
+                            let Ok(stream) = acceptor.accept(tcp).await else {
+                                return;
+                            };
+                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                    }
                 });
             }
         });
@@ -415,4 +430,43 @@ async fn the_source_allowlist_with_and_without_a_trusted_proxy() {
         403
     );
     assert_eq!(post_from(&proxied, None).await.0, 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_upstreams_with_an_internal_ca() {
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert: CertificateDer<'static> = certified.cert.der().clone();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let upstream = Upstream::start_with(Duration::ZERO, Some(acceptor)).await;
+    let url = format!("https://localhost:{}/secure", upstream.addr.port());
+    // Without the CA, the upstream's certificate is not trusted.
+    let untrusted = start(Gateway::new(with_upstreams(&[("*", url.clone())]))).await;
+    let (status, _, body) = post(
+        &untrusted.callback(&signed_query(&untrusted, "State.StateChange")),
+        AFTER_SEND,
+    )
+    .await;
+    assert_eq!(status, 502, "{body}");
+    assert!(body.contains("38046"), "{body}");
+    let mut settings = with_upstreams(&[("*", url)]);
+    settings.upstreams.extra_roots = vec![cert];
+    let trusted = start(Gateway::new(settings)).await;
+    let (status, _, body) = post(
+        &trusted.callback(&signed_query(&trusted, "State.StateChange")),
+        AFTER_SEND,
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (201, UPSTREAM_ANSWER));
+    assert_eq!(upstream.received().len(), 1);
 }
