@@ -11,15 +11,18 @@ use crate::CallbackError;
 /// sane window, and any clock skew.
 const FAR: i64 = 3600;
 
+/// `case` when requests are signed; skipped, saying why, when they are not
+/// (it checks authentication).
+pub(super) fn needs_token(target: &Target, case: Case) -> Case {
+    if target.signs() {
+        case
+    } else {
+        case.skip("no token given: the endpoint's authentication is not checked")
+    }
+}
+
 pub(super) fn cases(target: &Target) -> Vec<Case> {
-    let unsigned = "no token given: the endpoint's authentication is not checked";
-    let signed = |case: Case| {
-        if target.signs() {
-            case
-        } else {
-            case.skip(unsigned)
-        }
-    };
+    let signed = |case: Case| needs_token(target, case);
     let limits = target.limits();
     vec![
         signed(case(

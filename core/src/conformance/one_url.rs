@@ -3,7 +3,7 @@
 //! (bodies from the Chat documentation, PROTOCOL.md) and refuse forged,
 //! stale and foreign ones like any other.
 
-use super::hostile::case;
+use super::hostile::{case, needs_token};
 use super::template::{Param, QueryTemplate};
 use super::{Case, Target};
 
@@ -51,14 +51,7 @@ pub(super) fn cases(target: &Target) -> Vec<Case> {
             query(0),
             body.clone(),
         ));
-        let unsigned = "no token given: the endpoint's authentication is not checked";
-        let signed = |case: Case| {
-            if target.signs() {
-                case
-            } else {
-                case.skip(unsigned)
-            }
-        };
+        let signed = |case: Case| needs_token(target, case);
         cases.push(signed(case(
             &format!("one_url_{short}_forged"),
             "one_url",
