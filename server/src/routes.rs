@@ -40,8 +40,8 @@ struct Incoming<'a> {
     length: Option<u64>,
     /// The connection's address.
     peer: Option<IpAddr>,
-    forwarded_for: Option<String>,
-    content_type: Option<String>,
+    forwarded_for: Option<header::HeaderValue>,
+    content_type: Option<header::HeaderValue>,
 }
 
 /// The `X-Forwarded-For` sent upstream: the incoming one with the peer
@@ -106,10 +106,6 @@ pub fn routes(
                 .unify(),
         )
         .and(warp::ext::optional::<Peer>())
-        .and(warp::header::optional::<String>("x-forwarded-for"))
-        .and(warp::header::optional::<String>(
-            header::CONTENT_TYPE.as_str(),
-        ))
         .and(warp::body::stream())
         .then(
             |state: Arc<Routes>,
@@ -118,16 +114,14 @@ pub fn routes(
              query: String,
              length: Option<u64>,
              peer: Option<Peer>,
-             forwarded_for: Option<String>,
-             content_type: Option<String>,
              body| async move {
                 let request = Incoming {
                     method,
                     query: &query,
                     length,
-                    peer: peer.map(|p| p.0.ip()),
-                    forwarded_for,
-                    content_type,
+                    peer: peer.as_ref().map(|p| p.addr.ip()),
+                    forwarded_for: peer.as_ref().and_then(|p| p.forwarded_for.clone()),
+                    content_type: peer.and_then(|p| p.content_type),
                 };
                 state.dispatch(path.as_str(), request, body).await
             },
@@ -170,7 +164,8 @@ impl Routes {
             forwarded_for,
             content_type,
         } = request;
-        if !settings.sources.admits(peer, forwarded_for.as_deref()) {
+        let forwarded_for = forwarded_for.as_ref().and_then(|v| v.to_str().ok());
+        if !settings.sources.admits(peer, forwarded_for) {
             return closing(
                 gateway.refuse_unauthenticated(CallbackError::SourceNotAllowed, started),
             );
@@ -220,8 +215,8 @@ impl Routes {
                 let request = OtherRequest {
                     raw_query: query,
                     body: bytes,
-                    content_type: content_type.as_deref(),
-                    forwarded_for: Some(forwarded(forwarded_for.as_deref(), peer)),
+                    content_type: content_type.as_ref().and_then(|v| v.to_str().ok()),
+                    forwarded_for: Some(forwarded(forwarded_for, peer)),
                 };
                 return match gateway
                     .answer_other(settings, other, request, started)
