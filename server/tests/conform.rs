@@ -353,6 +353,60 @@ async fn https_endpoints_with_a_private_authority() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_self_signed_certificate_as_openssl_makes_it_is_trusted_as_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = common::start_tls_like_openssl(dir.path()).await;
+    let url = format!(
+        "https://localhost:{}/cb",
+        running.server.local_addr().port()
+    );
+    let cert = dir.path().join("cert.pem");
+    let json = dir.path().join("report.json");
+    let args = [
+        "--only",
+        "page_sample",
+        "--ca-cert",
+        cert.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    let (out, stdout, stderr) = conform_signed(&url, &args).await;
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(read_report(&json)["insecure"], false);
+    // --insecure skips verification, and says so.
+    let (out, stdout, stderr) = conform_signed(
+        &url,
+        &[
+            "--only",
+            "page_sample",
+            "--insecure",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("certificate not verified (--insecure)"),
+        "{stdout}"
+    );
+    assert_eq!(read_report(&json)["insecure"], true);
+    // Another certificate is still refused.
+    let other = tempfile::tempdir().unwrap();
+    let _ = common::start_tls_like_openssl(other.path()).await;
+    let other_cert = other.path().join("cert.pem");
+    let args = [
+        "--only",
+        "page_sample",
+        "--ca-cert",
+        other_cert.to_str().unwrap(),
+    ];
+    let (out, stdout, _) = conform_signed(&url, &args).await;
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("TLS handshake failed"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn load_reports_percentiles_and_stays_on_loopback() {
     let running = start(Gateway::new(common::settings(config()))).await;
     let dir = tempfile::tempdir().unwrap();

@@ -16,8 +16,10 @@ use hyper_util::rt::TokioIo;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
-use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+use tokio_rustls::rustls::ClientConfig;
 use tokio_rustls::TlsConnector;
+
+use super::trust::Trust;
 
 /// What the simulator says it is.
 const AGENT: &str = concat!("friendgate-conform/", env!("CARGO_PKG_VERSION"));
@@ -57,8 +59,9 @@ pub struct Answer {
 
 impl Endpoint {
     /// Parses `url` (`http://` or `https://`; a path and query of its own
-    /// are kept). `ca` adds a PEM certificate authority to the web roots.
-    pub fn parse(url: &str, ca: Option<&Path>) -> Result<Self, String> {
+    /// are kept). `ca` adds PEM certificates to the web roots, trusted as
+    /// authorities and as themselves; `insecure` trusts any certificate.
+    pub fn parse(url: &str, ca: Option<&Path>, insecure: bool) -> Result<Self, String> {
         let uri: Uri = url.parse().map_err(|e| format!("--url {url:?}: {e}"))?;
         let secure = match uri.scheme_str() {
             Some("http") => false,
@@ -81,7 +84,7 @@ impl Endpoint {
         let tls = if secure {
             let name =
                 ServerName::try_from(host.clone()).map_err(|e| format!("--url {url:?}: {e}"))?;
-            Some((tls_connector(ca)?, name))
+            Some((tls_connector(ca, insecure)?, name))
         } else {
             None
         };
@@ -251,23 +254,22 @@ fn describe(error: &hyper::Error) -> String {
     }
 }
 
-fn tls_connector(ca: Option<&Path>) -> Result<TlsConnector, String> {
-    let mut roots = RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+fn tls_connector(ca: Option<&Path>, insecure: bool) -> Result<TlsConnector, String> {
+    let mut extra = Vec::new();
     if let Some(ca) = ca {
         for cert in CertificateDer::pem_file_iter(ca)
             .map_err(|e| format!("--ca-cert {}: {e}", ca.display()))?
         {
-            let cert = cert.map_err(|e| format!("--ca-cert {}: {e}", ca.display()))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("--ca-cert {}: {e}", ca.display()))?;
+            extra.push(cert.map_err(|e| format!("--ca-cert {}: {e}", ca.display()))?);
         }
     }
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let trust = Trust::new(extra, insecure, Arc::clone(&provider))?;
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(trust))
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsConnector::from(Arc::new(config)))

@@ -7,6 +7,7 @@ pub mod client;
 pub mod load;
 pub mod report;
 pub mod suite;
+mod trust;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -70,9 +71,15 @@ pub struct ConformArgs {
     /// List only failed cases in the table.
     #[arg(long)]
     pub failures_only: bool,
-    /// A PEM certificate authority to trust for https://, besides the web's roots.
+    /// PEM certificates to trust for https://, besides the web's roots: as
+    /// authorities, and each as itself whatever its CA flag (so a
+    /// self-signed `openssl req -x509 -nodes` certificate works as given).
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Do not verify the endpoint's certificate (development only; the
+    /// report and the summary say so).
+    #[arg(long)]
+    pub insecure: bool,
     /// Instead of the cases, send signed callbacks at a fixed rate and report
     /// latency percentiles against the 2 s deadline (needs --rate and --duration).
     #[arg(long, requires_all = ["rate", "duration"])]
@@ -103,7 +110,7 @@ pub fn run(args: &ConformArgs) -> Result<bool, String> {
 }
 
 async fn run_async(args: &ConformArgs) -> Result<bool, String> {
-    let endpoint = Endpoint::parse(&args.url, args.ca_cert.as_deref())?;
+    let endpoint = Endpoint::parse(&args.url, args.ca_cert.as_deref(), args.insecure)?;
     let target = target(args)?;
     if args.wait > 0 {
         endpoint
@@ -214,6 +221,9 @@ async fn run_cases(
     if !target.signs() {
         println!("note: no --token-env given, so the endpoint's authentication was not checked");
     }
+    if args.insecure && args.url.starts_with("https://") {
+        println!("note: the endpoint's TLS certificate not verified (--insecure)");
+    }
     if let Some(path) = &args.json {
         let report = Report {
             tool: "friendgate conform",
@@ -222,6 +232,7 @@ async fn run_cases(
             app_id: target.app_id(),
             signed: target.signs(),
             strict: args.strict,
+            insecure: args.insecure,
             latency_budget_ms: args.latency_budget_ms,
             started_at,
             duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),

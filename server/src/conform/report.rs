@@ -50,6 +50,8 @@ pub struct Report<'a> {
     pub signed: bool,
     /// Whether refusals had to match friendgate's exactly.
     pub strict: bool,
+    /// Whether the endpoint's TLS certificate went unverified (`--insecure`).
+    pub insecure: bool,
     /// The latency budget, ms.
     pub latency_budget_ms: u64,
     /// When the run started, Unix seconds.

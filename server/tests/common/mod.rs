@@ -37,6 +37,25 @@ pub async fn start_tls(dir: &Path) -> (Running, String) {
     (start(Gateway::new(settings)).await, cert_pem)
 }
 
+/// Starts a gateway serving TLS with a certificate made as `openssl req
+/// -x509 -newkey rsa:2048 -nodes -subj /CN=localhost` makes one: self-signed,
+/// the CA flag set, the name in the subject only (no subjectAltName).
+pub async fn start_tls_like_openssl(dir: &Path) -> Running {
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    let mut settings = settings(signing_config());
+    settings.server.tls = Some((dir.join("cert.pem"), dir.join("key.pem")));
+    start(Gateway::new(settings)).await
+}
+
 /// Settings built in code: listen on a free port, callback path `/cb`, no rules.
 pub fn settings(callback: Config) -> Settings {
     Settings {
