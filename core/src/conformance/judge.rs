@@ -98,24 +98,114 @@ pub enum NoAnswer {
     Closed(String),
 }
 
+/// How an answer stands, in the manner of Autobahn|Testsuite's OK /
+/// NON-STRICT / INFORMATIONAL / FAILED.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// As the protocol wants.
+    Pass,
+    /// The protocol or its security is broken (a forged or foreign request
+    /// answered `OK`, a valid callback answered wrong, late, or not at all).
+    Fail,
+    /// A hardening friendgate recommends is missing; the protocol is silent.
+    Warn,
+    /// An observation (the endpoint refuses with statuses or codes other
+    /// than friendgate's).
+    Info,
+}
+
+impl Level {
+    /// `pass`, `fail`, `warn` or `info`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::Warn => "warn",
+            Self::Info => "info",
+        }
+    }
+}
+
+/// Where the protocol's facts are written (each with its source).
+pub const PROTOCOL_FACTS: &str = "docs/protocol.md#what-the-platform-sends-and-expects";
+/// Where friendgate's hardenings are written, each with what it protects.
+pub const HARDENINGS: &str =
+    "docs/protocol.md#refusals-of-authenticated-callbacks-and-why-each-stays";
+
 /// The judgement of one answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
-    /// Whether the answer is acceptable.
+    /// Whether the answer is acceptable: anything but [`Level::Fail`].
     pub passed: bool,
+    /// Pass, fail, warn or info.
+    pub level: Level,
     /// What came back, in short (`200 OK [0, 38001]`, `401 FAIL 38012`).
     pub got: String,
-    /// Why it is not acceptable.
+    /// Why it is not as friendgate would answer (a fail, a warning's risk,
+    /// or an observation).
     pub problem: Option<String>,
+    /// The rule the verdict rests on (a line of docs/protocol.md).
+    pub rule: &'static str,
 }
 
 impl Verdict {
     fn new(got: String, problem: Option<String>) -> Self {
+        let level = if problem.is_some() {
+            Level::Fail
+        } else {
+            Level::Pass
+        };
         Self {
             passed: problem.is_none(),
+            level,
             got,
             problem,
+            rule: PROTOCOL_FACTS,
         }
+    }
+
+    /// A failure found outside the judge (a connection the endpoint closed).
+    pub fn failed(got: String, problem: String) -> Self {
+        Self::new(got, Some(problem))
+    }
+
+    fn at(mut self, level: Level, rule: &'static str) -> Self {
+        self.level = level;
+        self.passed = level != Level::Fail;
+        self.rule = rule;
+        self
+    }
+}
+
+/// Whether a refusal of `code` guards the protocol's security (the Sign,
+/// the window, the app id): answering such a request `OK` fails. Any other
+/// refusal is a hardening of friendgate's: answering `OK` only warns.
+fn guards_security(code: &str) -> bool {
+    matches!(
+        code,
+        "missing_signature"
+            | "bad_signature"
+            | "request_time_too_old"
+            | "request_time_in_future"
+            | "foreign_app_id"
+    )
+}
+
+/// What a missing hardening risks, in one line (docs/protocol.md says more).
+fn risk(code: &str) -> &'static str {
+    match code {
+        "body_too_large" | "too_many_items" | "too_deep" | "field_too_long" => {
+            "unbounded memory or time per callback: one request can hold any amount of work"
+        }
+        "duplicate_key" | "duplicate_parameter" | "wrong_type" | "command_mismatch" => {
+            "input two readers can understand differently: what is decided may not be what the app reads"
+        }
+        "invalid_utf8" | "malformed_json" | "missing_field" => {
+            "a body with no To_Account to answer for was answered as if it had one"
+        }
+        "unsupported_content_type" => "a body announced as something other than JSON was taken as JSON",
+        "method_not_allowed" => "a request that is not a callback was answered as one",
+        _ => "a request the platform never sends was answered OK",
     }
 }
 
@@ -149,20 +239,46 @@ pub fn judge(expect: &Expect, answer: Result<Observed<'_>, NoAnswer>, rules: &Ru
         }
     };
     let answer = Answer::read(&observed);
-    let mut problem = match expect {
-        Expect::Answer { to_accounts } => answer.problem_as_answer(to_accounts),
-        Expect::Refuse {
-            status, error_code, ..
-        } => answer.problem_as_refusal(*status, *error_code, rules.strict),
-        Expect::Processed => answer.problem_as_processed(rules.strict || rules.one_url),
-    };
-    if problem.is_none() && observed.elapsed > rules.latency_budget {
-        problem = Some(format!(
+    if observed.elapsed > rules.latency_budget {
+        let problem = format!(
             "answered in {} ms, over the {} ms budget (the platform waits 2 s)",
             observed.elapsed.as_millis(),
             rules.latency_budget.as_millis()
-        ));
+        );
+        return Verdict::new(answer.summary(), Some(problem));
     }
+    let problem = match expect {
+        Expect::Answer { to_accounts } => answer.problem_as_answer(to_accounts),
+        Expect::Processed => answer.problem_as_processed(rules.strict || rules.one_url),
+        Expect::Refuse {
+            status,
+            error_code,
+            code,
+            ..
+        } => {
+            let verdict = Verdict::new(
+                answer.summary(),
+                answer.problem_as_refusal(*status, *error_code, rules.strict),
+            );
+            if rules.strict || verdict.passed {
+                if verdict.passed && !rules.strict && answer.differs(*status, *error_code) {
+                    let note = format!(
+                        "refused otherwise than friendgate, which answers {status} FAIL with ErrorCode {error_code} ({code})"
+                    );
+                    return Verdict::new(verdict.got, Some(note)).at(Level::Info, HARDENINGS);
+                }
+                return verdict;
+            }
+            if guards_security(code) {
+                return verdict;
+            }
+            let problem = format!(
+                "answered OK where friendgate refuses ({code}): {}",
+                risk(code)
+            );
+            return Verdict::new(verdict.got, Some(problem)).at(Level::Warn, HARDENINGS);
+        }
+    };
     Verdict::new(answer.summary(), problem)
 }
 
@@ -288,6 +404,12 @@ impl Answer {
             .find_map(|(index, (item, to_account))| item_problem(index, item, to_account))
     }
 
+    /// Whether a refusal's status or `ErrorCode` differs from friendgate's.
+    fn differs(&self, status: u16, error_code: u32) -> bool {
+        self.status != status
+            || self.field("ErrorCode").and_then(Value::as_i64) != Some(i64::from(error_code))
+    }
+
     fn problem_as_processed(&self, required: bool) -> Option<String> {
         let ok = self.status == 200
             && self.is_ok()
@@ -372,8 +494,13 @@ mod tests {
     const OK_REJECT: &str = r#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[{"To_Account":"a","ResultCode":38001,"ResultInfo":"no"}]}"#;
     const FAIL: &str = r#"{"ActionStatus":"FAIL","ErrorCode":38012,"ErrorInfo":"bad Sign"}"#;
 
+    /// The failure or warning, if any (observations are not problems).
     fn problem(expect: &Expect, status: u16, body: &str) -> Option<String> {
-        judge(expect, Ok(observed(status, body)), &Rules::default()).problem
+        let verdict = judge(expect, Ok(observed(status, body)), &Rules::default());
+        match verdict.level {
+            Level::Pass | Level::Info => None,
+            Level::Fail | Level::Warn => verdict.problem,
+        }
     }
 
     #[test]
@@ -428,6 +555,47 @@ mod tests {
             let got = problem(&answer(&["a"]), status, body).unwrap_or_default();
             assert!(got.contains(why), "{body}: {got}");
         }
+    }
+
+    #[test]
+    fn security_refusals_fail_hardenings_warn_and_other_refusals_are_noted() {
+        let refusal = |code: &'static str| Expect::Refuse {
+            status: 400,
+            error_code: 38025,
+            code,
+            message: String::new(),
+        };
+        let level = |expect: &Expect, status, body: &str| {
+            judge(expect, Ok(observed(status, body)), &Rules::default()).level
+        };
+        assert_eq!(level(&refusal("bad_signature"), 200, OK_ONE), Level::Fail);
+        assert_eq!(level(&refusal("foreign_app_id"), 200, OK_ONE), Level::Fail);
+        let warned = judge(
+            &refusal("too_deep"),
+            Ok(observed(200, OK_ONE)),
+            &Rules::default(),
+        );
+        assert_eq!(warned.level, Level::Warn);
+        assert!(warned.passed);
+        assert_eq!(warned.rule, HARDENINGS);
+        assert!(warned.problem.unwrap().contains("unbounded memory or time"));
+        // Refused, but not as friendgate refuses: an observation.
+        let noted = judge(
+            &refusal("wrong_type"),
+            Ok(observed(422, FAIL)),
+            &Rules::default(),
+        );
+        assert_eq!(noted.level, Level::Info);
+        assert!(noted.passed);
+        // --strict keeps today's meaning: anything but friendgate's answer fails.
+        let strict = Rules {
+            strict: true,
+            ..Rules::default()
+        };
+        let strict_level =
+            |status, body| judge(&refusal("too_deep"), Ok(observed(status, body)), &strict).level;
+        assert_eq!(strict_level(200, OK_ONE), Level::Fail);
+        assert_eq!(strict_level(422, FAIL), Level::Fail);
     }
 
     #[test]

@@ -15,7 +15,9 @@ mod judge;
 mod one_url;
 mod template;
 
-pub use judge::{judge, Expect, NoAnswer, Observed, Rules, Verdict};
+pub use judge::{
+    judge, Expect, Level, NoAnswer, Observed, Rules, Verdict, HARDENINGS, PROTOCOL_FACTS,
+};
 pub use template::Method;
 
 use crate::config::{Config, Limits, Token};

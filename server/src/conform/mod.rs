@@ -43,6 +43,10 @@ pub struct ConformArgs {
     /// requests (for endpoints built on friendgate).
     #[arg(long)]
     pub strict: bool,
+    /// Fail the run on warnings too (missing hardenings), not only on
+    /// protocol failures.
+    #[arg(long)]
+    pub warnings_as_failures: bool,
     /// The endpoint sits at the app's one callback URL (the console's): also
     /// send signed callbacks of other documented commands, which must be
     /// answered 200 OK with ErrorCode 0, and forged, stale and foreign ones,
@@ -202,22 +206,32 @@ async fn run_cases(
     );
     let results = suite::run(endpoint, target, &selected, &settings, &progress).await;
     let (by_family, total) = tally(&results);
-    if args.failures_only && total.failed == 0 {
-        println!("no case failed");
+    if args.failures_only && total.failed == 0 && total.warned == 0 {
+        println!("no case failed or warned");
     } else {
         println!("{}", case_table(&results, args.failures_only));
     }
     println!("{}", family_table(&by_family, total));
-    let passed = total.failed == 0;
+    // Only protocol failures fail the run, unless warnings are asked to.
+    let passed = total.failed == 0 && !(args.warnings_as_failures && total.warned > 0);
     println!(
-        "{}: {} passed, {} failed, {} skipped of {} cases against {}",
+        "{}: {} passed, {} failed, {} warned, {} info, {} skipped of {} cases against {}",
         if passed { "PASS" } else { "FAIL" },
         total.passed,
         total.failed,
+        total.warned,
+        total.info,
         total.skipped,
         total.total(),
         endpoint.url()
     );
+    if total.warned > 0 {
+        println!(
+            "note: {} warning(s): hardenings friendgate recommends are missing (see docs/protocol.md){}",
+            total.warned,
+            if args.warnings_as_failures { "; --warnings-as-failures counts them as failures" } else { "" }
+        );
+    }
     if !target.signs() {
         println!("note: no --token-env given, so the endpoint's authentication was not checked");
     }

@@ -16,6 +16,10 @@ pub struct Tally {
     pub passed: usize,
     /// Cases that failed.
     pub failed: usize,
+    /// Cases that warned (a hardening missing).
+    pub warned: usize,
+    /// Cases with an observation.
+    pub info: usize,
     /// Cases not run.
     pub skipped: usize,
 }
@@ -25,13 +29,15 @@ impl Tally {
         match outcome {
             Outcome::Pass => self.passed += 1,
             Outcome::Fail => self.failed += 1,
+            Outcome::Warn => self.warned += 1,
+            Outcome::Info => self.info += 1,
             Outcome::Skip => self.skipped += 1,
         }
     }
 
     /// All cases counted.
     pub fn total(&self) -> usize {
-        self.passed + self.failed + self.skipped
+        self.passed + self.failed + self.warned + self.info + self.skipped
     }
 }
 
@@ -91,19 +97,28 @@ pub fn tally(results: &[CaseResult]) -> (Vec<(&'static str, Tally)>, Tally) {
 
 /// The table of cases (all, or only failures).
 pub fn case_table(results: &[CaseResult], failures_only: bool) -> Table {
+    let listed = |outcome| matches!(outcome, Outcome::Fail | Outcome::Warn);
     let mut table = Table::new();
     table
         .load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(["case", "family", "expected", "got", "ms", "result"]);
     for result in results {
-        if failures_only && result.result != Outcome::Fail {
+        if failures_only && !listed(result.result) {
             continue;
         }
         let verdict = match (result.result, &result.reason) {
             (Outcome::Pass, _) => Cell::new("pass").fg(Color::Green),
             (Outcome::Fail, reason) => {
                 Cell::new(format!("FAIL: {}", reason.as_deref().unwrap_or_default())).fg(Color::Red)
+            }
+            (Outcome::Warn, reason) => {
+                Cell::new(format!("warn: {}", reason.as_deref().unwrap_or_default()))
+                    .fg(Color::Yellow)
+            }
+            (Outcome::Info, reason) => {
+                Cell::new(format!("info: {}", reason.as_deref().unwrap_or_default()))
+                    .fg(Color::Blue)
             }
             (Outcome::Skip, reason) => {
                 Cell::new(format!("skip: {}", reason.as_deref().unwrap_or_default()))
@@ -131,7 +146,7 @@ pub fn family_table(families: &[(&'static str, Tally)], total: Tally) -> Table {
     let mut table = Table::new();
     table
         .load_style(UTF8_FULL_CONDENSED)
-        .set_header(["family", "passed", "failed", "skipped"]);
+        .set_header(["family", "passed", "failed", "warned", "info", "skipped"]);
     for (family, tally) in families.iter().copied().chain([("all", total)]) {
         table.add_row(vec![
             Cell::new(family),
@@ -141,6 +156,8 @@ pub fn family_table(families: &[(&'static str, Tally)], total: Tally) -> Table {
             } else {
                 Cell::new(tally.failed)
             },
+            Cell::new(tally.warned),
+            Cell::new(tally.info),
             Cell::new(tally.skipped),
         ]);
     }

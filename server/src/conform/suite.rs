@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use friendgate_core::conformance::{
-    judge, Case, NoAnswer, Observed, Rules, Source, Target, Verdict,
+    judge, Case, Level, NoAnswer, Observed, Rules, Source, Target, Verdict,
 };
 use friendgate_core::unix_now;
 use indicatif::ProgressBar;
@@ -41,10 +41,12 @@ pub struct CaseResult {
     pub got: String,
     /// Time to the whole answer (the slowest round), in milliseconds.
     pub latency_ms: Option<f64>,
-    /// `pass`, `fail` or `skip`.
+    /// `pass`, `fail`, `warn`, `info` or `skip`.
     pub result: Outcome,
-    /// Why it failed or was skipped.
+    /// Why it failed, warned, was noted or was skipped.
     pub reason: Option<String>,
+    /// The rule the verdict rests on (a line of docs/protocol.md).
+    pub rule: Option<&'static str>,
 }
 
 /// A case's outcome.
@@ -53,8 +55,12 @@ pub struct CaseResult {
 pub enum Outcome {
     /// The answer is what the protocol needs.
     Pass,
-    /// It is not.
+    /// The protocol or its security is broken.
     Fail,
+    /// A hardening friendgate recommends is missing (the protocol is silent).
+    Warn,
+    /// An observation: refused otherwise than friendgate.
+    Info,
     /// The case was not run.
     Skip,
 }
@@ -120,6 +126,7 @@ async fn run_case(
         latency_ms: None,
         result: Outcome::Skip,
         reason: None,
+        rule: None,
     };
     if settings.skip.iter().any(|family| family == case.family) {
         result.reason = Some(format!("family `{}` skipped with --skip", case.family));
@@ -174,17 +181,16 @@ async fn run_case(
                 };
                 judge(&prepared.expect, Ok(observed), &settings.rules)
             }
-            Err(NoAnswer::Closed(reason)) if round > 1 => Verdict {
-                passed: false,
-                got: format!("no answer: {reason}"),
-                problem: Some(format!(
+            Err(NoAnswer::Closed(reason)) if round > 1 => Verdict::failed(
+                format!("no answer: {reason}"),
+                format!(
                     "the endpoint closed the connection after {} callback(s); the platform keeps connections alive",
                     round - 1
-                )),
-            },
+                ),
+            ),
             Err(no_answer) => judge(&prepared.expect, Err(no_answer), &settings.rules),
         };
-        if !verdict.passed || round == case.rounds {
+        if verdict.level != Level::Pass || round == case.rounds {
             return finish(result, verdict, round, case.rounds, slowest);
         }
     }
@@ -202,16 +208,19 @@ fn finish(
     if slowest > Duration::ZERO {
         result.latency_ms = Some(slowest.as_secs_f64() * 1000.0);
     }
-    match verdict.problem {
-        None => result.result = Outcome::Pass,
-        Some(problem) => {
-            result.result = Outcome::Fail;
-            result.reason = Some(if rounds > 1 {
-                format!("callback {round} of {rounds}: {problem}")
-            } else {
-                problem
-            });
-        }
+    result.rule = Some(verdict.rule);
+    result.result = match verdict.level {
+        Level::Pass => Outcome::Pass,
+        Level::Fail => Outcome::Fail,
+        Level::Warn => Outcome::Warn,
+        Level::Info => Outcome::Info,
+    };
+    if let Some(problem) = verdict.problem {
+        result.reason = Some(if rounds > 1 {
+            format!("callback {round} of {rounds}: {problem}")
+        } else {
+            problem
+        });
     }
     result
 }
