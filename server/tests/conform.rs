@@ -611,3 +611,99 @@ async fn usage_errors_exit_2_and_say_why() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
 }
+
+/// The lenient standard-library endpoint (tests/conform/lenient_endpoint.py)
+/// on a free port, broken as `mode` says ("" for not at all).
+fn lenient_endpoint(mode: &str) -> (common::process::KillOnDrop, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/conform/lenient_endpoint.py");
+    let child = std::process::Command::new("python3")
+        .arg(script)
+        .arg(port.to_string())
+        .env("FRIENDGATE_TOKEN", TOKEN)
+        .env("BREAK", mode)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 runs the lenient endpoint");
+    (
+        common::process::KillOnDrop(child),
+        format!("http://127.0.0.1:{port}/callback"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lenient_hand_written_endpoint_passes_with_warnings() {
+    let (_endpoint, url) = lenient_endpoint("");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let args = ["--wait", "10", "--json", json.to_str().unwrap()];
+    let (out, stdout, stderr) = conform_signed(&url, &args).await;
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let report = read_report(&json);
+    assert_eq!(report["summary"]["failed"], 0, "{stdout}");
+    assert!(
+        report["summary"]["warned"].as_u64().unwrap() >= 5,
+        "{stdout}"
+    );
+    // Where only friendgate's choices decide: warnings, not failures.
+    for name in [
+        "body_event_time_negative",
+        "body_depth_past_limit",
+        "query_duplicate_sign",
+        "hostile_items_too_many",
+    ] {
+        assert_eq!(case(&report, name)["result"], "warn", "{name}");
+    }
+    // And the same run fails with warnings counted as failures.
+    let (out, stdout, _) = conform_signed(&url, &["--warnings-as-failures"]).await;
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn endpoints_broken_on_purpose_still_fail_with_the_right_reasons() {
+    for (mode, name, reason) in [
+        (
+            "nosign",
+            "hostile_sign_forged",
+            "allowed a request the platform never sends",
+        ),
+        ("reorder", "page_sample_signed", "items must stay in order"),
+        (
+            "drop",
+            "page_sample_signed",
+            "1 ResultItem(s) for 2 item(s)",
+        ),
+        (
+            "badcode",
+            "page_sample_signed",
+            "is neither 0 nor in [38000, 39000]",
+        ),
+        ("slow", "page_sample_signed", "over the 1000 ms budget"),
+    ] {
+        let (_endpoint, url) = lenient_endpoint(mode);
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("report.json");
+        let only = name.trim_end_matches("_signed");
+        let args = [
+            "--wait",
+            "10",
+            "--only",
+            only,
+            "--json",
+            json.to_str().unwrap(),
+        ];
+        let (out, stdout, _) = conform_signed(&url, &args).await;
+        assert_eq!(out.status.code(), Some(1), "{mode}: {stdout}");
+        let case = case(&read_report(&json), name).clone();
+        assert_eq!(case["result"], "fail", "{mode}: {case}");
+        assert!(
+            case["reason"].as_str().unwrap().contains(reason),
+            "{mode}: {case}"
+        );
+    }
+}
