@@ -18,6 +18,11 @@ test: lint vectors test-rust test-server-metrics test-python test-node test-kotl
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	# Embedding the gateway (no default features) pulls in neither the
+	# simulator crate nor core's conformance feature.
+	@if $(CARGO) tree --locked -p friendgate-server --no-default-features -e features --prefix none \
+		| grep -E '^(friendgate-conform|indicatif|comfy-table) |feature "conformance"'; then \
+		echo "friendgate-server without default features depends on the simulator"; exit 1; fi
 
 ## The conformance vectors are exactly what tests/vectors/generate.py writes.
 vectors:

@@ -14,7 +14,6 @@
 
 pub mod admin;
 pub mod command;
-pub mod conform;
 pub(crate) mod connections;
 pub(crate) mod files;
 pub mod gateway;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use friendgate_conform::{self as conform, ConformArgs};
 use friendgate_core::testing::{QueryBuilder, SAMPLE_APP_ID};
 use friendgate_core::unix_now;
-use friendgate_server::conform::{self, ConformArgs};
 use friendgate_server::{command, Gateway, Settings};
 
 /// mimalloc: a callback makes a dozen small, short-lived allocations (the

@@ -1,7 +1,10 @@
+//! # friendgate-conform
+//!
 //! `friendgate conform`: a simulator of the Chat backend that tests any
-//! callback endpoint over HTTP. The cases and the judge are core's
-//! ([`friendgate_core::conformance`]); this module sends them, shows progress,
-//! and reports.
+//! callback endpoint over HTTP, in any language. The cases and the judge are
+//! core's ([`friendgate_core::conformance`]); this crate sends them, shows
+//! progress, and reports. The `friendgate` binary runs it as its `conform`
+//! subcommand; the gateway library does not depend on it.
 
 pub mod client;
 pub mod load;
