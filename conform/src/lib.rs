@@ -75,6 +75,10 @@ pub struct ConformArgs {
     /// Write a machine-readable report to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write a report to read in a browser, offline, to this file: the
+    /// summary by family and verdict, and each case's request and answer.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// List only failed cases in the table.
     #[arg(long)]
     pub failures_only: bool,
@@ -241,7 +245,7 @@ async fn run_cases(
     if args.insecure && args.url.starts_with("https://") {
         println!("note: the endpoint's TLS certificate not verified (--insecure)");
     }
-    if let Some(path) = &args.json {
+    if args.json.is_some() || args.html.is_some() {
         let report = Report {
             tool: "friendgate conform",
             version: env!("CARGO_PKG_VERSION"),
@@ -258,7 +262,13 @@ async fn run_cases(
             families: by_family.into_iter().collect(),
             cases: &results,
         };
-        write_json(path, &report)?;
+        if let Some(path) = &args.json {
+            write_json(path, &report)?;
+        }
+        if let Some(path) = &args.html {
+            std::fs::write(path, report::html(&report))
+                .map_err(|e| format!("--html {}: {e}", path.display()))?;
+        }
     }
     Ok(passed)
 }

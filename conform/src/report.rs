@@ -163,3 +163,128 @@ pub fn family_table(families: &[(&'static str, Tally)], total: Tally) -> Table {
     }
     table
 }
+
+/// Text for HTML: `&`, `<`, `>` and quotes escaped (the five characters
+/// that can change markup; a crate for this would be one function).
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn verdict_name(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Pass => "pass",
+        Outcome::Fail => "fail",
+        Outcome::Warn => "warn",
+        Outcome::Info => "info",
+        Outcome::Skip => "skip",
+    }
+}
+
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}\
+.pass{color:#17702a}.fail{color:#b00020;font-weight:bold}.warn{color:#9a6700}.info{color:#0550ae}.skip{color:#777}\
+pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:.5em;margin:.3em 0;max-width:100em}";
+
+/// The report as one self-contained HTML page (no script, no external
+/// resource: it reads offline), written as well-formed XML so that any
+/// parser takes it.
+pub fn html(report: &Report<'_>) -> String {
+    let mut out = String::with_capacity(4096 + report.cases.len() * 1024);
+    let title = format!("friendgate conform: {}", report.url);
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>");
+    out.push_str(&escape(&title));
+    out.push_str("</title><style>");
+    out.push_str(STYLE);
+    out.push_str("</style></head><body>\n<h1>");
+    out.push_str(&escape(&title));
+    out.push_str("</h1>\n<p class=\"");
+    out.push_str(if report.passed { "pass" } else { "fail" });
+    out.push_str("\">");
+    let summary = &report.summary;
+    out.push_str(&escape(&format!(
+        "{}: {} passed, {} failed, {} warned, {} info, {} skipped of {} cases",
+        if report.passed { "PASS" } else { "FAIL" },
+        summary.passed,
+        summary.failed,
+        summary.warned,
+        summary.info,
+        summary.skipped,
+        summary.total()
+    )));
+    out.push_str("</p>\n<p>");
+    out.push_str(&escape(&format!(
+        "app id {}, {}{}{}; friendgate {}",
+        report.app_id,
+        if report.signed {
+            "signed"
+        } else {
+            "unsigned: authentication not checked"
+        },
+        if report.strict { ", strict" } else { "" },
+        if report.insecure {
+            ", TLS certificate not verified (--insecure)"
+        } else {
+            ""
+        },
+        report.version
+    )));
+    out.push_str("</p>\n<table class=\"families\"><thead><tr><th>family</th><th>passed</th><th>failed</th><th>warned</th><th>info</th><th>skipped</th></tr></thead><tbody>\n");
+    for (family, tally) in report
+        .families
+        .iter()
+        .map(|(f, t)| (*f, *t))
+        .chain([("all", *summary)])
+    {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            escape(family),
+            tally.passed,
+            if tally.failed > 0 { "fail" } else { "pass" },
+            tally.failed,
+            tally.warned,
+            tally.info,
+            tally.skipped
+        ));
+    }
+    out.push_str("</tbody></table>\n<table class=\"cases\"><thead><tr><th>case</th><th>family</th><th>expected</th><th>got</th><th>verdict</th></tr></thead><tbody>\n");
+    for case in report.cases {
+        let verdict = verdict_name(case.result);
+        out.push_str(&format!(
+            "<tr class=\"case {verdict}\" id=\"case-{}\"><td>{}<br/><small>{}</small></td><td>{}</td><td>{}</td><td>{}</td><td class=\"{verdict}\">{verdict}",
+            escape(&case.name),
+            escape(&case.name),
+            escape(&case.description),
+            escape(case.family),
+            escape(&case.expected),
+            escape(&case.got),
+        ));
+        if let Some(reason) = &case.reason {
+            out.push_str(": ");
+            out.push_str(&escape(reason));
+        }
+        if let Some(rule) = case.rule.filter(|_| case.result != Outcome::Pass) {
+            out.push_str(&format!(" <small>({})</small>", escape(rule)));
+        }
+        out.push_str("</td></tr>\n");
+        if case.sent.is_some() || case.answer.is_some() {
+            out.push_str("<tr class=\"exchange\"><td colspan=\"5\"><details><summary>request and answer</summary><pre>");
+            out.push_str(&escape(case.sent.as_deref().unwrap_or("")));
+            out.push_str("</pre><pre>");
+            out.push_str(&escape(case.answer.as_deref().unwrap_or("(no answer)")));
+            out.push_str("</pre></details></td></tr>\n");
+        }
+    }
+    out.push_str("</tbody></table>\n</body></html>\n");
+    out
+}

@@ -47,6 +47,22 @@ pub struct CaseResult {
     pub reason: Option<String>,
     /// The rule the verdict rests on (a line of docs/protocol.md).
     pub rule: Option<&'static str>,
+    /// The last request sent: method, query, body (shortened).
+    pub sent: Option<String>,
+    /// The answer to it: status, body (shortened).
+    pub answer: Option<String>,
+}
+
+/// How much of a body a report shows.
+const SHOWN_BYTES: usize = 2048;
+
+/// `bytes` as text for a report, shortened to [`SHOWN_BYTES`].
+fn shown(bytes: &[u8]) -> String {
+    let mut text = String::from_utf8_lossy(&bytes[..bytes.len().min(SHOWN_BYTES)]).into_owned();
+    if bytes.len() > SHOWN_BYTES {
+        text.push_str(&format!("… ({} bytes in all)", bytes.len()));
+    }
+    text
 }
 
 /// A case's outcome.
@@ -127,6 +143,8 @@ async fn run_case(
         result: Outcome::Skip,
         reason: None,
         rule: None,
+        sent: None,
+        answer: None,
     };
     if settings.skip.iter().any(|family| family == case.family) {
         result.reason = Some(format!("family `{}` skipped with --skip", case.family));
@@ -162,6 +180,12 @@ async fn run_case(
         let Some(open) = connection.as_mut() else {
             break;
         };
+        result.sent = Some(format!(
+            "{} ?{}\n\n{}",
+            prepared.method.as_str(),
+            prepared.query,
+            shown(prepared.body)
+        ));
         let answer = open
             .send(
                 endpoint,
@@ -174,6 +198,7 @@ async fn run_case(
         let verdict = match answer {
             Ok(answer) => {
                 slowest = slowest.max(answer.elapsed);
+                result.answer = Some(format!("{}\n\n{}", answer.status, shown(&answer.body)));
                 let observed = Observed {
                     status: answer.status,
                     body: &answer.body,

@@ -201,13 +201,46 @@ fn careless(body: &Bytes) -> String {
     serde_json::json!({"ActionStatus": "OK", "ErrorCode": 0, "ErrorInfo": "", "ResultItem": accounts}).to_string()
 }
 
+/// The `class` of every `<tr>` of an HTML report, parsed as XML (the
+/// report is well-formed, so a strict parser must take all of it).
+fn html_rows(path: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&text);
+    let mut rows = Vec::new();
+    loop {
+        match reader.read_event().unwrap() {
+            quick_xml::events::Event::Start(tag) if tag.name().as_ref() == b"tr" => {
+                let class = tag
+                    .try_get_attribute("class")
+                    .unwrap()
+                    .map(|a| String::from_utf8(a.value.to_vec()).unwrap())
+                    .unwrap_or_default();
+                rows.push(class);
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    rows
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_careless_endpoint_fails_the_hostile_cases() {
     let url = serve(|body: Bytes| careless(&body)).await;
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
-    let (out, stdout, _) =
-        conform_signed(&url, &["--json", json.to_str().unwrap(), "--failures-only"]).await;
+    let html = dir.path().join("report.html");
+    let (out, stdout, _) = conform_signed(
+        &url,
+        &[
+            "--json",
+            json.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+            "--failures-only",
+        ],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("FAIL: "), "{stdout}");
     assert!(
@@ -260,6 +293,22 @@ async fn a_careless_endpoint_fails_the_hostile_cases() {
         );
     }
     assert!(report["summary"]["warned"].as_u64().unwrap() >= 5);
+    // The HTML report parses, and holds every case with its verdict and
+    // its request and answer.
+    let rows = html_rows(&html);
+    let cases = report["cases"].as_array().unwrap();
+    let case_rows: Vec<&String> = rows.iter().filter(|c| c.starts_with("case ")).collect();
+    assert_eq!(case_rows.len(), cases.len());
+    for (row, case) in case_rows.iter().zip(cases) {
+        assert_eq!(**row, format!("case {}", case["result"].as_str().unwrap()));
+    }
+    assert!(rows.iter().filter(|c| *c == "exchange").count() >= cases.len() - 5);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("hostile_sign_forged"));
+    assert!(
+        page.contains("&quot;ActionStatus&quot;"),
+        "bodies are escaped"
+    );
     assert!(
         stdout.contains("warn: answered OK where friendgate refuses"),
         "{stdout}"
