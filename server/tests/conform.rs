@@ -756,3 +756,39 @@ async fn endpoints_broken_on_purpose_still_fail_with_the_right_reasons() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn strict_runs_over_tls_have_no_flaky_case() {
+    // The oversized body is refused while the simulator is still sending
+    // it: the answer must still be read, over TLS too, every time.
+    let dir = tempfile::tempdir().unwrap();
+    let running = common::start_tls_like_openssl(dir.path()).await;
+    let url = format!(
+        "https://localhost:{}/cb",
+        running.server.local_addr().port()
+    );
+    let cert = dir.path().join("cert.pem");
+    let ca = cert.to_str().unwrap();
+    for run in 0..10 {
+        let (out, stdout, _) = conform_signed(
+            &url,
+            &[
+                "--strict",
+                "--ca-cert",
+                ca,
+                "--only",
+                "hostile_body_oversized",
+            ],
+        )
+        .await;
+        assert!(out.status.success(), "run {run}: {stdout}");
+    }
+    for run in 0..3 {
+        let (out, stdout, _) = conform_signed(
+            &url,
+            &["--strict", "--one-url", "--ca-cert", ca, "--failures-only"],
+        )
+        .await;
+        assert!(out.status.success(), "full run {run}: {stdout}");
+    }
+}
