@@ -427,14 +427,21 @@ async fn https_endpoints_with_a_private_authority() {
     assert!(stdout.contains("TLS handshake failed"), "{stdout}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_self_signed_certificate_as_openssl_makes_it_is_trusted_as_itself() {
+/// A gateway over TLS with an openssl-style certificate: its directory
+/// (holding `cert.pem`), the server, and the callback URL on `localhost`.
+async fn openssl_style_tls() -> (tempfile::TempDir, common::Running, String) {
     let dir = tempfile::tempdir().unwrap();
     let running = common::start_tls_like_openssl(dir.path()).await;
     let url = format!(
         "https://localhost:{}/cb",
         running.server.local_addr().port()
     );
+    (dir, running, url)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_self_signed_certificate_as_openssl_makes_it_is_trusted_as_itself() {
+    let (dir, _running, url) = openssl_style_tls().await;
     let cert = dir.path().join("cert.pem");
     let json = dir.path().join("report.json");
     let args = [
@@ -761,12 +768,7 @@ async fn endpoints_broken_on_purpose_still_fail_with_the_right_reasons() {
 async fn strict_runs_over_tls_have_no_flaky_case() {
     // The oversized body is refused while the simulator is still sending
     // it: the answer must still be read, over TLS too, every time.
-    let dir = tempfile::tempdir().unwrap();
-    let running = common::start_tls_like_openssl(dir.path()).await;
-    let url = format!(
-        "https://localhost:{}/cb",
-        running.server.local_addr().port()
-    );
+    let (dir, _running, url) = openssl_style_tls().await;
     let cert = dir.path().join("cert.pem");
     let ca = cert.to_str().unwrap();
     for run in 0..10 {
