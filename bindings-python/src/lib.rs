@@ -28,6 +28,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<response::Response>()?;
     m.add_function(wrap_pyfunction!(response::refusal, m)?)?;
     m.add_function(wrap_pyfunction!(response::processed, m)?)?;
+    m.add_function(wrap_pyfunction!(request::redact_sign, m)?)?;
     m.add_function(wrap_pyfunction!(testing::sign, m)?)?;
     m.add_function(wrap_pyfunction!(testing::signed_query, m)?)?;
     m.add_function(wrap_pyfunction!(testing::sample_body, m)?)?;

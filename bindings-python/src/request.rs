@@ -275,3 +275,10 @@ impl From<friendgate_core::RequestView<'_>> for CallbackRequest {
         }
     }
 }
+
+/// `text` with every `Sign=` query value replaced by `<redacted>` (core's
+/// `redact_sign`): for log lines that carry a callback URL.
+#[pyfunction]
+pub fn redact_sign(text: &str) -> String {
+    friendgate_core::sign::redact_sign(text).into_owned()
+}

@@ -254,3 +254,72 @@ def test_one_body_already_consumed_for_every_adapter():
     classes = {friendgate.flask.BodyAlreadyConsumed, friendgate.starlette.BodyAlreadyConsumed,
                friendgate.django.BodyAlreadyConsumed, friendgate.BodyAlreadyConsumed}
     assert classes == {friendgate.errors.BodyAlreadyConsumed}
+
+
+@pytest.mark.parametrize("logger_name", ["uvicorn.access", "gunicorn.access", "werkzeug"])
+def test_redact_sign_keeps_the_sign_out_of_access_logs(logger_name, caplog):
+    import logging
+
+    from friendgate.redact import RedactSign
+
+    query = signed_query(1400000000, "xxxxyyyy", 1669872112)
+    sign = query.split("Sign=")[1]
+    logger = logging.getLogger(logger_name)
+    redacting = RedactSign()
+    logger.addFilter(redacting)
+    try:
+        with caplog.at_level("INFO", logger=logger_name):
+            # uvicorn's access record: args (client, method, path, version, status)
+            logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "POST", f"/callback?{query}", "1.1", 200)
+    finally:
+        logger.removeFilter(redacting)
+    [record] = [r for r in caplog.records if r.name == logger_name]
+    assert sign not in record.getMessage()
+    assert "Sign=<redacted>" in record.getMessage()
+    assert "SdkAppid=1400000000" in record.getMessage()
+
+
+def test_uvicorn_access_log_with_the_filter_over_http():
+    import logging
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    from friendgate.redact import RedactSign
+    from friendgate.starlette import endpoint
+
+    app = FastAPI()
+    app.add_api_route("/callback", endpoint(handler(), decide_async), methods=["GET", "POST"])
+    # uvicorn configures its loggers here (uvicorn.access does not propagate).
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="info", lifespan="off", access_log=True)
+    server = uvicorn.Server(config)
+    access = logging.getLogger("uvicorn.access")
+    lines = []
+
+    class Capture(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+
+    capture = Capture()
+    redacting = RedactSign()
+    access.addHandler(capture)
+    access.addFilter(redacting)
+    thread = threading.Thread(target=server.run, daemon=True)
+    try:
+        thread.start()
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        query = signed_query(1400000000, "xxxxyyyy")
+        status, _, _ = post(f"http://127.0.0.1:{port}/callback?{query}", sample_body().encode())
+        assert status == 200
+        time.sleep(0.2)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        access.removeFilter(redacting)
+        access.removeHandler(capture)
+    assert lines and all("Sign=<redacted>" in line for line in lines), lines
+    assert not any(query.split("Sign=")[1] in line for line in lines)

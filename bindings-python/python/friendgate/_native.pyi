@@ -18,6 +18,7 @@ __all__ = [
     "ResponseItem",
     "__version__",
     "processed",
+    "redact_sign",
     "refusal",
     "sample_body",
     "sign",
@@ -170,6 +171,7 @@ class CallbackHandler:
 
 def refusal(code: str, detail: str = ...) -> Reply: ...
 def processed() -> Reply: ...
+def redact_sign(text: str) -> str: ...
 def sign(token: str, request_time: int) -> str: ...
 def signed_query(
     app_id: int,
