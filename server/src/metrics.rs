@@ -69,6 +69,7 @@ pub struct Metrics {
     forward_latency: Histogram,
     in_flight: Gauge,
     awaiting_body: Gauge,
+    forwarding: Gauge,
     ok: Counter,
 }
 
@@ -140,6 +141,12 @@ impl Metrics {
         let latency = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
         let in_flight = Gauge::default();
         let awaiting_body = Gauge::default();
+        let forwarding = Gauge::default();
+        registry.register(
+            "friendgate_forwarding",
+            "Callbacks of other commands in flight to an upstream (at most half of max_in_flight)",
+            forwarding.clone(),
+        );
         let other_commands = Family::<OtherCommandLabels, Counter>::default();
         let forward_latency = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
         registry.register(
@@ -219,6 +226,7 @@ impl Metrics {
             forward_latency,
             in_flight,
             awaiting_body,
+            forwarding,
             ok,
         }
     }
@@ -308,6 +316,11 @@ impl Metrics {
     /// The gauge of callbacks waiting for their body.
     pub fn awaiting_body(&self) -> &Gauge {
         &self.awaiting_body
+    }
+
+    /// The gauge of callbacks in flight to an upstream.
+    pub fn forwarding(&self) -> &Gauge {
+        &self.forwarding
     }
 
     /// The in-flight gauge.

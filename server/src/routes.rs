@@ -74,6 +74,10 @@ struct Routes {
     /// Of those, callbacks waiting for body bytes that did not come with
     /// their headers: a quarter of `max_in_flight` (at least 1).
     max_awaiting_body: i64,
+    /// Of those, callbacks of other commands waiting for an upstream: half
+    /// of `max_in_flight` (at least 1), so that a stalled upstream never
+    /// takes every slot from friend responses.
+    max_forwarding: i64,
 }
 
 /// The share of `max_in_flight` that may wait for a body: the platform's
@@ -81,6 +85,10 @@ struct Routes {
 /// does not cover the body) or a slow network waits, and neither may take
 /// every slot.
 const AWAITING_BODY_SHARE: i64 = 4;
+
+/// The share of `max_in_flight` forwarded callbacks may hold (see
+/// `max_forwarding`).
+const FORWARDING_SHARE: i64 = 2;
 
 /// Every route of the server, as one warp filter.
 pub fn routes(
@@ -91,6 +99,7 @@ pub fn routes(
         gateway,
         max_in_flight,
         max_awaiting_body: (max_in_flight / AWAITING_BODY_SHARE).max(1),
+        max_forwarding: (max_in_flight / FORWARDING_SHARE).max(1),
     });
     warp::any()
         .map(move || Arc::clone(&state))
@@ -212,6 +221,11 @@ impl Routes {
                 gateway.answer_authenticated(callback, &bytes, started)
             }
             (Ok(Ok(bytes)), Routed::Other(other)) => {
+                let Some(_forwarding) =
+                    InFlight::enter(gateway.metrics().forwarding(), self.max_forwarding)
+                else {
+                    return reply(gateway.refuse(CallbackError::Overloaded, started));
+                };
                 let request = OtherRequest {
                     raw_query: query,
                     body: bytes,

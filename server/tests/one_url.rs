@@ -470,3 +470,36 @@ async fn https_upstreams_with_an_internal_ca() {
     assert_eq!((status, body.as_str()), (201, UPSTREAM_ANSWER));
     assert_eq!(upstream.received().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_upstream_cannot_take_every_slot_from_friend_responses() {
+    let upstream = Upstream::start(Duration::from_secs(5)).await;
+    let mut settings = with_upstreams(&[("*", upstream.url("/"))]);
+    settings.server.max_in_flight = 4;
+    settings.upstreams.timeout = Duration::from_millis(1000);
+    let running = start(Gateway::new(settings)).await;
+    // More stalled forwards than there are slots.
+    let mut stalled = Vec::new();
+    for _ in 0..6 {
+        let url = running.callback(&signed_query(&running, "C2C.CallbackAfterSendMsg"));
+        stalled.push(tokio::spawn(async move { post(&url, AFTER_SEND).await }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A genuine friend response still gets its answer.
+    let (status, _, body) = post(
+        &running.signed(TOKEN),
+        friendgate_core::testing::SAMPLE_BODY,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let mut statuses = Vec::new();
+    for forward in stalled {
+        statuses.push(forward.await.unwrap().0);
+    }
+    statuses.sort_unstable();
+    // The forwards past their share are answered 503 at once; the rest time out.
+    assert!(
+        statuses.contains(&503) && statuses.contains(&504),
+        "{statuses:?}"
+    );
+}
