@@ -6,7 +6,7 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 
-.PHONY: run test lint test-conformance test-server-metrics test-rust test-python test-python-wheel test-node node-build test-kotlin uniffi-generate python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-kotlin
+.PHONY: run test lint test-conformance test-server-metrics test-rust test-python python-dist test-python-wheel test-node node-build test-kotlin uniffi-generate python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-kotlin
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
@@ -64,13 +64,30 @@ test-python: python-env
 	cd bindings-python && $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests
 	$(MAKE) --no-print-directory test-python-wheel
 
-## The wheel as users get it: built by maturin, installed in a fresh virtualenv.
-test-python-wheel: $(VENV)/.installed
-	rm -rf $(CURDIR)/target/wheel-test && mkdir -p $(CURDIR)/target/wheel-test
-	cd bindings-python && $(VENV)/bin/maturin build --quiet --locked --out $(CURDIR)/target/wheel-test/dist
-	$(PYTHON) -m venv $(CURDIR)/target/wheel-test/venv
-	$(CURDIR)/target/wheel-test/venv/bin/pip install --quiet $(CURDIR)/target/wheel-test/dist/*.whl
-	cd /tmp && $(CURDIR)/target/wheel-test/venv/bin/python $(CURDIR)/bindings-python/tests/wheel_smoke.py
+## Release packages as published, in target/dist/python: the abi3 wheel for
+## manylinux2014 (glibc 2.17), linked by zig (ziglang from PyPI, in the
+## virtualenv) and checked by auditwheel; and the sdist. No musllinux wheel:
+## auditwheel cannot check one on this glibc host, nor can a test install it.
+PY_DIST := $(CARGO_TARGET_DIR)/dist/python
+python-dist: $(VENV)/.installed
+	rm -rf $(PY_DIST)
+	cd bindings-python && PATH=$(VENV)/bin:$$PATH $(VENV)/bin/maturin build --quiet --release --locked \
+		--zig --target x86_64-unknown-linux-gnu --compatibility manylinux2014 --out $(PY_DIST)
+	cd bindings-python && $(VENV)/bin/maturin sdist --out $(PY_DIST)
+	cd $(PY_DIST) && $(VENV)/bin/auditwheel show friendgate-*manylinux2014*.whl | tr -s ' \n' ' ' | grep -q 'consistent with the following platform tag: "manylinux_2_17_x86_64"'
+
+## The wheel as users get it: the manylinux2014 wheel installed in a fresh
+## virtualenv whose PATH has no cargo or rustc; then the sdist built by pip
+## (with the toolchain) to prove it is complete, in its own target dir: the
+## sdist's files carry old mtimes, so cargo would take the shared dir's
+## artifacts of older sources for fresh.
+PY_INSTALL := $(CARGO_TARGET_DIR)/wheel-test
+test-python-wheel: python-dist
+	rm -rf $(PY_INSTALL) && $(PYTHON) -m venv $(PY_INSTALL)/venv
+	env PATH=$(PY_INSTALL)/venv/bin:/usr/bin:/bin $(PY_INSTALL)/venv/bin/pip install --quiet --no-index $(PY_DIST)/friendgate-*manylinux2014*.whl
+	cd /tmp && env PATH=$(PY_INSTALL)/venv/bin:/usr/bin:/bin $(PY_INSTALL)/venv/bin/python $(CURDIR)/bindings-python/tests/wheel_smoke.py
+	PATH=$(VENV)/bin:$$PATH CARGO_TARGET_DIR=$(PY_INSTALL)/sdist-target $(VENV)/bin/pip wheel --quiet --no-deps --no-build-isolation --wheel-dir $(PY_INSTALL)/from-sdist $(PY_DIST)/friendgate-*.tar.gz
+	ls $(PY_INSTALL)/from-sdist/friendgate-*-abi3-*.whl
 
 ## Node: npm packages from the lockfile into node_modules, the addon built by
 ## the napi CLI (same cargo target dir, generates native.js and native.d.ts),

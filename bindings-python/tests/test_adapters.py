@@ -48,9 +48,15 @@ def check_exchanges(base):
     assert (status, content_type, body) == (200, "application/json", EXPECTED)
     status, _, body = post(f"{base}/callback?{query.replace('Sign=', 'Sign=0')}", sample_body().encode())
     assert status == 401 and b'"ErrorCode":38012' in body
-    status, _, body = post(f"{base}/callback?{query}", None, method="GET")
+    # Every other method gets core's 405 from the adapter itself, not the
+    # framework's own page, as routed in the README.
+    for method in ("GET", "PUT", "DELETE", "PATCH", "OPTIONS"):
+        status, content_type, body = post(f"{base}/callback?{query}", None, method=method)
+        assert (status, content_type) == (405, "application/json"), method
+        assert body == (b'{"ActionStatus":"FAIL","ErrorCode":38040,"ErrorInfo":"method ' + method.encode()
+                        + b' is not allowed: the callback is a POST","ResultItem":[]}')
+    status, _, _ = post(f"{base}/callback?{query}", None, method="HEAD")
     assert status == 405
-    assert body == b'{"ActionStatus":"FAIL","ErrorCode":38040,"ErrorInfo":"method GET is not allowed: the callback is a POST","ResultItem":[]}'
 
 
 PROCESSED = b'{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}'
@@ -130,7 +136,7 @@ def test_fastapi_over_http_with_async_decide():
     import uvicorn
     from fastapi import FastAPI
 
-    from friendgate.starlette import endpoint
+    from friendgate.starlette import METHODS, endpoint
 
     from fastapi.responses import Response
 
@@ -142,7 +148,7 @@ def test_fastapi_over_http_with_async_decide():
         return respond(request, body)
 
     app = FastAPI()
-    app.add_api_route("/callback", endpoint(handler(), decide_async, on_other=on_other), methods=["GET", "POST"])
+    app.add_route("/callback", endpoint(handler(), decide_async, on_other=on_other), methods=METHODS)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 
 from common import HOST, PORT, decide, handler, on_other
-from friendgate.starlette import endpoint
+from friendgate.starlette import METHODS, endpoint
 
 
 async def decide_async(event, item):
@@ -19,7 +19,7 @@ async def on_other_async(request, body):
 
 
 app = FastAPI()
-app.add_api_route("/callback", endpoint(handler, decide_async, on_other=on_other_async), methods=["GET", "POST"])
+app.add_route("/callback", endpoint(handler, decide_async, on_other=on_other_async), methods=METHODS)
 
 if __name__ == "__main__":
     import uvicorn

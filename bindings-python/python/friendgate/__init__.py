@@ -49,10 +49,21 @@ from .errors import (
 
 Decision = Union[Allow, Reject]
 
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+"""The methods to route to an adapter: it answers all but POST itself, with
+core's 405 body, instead of the framework's own page."""
+
 # Bodies above this size are verified off the event loop (matches the native
 # threshold above which the GIL is released).
 _OFF_LOOP_ABOVE = 64 * 1024
+# What a decider is given and must return: mypy --strict refuses a decider
+# returning anything but Allow or Reject (tests/typing checks that).
+SyncDecide = Callable[[FriendResponseCallback, ResponseItem], Decision]
+"""A synchronous decider, for ``handle`` and the Flask and Django adapters."""
+AsyncDecide = Callable[[FriendResponseCallback, ResponseItem], Awaitable[Decision]]
+"""A coroutine function decider, for ``handle_async`` and the Starlette/FastAPI adapter."""
 Decide = Callable[[FriendResponseCallback, ResponseItem], Union[Decision, Awaitable[Decision]]]
+"""Either kind: what ``handle_async`` accepts."""
 # A handler for the app's other callbacks at the same URL: the authenticated
 # request and the raw body in, the framework's response out.
 OnOther = Callable[[CallbackRequest, bytes], Any]
@@ -67,11 +78,13 @@ __all__ = [
     "CallbackHandler",
     "CallbackRequest",
     "ConfigurationError",
+    "AsyncDecide",
     "Decide",
     "Decision",
     "DecisionError",
     "FriendResponseCallback",
     "LimitError",
+    "METHODS",
     "OnOther",
     "QueryError",
     "Reject",
@@ -79,6 +92,7 @@ __all__ = [
     "Response",
     "ResponseItem",
     "SignatureError",
+    "SyncDecide",
     "TransportError",
     "__version__",
     "errors",

@@ -159,7 +159,7 @@ class CallbackHandler:
         self,
         query: str,
         body: _Body,
-        decide: Optional[Callable[[FriendResponseCallback, ResponseItem], Any]] = ...,
+        decide: Optional[Callable[[FriendResponseCallback, ResponseItem], Union[Allow, Reject]]] = ...,
         *,
         now: Optional[int] = ...,
     ) -> Reply: ...

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.request import RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
 
-from . import CallbackHandler, CallbackRequest, Decide, OnOther, Reply
+from . import CallbackHandler, CallbackRequest, OnOther, Reply, SyncDecide
 from ._native import processed, refusal
 from .errors import BodyAlreadyConsumed
 
@@ -32,7 +32,7 @@ def _response(reply: Reply) -> HttpResponse:
 
 
 def callback_view(
-    handler: CallbackHandler, decide: Optional[Decide] = None, *, on_other: Optional[OnOther] = None
+    handler: CallbackHandler, decide: Optional[SyncDecide] = None, *, on_other: Optional[OnOther] = None
 ) -> Callable[[HttpRequest], HttpResponse]:
     """A Django view answering the callback with friendgate-core's bytes."""
 

@@ -1,5 +1,6 @@
-"""Flask adapter: ``app.add_url_rule("/callback", view_func=callback_view(handler, decide), methods=["GET", "POST"])``
-or ``app.register_blueprint(blueprint(handler, decide))``.
+"""Flask adapter: ``app.register_blueprint(blueprint(handler, decide))``, or
+``app.add_url_rule("/callback", view_func=callback_view(handler, decide), methods=METHODS,
+provide_automatic_options=False)``.
 
 The view serves the app's one callback URL: friend responses are decided by
 friendgate; an authenticated callback of any other command goes to
@@ -17,11 +18,11 @@ from typing import Any, Callable, Optional
 
 from flask import Blueprint, Response, request
 
-from . import CallbackHandler, CallbackRequest, Decide, OnOther, Reply
+from . import METHODS, CallbackHandler, CallbackRequest, OnOther, Reply, SyncDecide
 from ._native import processed, refusal
 from .errors import BodyAlreadyConsumed
 
-__all__ = ["BodyAlreadyConsumed", "blueprint", "callback_view"]
+__all__ = ["METHODS", "BodyAlreadyConsumed", "blueprint", "callback_view"]
 
 
 def _response(reply: Reply) -> Response:
@@ -29,7 +30,7 @@ def _response(reply: Reply) -> Response:
 
 
 def callback_view(
-    handler: CallbackHandler, decide: Optional[Decide] = None, *, on_other: Optional[OnOther] = None
+    handler: CallbackHandler, decide: Optional[SyncDecide] = None, *, on_other: Optional[OnOther] = None
 ) -> Callable[..., Any]:
     """A Flask view answering the callback. Register it for every method: a
     non-POST request gets friendgate's 405 answer."""
@@ -58,7 +59,7 @@ def callback_view(
 
 def blueprint(
     handler: CallbackHandler,
-    decide: Optional[Decide] = None,
+    decide: Optional[SyncDecide] = None,
     *,
     path: str = "/callback",
     name: str = "friendgate",
@@ -66,5 +67,12 @@ def blueprint(
 ) -> Blueprint:
     """A blueprint with the callback view at ``path``."""
     bp = Blueprint(name, __name__)
-    bp.add_url_rule(path, view_func=callback_view(handler, decide, on_other=on_other), methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+    # Every method, OPTIONS included, reaches the view, which answers all but
+    # POST with core's 405 instead of Flask's HTML pages.
+    bp.add_url_rule(
+        path,
+        view_func=callback_view(handler, decide, on_other=on_other),
+        methods=METHODS,
+        provide_automatic_options=False,
+    )
     return bp

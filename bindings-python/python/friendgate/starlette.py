@@ -1,7 +1,8 @@
 """Starlette and FastAPI adapter.
 
-FastAPI: ``app.add_api_route("/callback", endpoint(handler, decide), methods=["GET", "POST"])``;
-Starlette: ``Route("/callback", endpoint(handler, decide), methods=["GET", "POST"])``.
+FastAPI: ``app.add_route("/callback", endpoint(handler, decide), methods=METHODS)``;
+Starlette: ``Route("/callback", endpoint(handler, decide), methods=METHODS)``. The
+endpoint answers every method but POST with core's 405 itself.
 ``decide`` may be a coroutine function; decisions share the handler's deadline.
 
 The endpoint serves the app's one callback URL: an authenticated callback of
@@ -18,11 +19,11 @@ from typing import Awaitable, Callable, Optional
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import CallbackHandler, CallbackRequest, Decide, OnOther, Reply
+from . import METHODS, CallbackHandler, CallbackRequest, Decide, OnOther, Reply
 from ._native import processed, refusal
 from .errors import BodyAlreadyConsumed
 
-__all__ = ["BodyAlreadyConsumed", "endpoint"]
+__all__ = ["METHODS", "BodyAlreadyConsumed", "endpoint"]
 
 
 def _response(reply: Reply) -> Response:
