@@ -6,7 +6,7 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 
-.PHONY: run test lint test-conformance test-server-metrics test-rust test-python python-dist test-python-wheel test-node node-build test-kotlin uniffi-generate python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-kotlin
+.PHONY: run test lint test-conformance test-server-metrics test-rust test-python python-dist test-python-wheel test-node node-build node-dist test-kotlin uniffi-generate python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-fastify example-kotlin
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
@@ -93,15 +93,26 @@ test-python-wheel: python-dist
 ## the napi CLI (same cargo target dir, generates native.js and native.d.ts),
 ## the TypeScript declarations type-checked, then node --test.
 bindings-node/node_modules/.installed: bindings-node/package-lock.json
-	cd bindings-node && npm ci --no-audit --no-fund --loglevel=error
+	cd bindings-node && npm ci --engine-strict --no-audit --no-fund --loglevel=error
 	touch $@
 
 node-build: bindings-node/node_modules/.installed
 	cd bindings-node && npx napi build --platform --js native.js --dts native.d.ts
 
-test-node: node-build
+## What npm would publish, in target/dist/node: the `friendgate` tarball and
+## the `friendgate-linux-x64-gnu` platform package holding the release addon,
+## built for glibc 2.17 by cargo-zigbuild (zig from PyPI, in the virtualenv).
+NODE_DIST := $(CARGO_TARGET_DIR)/dist/node
+node-dist: node-build $(VENV)/.installed
+	rm -rf $(NODE_DIST)
+	cd bindings-node && PATH=$(VENV)/bin:$$PATH npx napi build --platform --release --cross-compile \
+		--target x86_64-unknown-linux-gnu.2.17 --no-js --output-dir $(NODE_DIST)/addon
+	bash tests/glibc-at-most.sh 2.17 $(NODE_DIST)/addon/friendgate.linux-x64-gnu.node
+	node bindings-node/scripts/pack.js $(NODE_DIST)/addon $(NODE_DIST)
+
+test-node: node-dist
 	cd bindings-node && npx tsc -p test/tsconfig.json
-	cd bindings-node && node --test test/
+	cd bindings-node && FRIENDGATE_NODE_DIST=$(NODE_DIST) node --test test/
 
 ## UniFFI: the library built by cargo, Kotlin and Swift generated from it by
 ## uniffi-bindgen, then Maven (Kotlin plugin, JNA, JUnit 5; artifacts from
@@ -117,9 +128,12 @@ test-kotlin: uniffi-generate
 example-flask example-fastapi example-django: example-%: python-env
 	cd examples/python && $(VENV)/bin/python $*_app.py
 
-## The Node example app (examples/node/README.md), on 127.0.0.1:8000.
+## The Node example apps (examples/node/README.md), on 127.0.0.1:8000.
 example-node: node-build
 	node examples/node/server.js
+
+example-fastify: node-build
+	node examples/node/fastify.js
 
 ## The Kotlin example server (JDK HttpServer), on 127.0.0.1:8000.
 example-kotlin: uniffi-generate

@@ -12,8 +12,7 @@
  * one, gets core's "processed" answer. Forged ones never reach `onOther`.
  */
 const { CallbackRequest, processed, refusal } = require('./index.js')
-
-const DEFAULT_MAX_BODY = 1 << 20
+const { adapterOptions, readBody } = require('./adapter.js')
 
 /** The body was consumed (e.g. by `express.json()`) before friendgate could read it. */
 class BodyAlreadyConsumed extends Error {
@@ -24,34 +23,6 @@ class BodyAlreadyConsumed extends Error {
     )
     this.name = 'BodyAlreadyConsumed'
   }
-}
-
-/** Reads the raw body, stopping one byte past `max` (core then refuses it as too large). */
-function readBody(req, max) {
-  return new Promise((resolve, reject) => {
-    const chunks = []
-    let size = 0
-    let done = false
-    const finish = (fn, value) => {
-      if (!done) {
-        done = true
-        fn(value)
-      }
-    }
-    req.on('data', (chunk) => {
-      chunks.push(chunk)
-      size += chunk.length
-      if (size > max) {
-        req.pause()
-        // The rest stays unread: the connection cannot carry another request.
-        req.friendgateUnread = true
-        finish(resolve, Buffer.concat(chunks, size))
-      }
-    })
-    req.on('end', () => finish(resolve, Buffer.concat(chunks, size)))
-    req.on('error', (error) => finish(reject, error))
-    req.on('aborted', () => finish(reject, new Error('client aborted the request')))
-  })
 }
 
 function send(res, reply, { close = false } = {}) {
@@ -84,11 +55,6 @@ async function answer(handler, decide, req, res, { maxBodyBytes: max, onOther })
     return send(res, processed())
   }
   send(res, await handler.handleAsync(query, body, decide), { close: req.friendgateUnread === true })
-}
-
-function adapterOptions({ maxBodyBytes = DEFAULT_MAX_BODY, onOther } = {}) {
-  if (onOther !== undefined && typeof onOther !== 'function') throw new TypeError('onOther must be a function')
-  return { maxBodyBytes, onOther }
 }
 
 /** A `node:http` request listener answering every request as the callback

@@ -47,6 +47,9 @@ export declare class Reject {
   readonly info: string
 }
 export type Decision = Allow | Reject
+/** A synchronous decider, for `handle`. */
+export type SyncDecide = (event: FriendResponseEvent, item: ResponseItem) => Decision
+/** A decider that may return a Promise, for `handleAsync` and the adapters. */
 export type Decide = (event: FriendResponseEvent, item: ResponseItem) => Decision | Promise<Decision>
 
 /** `allow()`: let the response through. */
@@ -96,7 +99,7 @@ export declare class CallbackHandler {
   constructor(options: HandlerOptions)
   readonly deciderDeadlineMs: number
   /** Verifies and answers one callback; `decide` must be synchronous here. */
-  handle(query: string, body: Buffer | Uint8Array | string, decide?: Decide, options?: CallOptions): Reply
+  handle(query: string, body: Buffer | Uint8Array | string, decide?: SyncDecide, options?: CallOptions): Reply
   /** Verifies and answers one callback; `decide` may return a Promise. */
   handleAsync(query: string, body: Buffer | Uint8Array | string, decide?: Decide, options?: CallOptions): Promise<Reply>
   /** The typed callback, or throws a CallbackError subclass. */

@@ -4,7 +4,7 @@
  * callback. Every check, limit, error and answer byte is friendgate-core's
  * (Rust, through N-API); this file adds JavaScript idioms.
  */
-const native = require('../native.js')
+const native = require('./addon.js')
 
 const FAILED = -1
 const LATE = -2

@@ -1,6 +1,6 @@
 'use strict'
 /** Helpers for testing an endpoint: sign like the platform, signed query strings, sample bodies (from core). */
-const native = require('../native.js')
+const native = require('./addon.js')
 
 /** The Sign for `token` at `requestTime` (Unix seconds). */
 const sign = (token, requestTime) => native.sign(token, requestTime)

@@ -4,9 +4,11 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const http = require('node:http')
 const express = require('express')
+const Fastify = require('fastify')
 const { CallbackHandler, CallbackRequest, allow, reject } = require('..')
 const { requestListener, expressMiddleware } = require('../lib/http.js')
 const { signedQuery, sampleBody } = require('../lib/testing.js')
+const { friendgate } = require('../lib/fastify.js')
 
 const EXPECTED =
   '{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[{"To_Account":"id1","ResultCode":0,"ResultInfo":""},{"To_Account":"id2","ResultCode":38001,"ResultInfo":"no"}]}'
@@ -34,6 +36,20 @@ async function exchanges(base, path = '/callback') {
     await res.text(),
     '{"ActionStatus":"FAIL","ErrorCode":38040,"ErrorInfo":"method GET is not allowed: the callback is a POST","ResultItem":[]}',
   )
+  // Every method but POST gets core's 405 from the adapter, not the framework.
+  for (const method of ['PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+    res = await fetch(url, { method })
+    assert.equal(res.status, 405, method)
+    assert.match(await res.text(), new RegExp(`"ErrorCode":38040,"ErrorInfo":"method ${method} is not allowed`))
+  }
+  res = await fetch(url, { method: 'HEAD' })
+  assert.equal(res.status, 405)
+  // Whatever the content type, or none: the bytes are what the Sign covers.
+  for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, {}]) {
+    res = await fetch(url, { method: 'POST', body: Buffer.from(sampleBody()), headers })
+    assert.equal(res.status, 200, JSON.stringify(headers))
+    assert.equal(await res.text(), EXPECTED)
+  }
   res = await fetch(url, { method: 'POST', body: Buffer.alloc(2 << 20, 32) })
   assert.equal(res.status, 413)
 }
@@ -95,6 +111,44 @@ test('express middleware', async () => {
   } finally {
     server.close()
   }
+})
+
+test('fastify plugin', async () => {
+  const seen = []
+  const app = Fastify()
+  await app.register(friendgate, {
+    handler,
+    decide,
+    onOther: (request, body, fastifyRequest, reply) => {
+      assert.ok(request instanceof CallbackRequest)
+      assert.equal(fastifyRequest.method, 'POST')
+      seen.push([request.command, request.sdkAppId, request.commandKnown, body.toString()])
+      return reply.type('application/json').send(APP_ANSWER)
+    },
+  })
+  await app.register(friendgate, { handler, path: '/plain/callback' })
+  // The plugin's raw-body parser stays in its own context.
+  app.post('/json', async (request) => ({ got: request.body }))
+  try {
+    const base = await app.listen({ port: 0, host: '127.0.0.1' })
+    await exchanges(base)
+    await oneUrl(base, seen)
+    let res = await fetch(`${base}/plain/callback?${otherQuery()}`, { method: 'POST', body: AFTER_SEND })
+    assert.equal(await res.text(), '{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}')
+    res = await fetch(`${base}/json`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } })
+    assert.deepEqual(await res.json(), { got: { a: 1 } })
+    // A forged callback is refused before its body is read; the connection closes.
+    res = await fetch(`${base}/callback?${signedQuery(1400000000, 'forged')}`, { method: 'POST', body: sampleBody() })
+    assert.equal(res.status, 401)
+    assert.equal(res.headers.get('connection'), 'close')
+  } finally {
+    await app.close()
+  }
+})
+
+test('fastify plugin needs a handler', async () => {
+  const app = Fastify()
+  await assert.rejects(app.register(friendgate, { decide }).ready(), /needs `handler`, a CallbackHandler/)
 })
 
 test('authenticate and route any command', () => {

@@ -39,6 +39,7 @@ def endpoints(friendgate: str, python: str) -> list[dict]:
         {"name": "Python FastAPI", "key": "fastapi", "command": [python, "fastapi_app.py"], "cwd": examples / "python"},
         {"name": "Python Django", "key": "django", "command": [python, "django_app.py"], "cwd": examples / "python"},
         {"name": "Node Express", "key": "node", "command": ["node", str(examples / "node" / "server.js")], "cwd": ROOT},
+        {"name": "Node Fastify", "key": "fastify", "command": ["node", str(examples / "node" / "fastify.js")], "cwd": ROOT},
         {
             "name": "Kotlin (JDK HttpServer)",
             "key": "kotlin",
@@ -151,7 +152,7 @@ def main() -> int:
     parser.add_argument("--friendgate", required=True, help="the friendgate binary")
     parser.add_argument("--python", required=True, help="a Python with friendgate, Flask, FastAPI, Django and waitress")
     parser.add_argument("--out", default=str(ROOT / "target" / "conformance"), help="reports, logs and summary")
-    parser.add_argument("--only", action="append", help="run only these endpoints (reference, flask, fastapi, django, node, kotlin)")
+    parser.add_argument("--only", action="append", help="run only these endpoints (reference, flask, fastapi, django, node, fastify, kotlin)")
     parser.add_argument("--wait", type=int, default=180, help="seconds to wait for an endpoint to start")
     args = parser.parse_args()
     out = Path(args.out)

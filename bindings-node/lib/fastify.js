@@ -1,0 +1,62 @@
+'use strict'
+/**
+ * The Fastify plugin (Fastify 4 and 5):
+ *
+ *   app.register(friendgate, { handler, decide, path: '/callback', onOther })
+ *
+ * It serves the app's one callback URL for every method: POST friend
+ * responses are decided by `decide`; an authenticated callback of any other
+ * command goes to `onOther(request, body, fastifyRequest, reply)`, whose
+ * return value is sent (without one: core's "processed" answer); every other
+ * method gets core's 405. The plugin is encapsulated: its content-type parser,
+ * which leaves the body unread so the Sign is checked before a byte of it is
+ * taken, applies to its route only.
+ */
+const { CallbackHandler, CallbackRequest, processed, refusal } = require('./index.js')
+const { adapterOptions, readBody } = require('./adapter.js')
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+
+function send(reply, answer, { close = false } = {}) {
+  reply.code(answer.status).header('content-type', 'application/json')
+  if (close) reply.header('connection', 'close')
+  return reply.send(answer.body)
+}
+
+/** The plugin; options `{ handler, decide, path = '/callback', maxBodyBytes, onOther }`. */
+async function friendgate(fastify, options) {
+  const { handler, decide, path = '/callback' } = options
+  if (!(handler instanceof CallbackHandler)) throw new TypeError('friendgate/fastify needs `handler`, a CallbackHandler')
+  const { maxBodyBytes, onOther } = adapterOptions(options)
+  fastify.removeAllContentTypeParsers()
+  // The raw stream is the "body": read below, after the Sign check.
+  fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+  fastify.route({
+    method: METHODS,
+    url: path,
+    exposeHeadRoute: false,
+    async handler(request, reply) {
+      if (request.method !== 'POST') {
+        reply.header('allow', 'POST')
+        return send(reply, refusal('method_not_allowed', request.method))
+      }
+      const raw = request.raw
+      const query = (raw.url || '').split('?').slice(1).join('?')
+      const routed = handler.route(query)
+      if (routed !== null && !(routed instanceof CallbackRequest)) return send(reply, routed, { close: !raw.readableEnded })
+      let body
+      try {
+        body = await readBody(raw, maxBodyBytes)
+      } catch (error) {
+        return send(reply, refusal('body_incomplete', error.message))
+      }
+      if (routed instanceof CallbackRequest) {
+        if (onOther) return onOther(routed, body, request, reply)
+        return send(reply, processed())
+      }
+      return send(reply, await handler.handleAsync(query, body, decide), { close: raw.friendgateUnread === true })
+    },
+  })
+}
+
+module.exports = { friendgate, default: friendgate, METHODS }
