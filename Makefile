@@ -6,14 +6,14 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 
-.PHONY: run test lint test-conformance test-server-metrics test-rust test-python python-dist test-python-wheel test-node node-build node-dist test-kotlin uniffi-generate python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-fastify example-kotlin
+.PHONY: run test test-install lint test-conformance test-server-metrics test-rust test-python python-dist test-python-wheel test-node node-build node-dist test-kotlin kotlin-install python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-fastify example-kotlin
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
 	$(CARGO) run --release --locked -p friendgate-server -- serve --config examples/friendgate.toml
 
 ## Every test in every language, with what they need installed locally.
-test: lint vectors test-rust test-server-metrics test-python test-node test-kotlin test-conformance
+test: lint vectors test-rust test-server-metrics test-install test-python test-node test-kotlin test-conformance
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -23,6 +23,11 @@ lint:
 	@if $(CARGO) tree --locked -p friendgate-server --no-default-features -e features --prefix none \
 		| grep -E '^(friendgate-conform|indicatif|comfy-table) |feature "conformance"'; then \
 		echo "friendgate-server without default features depends on the simulator"; exit 1; fi
+
+## `cargo install --path server --locked` (the README's install) into a
+## temporary root, the installed binary run, the systemd unit verified.
+test-install:
+	bash tests/install-gateway.sh $(CARGO_TARGET_DIR)/install-test
 
 ## The conformance vectors are exactly what tests/vectors/generate.py writes.
 vectors:
@@ -34,11 +39,10 @@ test-rust:
 ## Polyglot conformance: the reference server and the Flask, FastAPI, Django, Node
 ## and Kotlin examples, each on 127.0.0.1, checked by `friendgate conform
 ## --strict`; summary in target/conformance/summary.md.
-test-conformance: python-env node-build uniffi-generate
+test-conformance: python-env node-build kotlin-install
 	# The binary `cargo test --workspace` builds (a no-op after test-rust;
 	# `cargo build -p` would resolve other features and rebuild 40 crates).
 	$(CARGO) test --locked --workspace --no-run
-	cd bindings-uniffi/kotlin && mvn -B -q --no-transfer-progress compile
 	$(PYTHON) tests/polyglot/run.py --friendgate $(CARGO_TARGET_DIR)/debug/friendgate --python $(VENV)/bin/python
 
 ## The gateway's /metrics read by a real Prometheus parser (prometheus_client,
@@ -114,15 +118,22 @@ test-node: node-dist
 	cd bindings-node && npx tsc -p test/tsconfig.json
 	cd bindings-node && FRIENDGATE_NODE_DIST=$(NODE_DIST) node --test test/
 
-## UniFFI: the library built by cargo, Kotlin and Swift generated from it by
-## uniffi-bindgen, then Maven (Kotlin plugin, JNA, JUnit 5; artifacts from
-## Maven Central) compiles and tests the Kotlin against the library.
-uniffi-generate:
-	$(CARGO) build --locked -p friendgate-uniffi -p uniffi-bindgen
-	bash bindings-uniffi/generate.sh
+## JVM: `mvn install` builds the release native library for glibc 2.17
+## (cargo-zigbuild, zig from the virtualenv), generates the Kotlin from it
+## (bindings-uniffi/build-native.sh), compiles, tests, and installs the jar,
+## which carries the library under linux-x86-64/; then a Java 17 and a Kotlin
+## project use it from the local Maven repository with nothing but the
+## dependency.
+MVN := mvn -B --no-transfer-progress
+JVM_NATIVE := FRIENDGATE_NATIVE_TARGET=x86_64-unknown-linux-gnu.2.17 PATH=$(VENV)/bin:$$PATH
+kotlin-install: $(VENV)/.installed
+	cd bindings-uniffi/kotlin && $(JVM_NATIVE) $(MVN) install
+	bash tests/glibc-at-most.sh 2.17 bindings-uniffi/kotlin/target/native/linux-x86-64/libfriendgate_uniffi.so
+	! unzip -l bindings-uniffi/kotlin/target/friendgate-kotlin-0.1.0.jar | grep -E 'example|bench'
 
-test-kotlin: uniffi-generate
-	cd bindings-uniffi/kotlin && mvn -B --no-transfer-progress test
+test-kotlin: kotlin-install
+	cd tests/jvm-consumers/java && $(MVN) -q package exec:java
+	cd tests/jvm-consumers/kotlin && $(MVN) -q package exec:java
 
 ## The Python example apps (examples/python/README.md), on 127.0.0.1:8000.
 example-flask example-fastapi example-django: example-%: python-env
@@ -136,8 +147,8 @@ example-fastify: node-build
 	node examples/node/fastify.js
 
 ## The Kotlin example server (JDK HttpServer), on 127.0.0.1:8000.
-example-kotlin: uniffi-generate
-	cd bindings-uniffi/kotlin && mvn -B -q --no-transfer-progress compile exec:java
+example-kotlin: $(VENV)/.installed
+	cd bindings-uniffi/kotlin && $(JVM_NATIVE) $(MVN) -q test-compile exec:java
 
 ## Benchmarks (not part of `test`); figures go in BENCHMARKS.md.
 bench:
@@ -154,10 +165,8 @@ bench-node: bindings-node/node_modules/.installed
 	node bindings-node/bench/bench_handle.js
 
 ## Kotlin API through UniFFI against plain Kotlin (release build of the library).
-bench-kotlin: uniffi-generate
-	$(CARGO) build --release --locked -p friendgate-uniffi
-	cd bindings-uniffi/kotlin && mvn -B -q --no-transfer-progress test-compile exec:java \
-		-Dexec.mainClass=dev.friendgate.bench.BenchKt -Dexec.classpathScope=test -Dnative.dir=$(CARGO_TARGET_DIR)/release
+bench-kotlin: $(VENV)/.installed
+	cd bindings-uniffi/kotlin && $(JVM_NATIVE) $(MVN) -q test-compile exec:java -Dexec.mainClass=dev.friendgate.bench.BenchKt
 
 ## Load benchmark of the gateway against a minimal warp handler (needs wrk and oha).
 bench-load:

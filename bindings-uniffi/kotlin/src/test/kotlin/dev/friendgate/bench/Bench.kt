@@ -10,6 +10,7 @@ import dev.friendgate.Decider
 import dev.friendgate.Decision
 import dev.friendgate.FriendResponseCallback
 import dev.friendgate.HandlerConfig
+import dev.friendgate.NativeHandler
 import dev.friendgate.ResponseItem
 import dev.friendgate.Testing
 import java.net.URLDecoder
@@ -92,4 +93,9 @@ fun main() {
     line("friendgate via UniFFI, Kotlin decider", withDecider)
     line("plain Kotlin (Gson, MessageDigest)", plain)
     println("plain / friendgate with decider: %.2fx".format(plain / withDecider))
+    // UniFFI's floor on this JVM: one crossing with no arguments, and one
+    // with a string in and out (each allocates JNA Structures).
+    val native = NativeHandler(HandlerConfig(appIds = listOf(APP), tokens = listOf(TOKEN)))
+    line("floor: one UniFFI call, no arguments", perCall { native.deciderDeadlineMs() })
+    line("floor: one UniFFI call, string in and out", perCall { dev.friendgate.sign(TOKEN, 1669872112L) })
 }
