@@ -4,7 +4,7 @@
  * nothing may parse it before friendgate does.
  *
  *   http.createServer(requestListener(handler, decide))
- *   app.post('/callback', expressMiddleware(handler, decide))   // no express.json() on this route
+ *   app.all('/callback', expressMiddleware(handler, decide))    // every method; no express.json() on this route
  *
  * They serve the app's one callback URL: friend responses are decided by
  * friendgate; an authenticated callback of any other command goes to

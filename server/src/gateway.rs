@@ -193,6 +193,16 @@ impl Gateway {
         &self.metrics
     }
 
+    /// Starts the gateway's logging as `friendgate serve` does: its
+    /// `log.format` and `log.level` to standard output through a batching
+    /// writer, whose dropped lines (past `log.buffer_bytes`, when standard
+    /// output is slow) are counted in the metrics. Call it once, before
+    /// serving; if the process already has a tracing subscriber, that one
+    /// stays. Keep the guard alive: dropping it writes what is left.
+    pub fn init_logging(&self) -> crate::LogGuard {
+        crate::command::init_logging(&self.settings().log, self.metrics.log_lines_dropped())
+    }
+
     /// Whether the gateway takes traffic (false once shutdown began).
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Relaxed)

@@ -7,12 +7,32 @@
 //! log line per callback, Prometheus metrics, health and readiness endpoints,
 //! TLS, reload without restart and graceful shutdown.
 //!
-//! The `friendgate` binary is the usual way in; this library lets tests and
-//! Rust services start the same server in-process, optionally with their own
+//! The `friendgate` binary is the usual way in (`cargo install --path server
+//! --locked`); this library lets tests and Rust services start the same
+//! server in-process, optionally with their own
 //! [`Decider`](friendgate_core::Decider) in place of the rules
 //! ([`Gateway::with_decider`]).
+//!
+//! Embedding it: settings from a file ([`Settings::load`]) or in code
+//! ([`Settings::builder`], same defaults and checks), logging as the binary
+//! does it ([`Gateway::init_logging`]), then [`command::serve`] until SIGTERM
+//! or [`Server::start`] to control the lifetime yourself.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use friendgate_server::{command, Gateway, Settings};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let settings = Settings::builder([1400000000]).token_env("FRIENDGATE_TOKEN").build()?;
+//! let gateway = Arc::new(Gateway::new(settings));
+//! let _logging = gateway.init_logging();
+//! tokio::runtime::Runtime::new()?.block_on(command::serve(gateway))?;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod admin;
+pub(crate) mod builder;
 pub mod command;
 pub(crate) mod connections;
 pub(crate) mod files;
@@ -34,4 +54,5 @@ pub mod upstream;
 
 pub use gateway::Gateway;
 pub use listener::{ServeError, Server};
-pub use settings::{Settings, SettingsError};
+pub use logwriter::BatchGuard as LogGuard;
+pub use settings::{Settings, SettingsBuilder, SettingsError};

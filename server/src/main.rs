@@ -129,9 +129,8 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if let (Some(listen), Some(admin)) = (admin_listen, settings.admin.as_mut()) {
                 admin.listen = listen;
             }
-            let log = settings.log.clone();
             let gateway = Arc::new(Gateway::new(settings));
-            let _guard = command::init_logging(&log, gateway.metrics().log_lines_dropped());
+            let _guard = gateway.init_logging();
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;

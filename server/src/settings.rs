@@ -10,6 +10,7 @@ use friendgate_core::{Config, ConfigError, ConfigSpec, FailurePolicySpec, LimitO
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+pub use crate::builder::SettingsBuilder;
 use crate::files::resolve;
 pub use crate::files::SettingsError;
 use crate::policy::{Policy, RuleSpec};
@@ -19,35 +20,35 @@ use crate::upstream::{UpstreamSection, Upstreams};
 /// The file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileSettings {
+pub(crate) struct FileSettings {
     #[serde(default)]
-    server: ServerSection,
-    callback: CallbackSection,
+    pub(crate) server: ServerSection,
+    pub(crate) callback: CallbackSection,
     #[serde(default)]
-    log: LogSection,
+    pub(crate) log: LogSection,
     #[serde(default)]
-    admin: AdminSection,
+    pub(crate) admin: AdminSection,
     #[serde(default)]
-    upstream: UpstreamSection,
+    pub(crate) upstream: UpstreamSection,
     #[serde(default)]
-    sources: SourcesSection,
+    pub(crate) sources: SourcesSection,
     #[serde(default, rename = "rule")]
-    rules: Vec<RuleSpec>,
+    pub(crate) rules: Vec<RuleSpec>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-struct ServerSection {
-    listen: String,
-    path: String,
-    request_deadline_ms: u64,
-    header_timeout_ms: u64,
-    max_in_flight: usize,
-    max_connections: usize,
-    max_header_bytes: usize,
-    shutdown_grace_ms: u64,
-    watch_config: bool,
-    tls: Option<TlsSection>,
+pub(crate) struct ServerSection {
+    pub(crate) listen: String,
+    pub(crate) path: String,
+    pub(crate) request_deadline_ms: u64,
+    pub(crate) header_timeout_ms: u64,
+    pub(crate) max_in_flight: usize,
+    pub(crate) max_connections: usize,
+    pub(crate) max_header_bytes: usize,
+    pub(crate) shutdown_grace_ms: u64,
+    pub(crate) watch_config: bool,
+    pub(crate) tls: Option<TlsSection>,
 }
 
 /// Default of `server.max_connections`.
@@ -80,10 +81,10 @@ impl Default for ServerSection {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-struct AdminSection {
-    enabled: bool,
-    listen: String,
-    token: Option<SecretSource>,
+pub(crate) struct AdminSection {
+    pub(crate) enabled: bool,
+    pub(crate) listen: String,
+    pub(crate) token: Option<SecretSource>,
 }
 
 impl Default for AdminSection {
@@ -98,25 +99,25 @@ impl Default for AdminSection {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TlsSection {
-    cert: PathBuf,
-    key: PathBuf,
+pub(crate) struct TlsSection {
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CallbackSection {
-    app_ids: Vec<u64>,
+pub(crate) struct CallbackSection {
+    pub(crate) app_ids: Vec<u64>,
     #[serde(default, deserialize_with = "secret_list")]
-    tokens: Vec<SecretSource>,
+    pub(crate) tokens: Vec<SecretSource>,
     #[serde(default = "default_window")]
-    window_seconds: u64,
+    pub(crate) window_seconds: u64,
     #[serde(default)]
-    limits: LimitOverrides,
+    pub(crate) limits: LimitOverrides,
     #[serde(default)]
-    on_decider_error: Option<FailurePolicySpec>,
+    pub(crate) on_decider_error: Option<FailurePolicySpec>,
     #[serde(default)]
-    other_commands: OtherCommands,
+    pub(crate) other_commands: OtherCommands,
 }
 
 /// What an authenticated callback of another command gets when no upstream
@@ -140,10 +141,10 @@ fn default_window() -> u64 {
 /// Where a secret (a token) comes from. Deserialized by hand so that no
 /// error ever quotes a value written where a secret goes.
 #[derive(Debug, Default)]
-struct SecretSource {
-    env: Option<String>,
-    file: Option<PathBuf>,
-    value: Option<String>,
+pub(crate) struct SecretSource {
+    pub(crate) env: Option<String>,
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) value: Option<String>,
 }
 
 /// The forms a secret takes, as said in errors.
@@ -280,10 +281,10 @@ impl<'de> Deserialize<'de> for SecretText {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-struct LogSection {
-    format: LogFormat,
-    level: String,
-    buffer_bytes: usize,
+pub(crate) struct LogSection {
+    pub(crate) format: LogFormat,
+    pub(crate) level: String,
+    pub(crate) buffer_bytes: usize,
 }
 
 impl Default for LogSection {
@@ -386,7 +387,22 @@ impl Settings {
         let text = std::fs::read_to_string(path)
             .map_err(|e| SettingsError::new(path, "(file)", format!("cannot read: {e}")))?;
         let file: FileSettings = toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
-        let base = path.parent().unwrap_or(Path::new("."));
+        Self::from_file(path, path.parent().unwrap_or(Path::new(".")), file)
+    }
+
+    /// Settings built in code, with the file's defaults and checks:
+    /// `Settings::builder([1400000000]).token_env("FRIENDGATE_TOKEN").build()`.
+    pub fn builder(app_ids: impl IntoIterator<Item = u64>) -> SettingsBuilder {
+        SettingsBuilder::new(app_ids)
+    }
+
+    /// Validates the sections as read (`path` names them in errors; `base`
+    /// anchors their relative paths).
+    pub(crate) fn from_file(
+        path: &Path,
+        base: &Path,
+        file: FileSettings,
+    ) -> Result<Self, SettingsError> {
         let mut watched_files = vec![path.to_owned()];
         let server = server_settings(path, base, file.server)?;
         let other_commands = file.callback.other_commands;
