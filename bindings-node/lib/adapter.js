@@ -2,6 +2,8 @@
 // What the node:http, Express and Fastify adapters share (internal: not in
 // the package's exports).
 
+const { CallbackRequest, processed, refusal } = require('./index.js')
+
 const DEFAULT_MAX_BODY = 1 << 20
 
 /** Reads the raw body, stopping one byte past `max` (core then refuses it as too large). */
@@ -37,4 +39,28 @@ function adapterOptions({ maxBodyBytes = DEFAULT_MAX_BODY, onOther } = {}) {
   return { maxBodyBytes, onOther }
 }
 
-module.exports = { adapterOptions, readBody }
+/**
+ * The callback URL's flow, the same in every adapter: any method but POST
+ * gets core's 405; the query is authenticated before a byte of the body is
+ * read (a forged request costs nothing, and its connection closes with the
+ * body unread); then a friend response is decided, and another command goes
+ * to `onOther` (or gets core's "processed" answer). `io.send(reply,
+ * { close, allow })` writes a core reply; `io.other(request, body)` hands
+ * another command to the app's handler.
+ */
+async function serveCallback(handler, decide, req, { maxBodyBytes, onOther }, io) {
+  if (req.method !== 'POST') return io.send(refusal('method_not_allowed', req.method), { allow: true })
+  const query = (req.url || '').split('?').slice(1).join('?')
+  const routed = handler.route(query)
+  if (routed !== null && !(routed instanceof CallbackRequest)) return io.send(routed, { close: !req.readableEnded })
+  let body
+  try {
+    body = await readBody(req, maxBodyBytes)
+  } catch (error) {
+    return io.send(refusal('body_incomplete', error.message))
+  }
+  if (routed instanceof CallbackRequest) return onOther ? io.other(routed, body) : io.send(processed())
+  return io.send(await handler.handleAsync(query, body, decide), { close: req.friendgateUnread === true })
+}
+
+module.exports = { adapterOptions, serveCallback }

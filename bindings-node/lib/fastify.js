@@ -12,14 +12,15 @@
  * which leaves the body unread so the Sign is checked before a byte of it is
  * taken, applies to its route only.
  */
-const { CallbackHandler, CallbackRequest, processed, refusal } = require('./index.js')
-const { adapterOptions, readBody } = require('./adapter.js')
+const { CallbackHandler } = require('./index.js')
+const { adapterOptions, serveCallback } = require('./adapter.js')
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 
-function send(reply, answer, { close = false } = {}) {
+function send(reply, answer, { close = false, allow = false } = {}) {
   reply.code(answer.status).header('content-type', 'application/json')
   if (close) reply.header('connection', 'close')
+  if (allow) reply.header('allow', 'POST')
   return reply.send(answer.body)
 }
 
@@ -27,7 +28,7 @@ function send(reply, answer, { close = false } = {}) {
 async function friendgate(fastify, options) {
   const { handler, decide, path = '/callback' } = options
   if (!(handler instanceof CallbackHandler)) throw new TypeError('friendgate/fastify needs `handler`, a CallbackHandler')
-  const { maxBodyBytes, onOther } = adapterOptions(options)
+  const settings = adapterOptions(options)
   fastify.removeAllContentTypeParsers()
   // The raw stream is the "body": read below, after the Sign check.
   fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
@@ -35,26 +36,11 @@ async function friendgate(fastify, options) {
     method: METHODS,
     url: path,
     exposeHeadRoute: false,
-    async handler(request, reply) {
-      if (request.method !== 'POST') {
-        reply.header('allow', 'POST')
-        return send(reply, refusal('method_not_allowed', request.method))
-      }
-      const raw = request.raw
-      const query = (raw.url || '').split('?').slice(1).join('?')
-      const routed = handler.route(query)
-      if (routed !== null && !(routed instanceof CallbackRequest)) return send(reply, routed, { close: !raw.readableEnded })
-      let body
-      try {
-        body = await readBody(raw, maxBodyBytes)
-      } catch (error) {
-        return send(reply, refusal('body_incomplete', error.message))
-      }
-      if (routed instanceof CallbackRequest) {
-        if (onOther) return onOther(routed, body, request, reply)
-        return send(reply, processed())
-      }
-      return send(reply, await handler.handleAsync(query, body, decide), { close: raw.friendgateUnread === true })
+    handler(request, reply) {
+      return serveCallback(handler, decide, request.raw, settings, {
+        send: (answer, sent) => send(reply, answer, sent),
+        other: (callback, body) => settings.onOther(callback, body, request, reply),
+      })
     },
   })
 }

@@ -11,8 +11,7 @@
  * `onOther(request, body, req, res)` (which writes the response), or, without
  * one, gets core's "processed" answer. Forged ones never reach `onOther`.
  */
-const { CallbackRequest, processed, refusal } = require('./index.js')
-const { adapterOptions, readBody } = require('./adapter.js')
+const { adapterOptions, serveCallback } = require('./adapter.js')
 
 /** The body was consumed (e.g. by `express.json()`) before friendgate could read it. */
 class BodyAlreadyConsumed extends Error {
@@ -25,36 +24,21 @@ class BodyAlreadyConsumed extends Error {
   }
 }
 
-function send(res, reply, { close = false } = {}) {
+function send(res, reply, { close = false, allow = false } = {}) {
   const headers = { 'content-type': 'application/json', 'content-length': reply.body.length }
   // A body left unread would be taken for the next request on a kept-alive
   // connection: close it instead (as the gateway does).
   if (close) headers.connection = 'close'
+  if (allow) headers.allow = 'POST'
   res.writeHead(reply.status, headers)
   res.end(reply.body)
 }
 
-async function answer(handler, decide, req, res, { maxBodyBytes: max, onOther }) {
-  if (req.method !== 'POST') {
-    const reply = refusal('method_not_allowed', req.method)
-    res.setHeader('allow', 'POST')
-    return send(res, reply)
-  }
-  const query = (req.url || '').split('?').slice(1).join('?')
-  // Authenticated before the body is read: a forged request costs nothing.
-  const routed = handler.route(query)
-  if (routed !== null && !(routed instanceof CallbackRequest)) return send(res, routed, { close: !req.readableEnded })
-  let body
-  try {
-    body = await readBody(req, max)
-  } catch (error) {
-    return send(res, refusal('body_incomplete', error.message))
-  }
-  if (routed instanceof CallbackRequest) {
-    if (onOther) return onOther(routed, body, req, res)
-    return send(res, processed())
-  }
-  send(res, await handler.handleAsync(query, body, decide), { close: req.friendgateUnread === true })
+function answer(handler, decide, req, res, settings) {
+  return serveCallback(handler, decide, req, settings, {
+    send: (reply, options) => send(res, reply, options),
+    other: (request, body) => settings.onOther(request, body, req, res),
+  })
 }
 
 /** A `node:http` request listener answering every request as the callback

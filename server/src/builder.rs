@@ -70,29 +70,31 @@ impl SettingsBuilder {
     }
 
     /// Adds a console token (several during rotation).
-    pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.file.callback.tokens.push(SecretSource {
+    pub fn token(self, token: impl Into<String>) -> Self {
+        self.secret(SecretSource {
             value: Some(token.into()),
             ..SecretSource::default()
-        });
-        self
+        })
     }
 
     /// Adds a token read from this environment variable when built.
-    pub fn token_env(mut self, variable: impl Into<String>) -> Self {
-        self.file.callback.tokens.push(SecretSource {
+    pub fn token_env(self, variable: impl Into<String>) -> Self {
+        self.secret(SecretSource {
             env: Some(variable.into()),
             ..SecretSource::default()
-        });
-        self
+        })
     }
 
     /// Adds a token read from this file when built.
-    pub fn token_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.file.callback.tokens.push(SecretSource {
+    pub fn token_file(self, path: impl Into<PathBuf>) -> Self {
+        self.secret(SecretSource {
             file: Some(path.into()),
             ..SecretSource::default()
-        });
+        })
+    }
+
+    fn secret(mut self, source: SecretSource) -> Self {
+        self.file.callback.tokens.push(source);
         self
     }
 
