@@ -30,11 +30,14 @@ pub struct Reply {
 
 #[pymethods]
 impl Reply {
-    /// `{"Content-Type": "application/json"}`.
+    /// `{"Content-Type": "application/json"}`, plus `Allow: POST` on a 405
+    /// (core's `reply_headers`).
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let headers = PyDict::new(py);
-        headers.set_item("Content-Type", self.content_type)?;
+        for (name, value) in friendgate_core::reply_headers(self.status) {
+            headers.set_item(*name, *value)?;
+        }
         Ok(headers)
     }
 

@@ -57,6 +57,10 @@ def check_exchanges(base):
                         + b' is not allowed: the callback is a POST","ResultItem":[]}')
     status, _, _ = post(f"{base}/callback?{query}", None, method="HEAD")
     assert status == 405
+    request = urllib.request.Request(f"{base}/callback?{query}", method="GET")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.headers["Allow"] == "POST"
 
 
 PROCESSED = b'{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}'
@@ -189,6 +193,7 @@ def test_django_view():
     assert response["Content-Length"] == str(len(EXPECTED))
     response = client.get(f"/callback?{query}")
     assert response.status_code == 405 and b'"ErrorCode":38040' in response.content
+    assert response["Allow"] == "POST"
     assert response["Content-Length"] == str(len(response.content))
     DJANGO_SEEN.clear()
     response = client.post(f"/callback?{other_query()}", data=AFTER_SEND, content_type="application/json")

@@ -31,7 +31,24 @@ pub struct Reply {
     pub error: Option<CallbackError>,
 }
 
+/// The headers an answer with `status` carries besides its body:
+/// `Content-Type`, and on the 405 of a method other than POST the `Allow:
+/// POST` HTTP requires (RFC 9110, 15.5.6). Every host sends these.
+pub fn reply_headers(status: u16) -> &'static [(&'static str, &'static str)] {
+    const JSON: (&str, &str) = ("Content-Type", CONTENT_TYPE_JSON);
+    if status == 405 {
+        &[JSON, ("Allow", "POST")]
+    } else {
+        &[JSON]
+    }
+}
+
 impl Reply {
+    /// The headers to send with [`Reply::body`] ([`reply_headers`]).
+    pub fn headers(&self) -> &'static [(&'static str, &'static str)] {
+        reply_headers(self.status)
+    }
+
     /// The `FAIL` reply for `error`.
     pub fn from_error(error: CallbackError) -> Self {
         Self {

@@ -63,8 +63,8 @@ pub use decision::{
 };
 pub use error::{CallbackError, ErrorEntry, ErrorFamily, CATALOGUE};
 pub use handle::{
-    authenticate_any, decide_all, decide_item, handle, respond, respond_each, route_query,
-    unix_now, verify, verify_body, verify_query, Reply, Routed, CONTENT_TYPE_JSON,
+    authenticate_any, decide_all, decide_item, handle, reply_headers, respond, respond_each,
+    route_query, unix_now, verify, verify_body, verify_query, Reply, Routed, CONTENT_TYPE_JSON,
 };
 pub use query::{CallbackQuery, ClientIp, Platform, RequestTime, CALLBACK_COMMAND};
 pub use request::{CallbackBody, FriendResponseCallback, ResponseAction, ResponseItem};

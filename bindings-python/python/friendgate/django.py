@@ -23,7 +23,7 @@ __all__ = ["BodyAlreadyConsumed", "callback_view"]
 
 
 def _response(reply: Reply) -> HttpResponse:
-    response = HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
+    response = HttpResponse(reply.body, status=reply.status, headers=reply.headers)
     # Django leaves Content-Length to middleware; without it WSGI servers
     # stream the answer chunked or close the connection, and the platform
     # keeps connections alive.

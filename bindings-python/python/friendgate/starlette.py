@@ -27,7 +27,7 @@ __all__ = ["METHODS", "BodyAlreadyConsumed", "endpoint"]
 
 
 def _response(reply: Reply) -> Response:
-    return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
+    return Response(reply.body, status_code=reply.status, headers=reply.headers)
 
 
 def endpoint(
