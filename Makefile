@@ -132,8 +132,8 @@ kotlin-install: $(VENV)/.installed
 	! unzip -l bindings-uniffi/kotlin/target/friendgate-kotlin-0.1.0.jar | grep -E 'example|bench'
 
 test-kotlin: kotlin-install
-	cd tests/jvm-consumers/java && $(MVN) -q package exec:java
-	cd tests/jvm-consumers/kotlin && $(MVN) -q package exec:java
+	cd tests/jvm-consumers/java && $(MVN) -q clean package exec:java
+	cd tests/jvm-consumers/kotlin && $(MVN) -q clean package exec:java
 
 ## The Python example apps (examples/python/README.md), on 127.0.0.1:8000.
 example-flask example-fastapi example-django: example-%: python-env
