@@ -45,11 +45,11 @@ function adapterOptions({ maxBodyBytes = DEFAULT_MAX_BODY, onOther } = {}) {
  * read (a forged request costs nothing, and its connection closes with the
  * body unread); then a friend response is decided, and another command goes
  * to `onOther` (or gets core's "processed" answer). `io.send(reply,
- * { close, allow })` writes a core reply; `io.other(request, body)` hands
+ * { close })` writes a core reply with its headers; `io.other(request, body)` hands
  * another command to the app's handler.
  */
 async function serveCallback(handler, decide, req, { maxBodyBytes, onOther }, io) {
-  if (req.method !== 'POST') return io.send(refusal('method_not_allowed', req.method), { allow: true })
+  if (req.method !== 'POST') return io.send(refusal('method_not_allowed', req.method))
   const query = (req.url || '').split('?').slice(1).join('?')
   const routed = handler.route(query)
   if (routed !== null && !(routed instanceof CallbackRequest)) return io.send(routed, { close: !req.readableEnded })

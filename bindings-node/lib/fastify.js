@@ -17,10 +17,9 @@ const { adapterOptions, serveCallback } = require('./adapter.js')
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 
-function send(reply, answer, { close = false, allow = false } = {}) {
-  reply.code(answer.status).header('content-type', 'application/json')
+function send(reply, answer, { close = false } = {}) {
+  reply.code(answer.status).headers(answer.headers)
   if (close) reply.header('connection', 'close')
-  if (allow) reply.header('allow', 'POST')
   return reply.send(answer.body)
 }
 

@@ -24,12 +24,11 @@ class BodyAlreadyConsumed extends Error {
   }
 }
 
-function send(res, reply, { close = false, allow = false } = {}) {
-  const headers = { 'content-type': 'application/json', 'content-length': reply.body.length }
+function send(res, reply, { close = false } = {}) {
+  const headers = { ...reply.headers, 'content-length': reply.body.length }
   // A body left unread would be taken for the next request on a kept-alive
   // connection: close it instead (as the gateway does).
   if (close) headers.connection = 'close'
-  if (allow) headers.allow = 'POST'
   res.writeHead(reply.status, headers)
   res.end(reply.body)
 }

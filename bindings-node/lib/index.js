@@ -126,7 +126,7 @@ function nativeOptions(options = {}) {
 }
 
 function toReply(reply) {
-  return { status: reply.status, headers: JSON_HEADERS, body: reply.body, errorCode: reply.code ?? null }
+  return { status: reply.status, headers: Object.freeze(reply.headers), body: reply.body, errorCode: reply.code ?? null }
 }
 
 const BANG = 33 // '!': a refusal follows, as JSON

@@ -1,5 +1,7 @@
 //! `Reply` (what to send back) and the answers built by hand.
 
+use std::collections::HashMap;
+
 use friendgate_core::{CallbackError, Decision, Reply as CoreReply, Response, ResultCode};
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
@@ -21,10 +23,18 @@ pub struct Reply {
     pub error_code: Option<u32>,
     /// The error message.
     pub message: Option<String>,
+    /// The headers to send (core's `reply_headers`: `content-type`, and
+    /// `allow: POST` on a 405), names in lower case as node:http writes them.
+    pub headers: HashMap<String, String>,
 }
 
 impl From<CoreReply> for Reply {
     fn from(reply: CoreReply) -> Self {
+        let headers = reply
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), (*value).to_owned()))
+            .collect();
         let error = reply.error.as_ref();
         Self {
             status: u32::from(reply.status),
@@ -33,6 +43,7 @@ impl From<CoreReply> for Reply {
             family: error.map(|e| e.family().as_str().to_owned()),
             error_code: error.map(CallbackError::error_code),
             message: error.map(ToString::to_string),
+            headers,
         }
     }
 }
