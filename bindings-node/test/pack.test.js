@@ -101,3 +101,20 @@ test('without its platform package, loading names the package to install', () =>
     fs.rmSync(app, { recursive: true, force: true })
   }
 })
+
+test('a source checkout installed without its build says to run the build', () => {
+  // What `npm install ./bindings-node` gives before `npm run build`: the
+  // JavaScript and the generated loader, no addon, no platform packages.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'friendgate-unbuilt-'))
+  try {
+    for (const file of ['package.json', 'lib', 'native.js']) {
+      fs.cpSync(path.join(__dirname, '..', file), path.join(dir, file), { recursive: true })
+    }
+    const script = `try { require(${JSON.stringify(dir)}) } catch (e) { console.log(e.code + '|' + e.message) }`
+    const [code, message] = run(os.tmpdir(), 'node', ['-e', script]).split('|')
+    assert.equal(code, 'FRIENDGATE_ADDON_MISSING')
+    assert.match(message, /the native addon is not built\. Run `npm run build`/)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
