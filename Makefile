@@ -6,7 +6,7 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 
-.PHONY: run test test-install lint test-conformance test-server-metrics test-rust test-python python-dist test-python-wheel test-node node-build node-dist test-kotlin kotlin-install python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-fastify example-kotlin
+.PHONY: run test system-deps test-install lint test-conformance test-server-metrics test-rust test-python python-dist test-python-wheel test-node node-build node-dist test-kotlin kotlin-install python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-fastify example-kotlin
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
@@ -33,7 +33,12 @@ test-install:
 vectors:
 	python3 tests/vectors/generate.py --check
 
-test-rust:
+## Debian packages the tests need (redis-server for [state]), installed
+## when missing.
+system-deps:
+	bash tests/system-deps.sh
+
+test-rust: system-deps
 	$(CARGO) test --locked --workspace
 
 ## Polyglot conformance: the reference server and the Flask, FastAPI, Django, Node

@@ -84,7 +84,20 @@ fn dispatch(
     }
     match path {
         "/metrics" => text(StatusCode::OK, OPENMETRICS, gateway.metrics().render()),
-        _ if gateway.is_ready() => text(StatusCode::OK, "text/plain", "ready\n".to_owned()),
+        // A Redis that is down does not take the replica out: every rule
+        // on Redis has its on_redis_error, and the other replicas share the
+        // same Redis anyway.
+        _ if gateway.is_ready() => text(
+            StatusCode::OK,
+            "text/plain",
+            match gateway.store() {
+                None => "ready\n".to_owned(),
+                Some(store) if store.is_up() => "ready\nredis: up\n".to_owned(),
+                Some(_) => {
+                    "ready\nredis: down (rules on Redis use their on_redis_error)\n".to_owned()
+                }
+            },
+        ),
         _ => text(
             StatusCode::SERVICE_UNAVAILABLE,
             "text/plain",

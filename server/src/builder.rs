@@ -62,6 +62,7 @@ impl SettingsBuilder {
                 log: Default::default(),
                 admin: AdminSection::default(),
                 upstream: Default::default(),
+                state: None,
                 sources: Default::default(),
                 rules: Vec::new(),
             },

@@ -22,6 +22,7 @@ pub use crate::metrics::EMBEDDED_RULE;
 use crate::metrics::{DecisionCounters, Metrics, Slot, DECIDER_ERROR_RULE};
 use crate::refusals::RefusalLog;
 use crate::settings::{OtherCommands, Settings, SettingsError};
+use crate::state::{Store, StoreError};
 use crate::upstream::{Forwarded, Forwarder, Outgoing};
 
 /// A decider shared across threads.
@@ -74,8 +75,12 @@ struct Loaded {
 }
 
 impl Loaded {
-    fn new(settings: Settings, metrics: &Metrics) -> Self {
+    fn new(mut settings: Settings, metrics: &Metrics, store: Option<&Store>) -> Self {
         let counters = metrics.decision_counters(settings.policy.rule_names());
+        settings.policy.count_fallbacks(metrics.redis());
+        if let Some(store) = store {
+            store.watch(settings.policy.shared_sets());
+        }
         Self {
             settings: Arc::new(settings),
             counters,
@@ -93,6 +98,9 @@ pub struct Gateway {
     ready: AtomicBool,
     refusals: RefusalLog,
     forwarder: Forwarder,
+    /// Redis, with `[state]` (kept across reloads: a changed `[state]`
+    /// needs a restart).
+    store: Option<Arc<Store>>,
 }
 
 /// The answer to a callback of another command.
@@ -148,9 +156,20 @@ impl Gateway {
     pub fn new(settings: Settings) -> Self {
         let metrics = Metrics::new();
         let forwarder = Forwarder::new(&settings.upstreams.extra_roots);
+        let store = settings.state.as_ref().and_then(|state| {
+            match Store::new(state, metrics.redis().clone()) {
+                Ok(store) => Some(Arc::new(store)),
+                Err(error) => {
+                    // Every rule on Redis then uses its on_redis_error.
+                    tracing::error!(target: "friendgate::state", %error, "cannot build the Redis client");
+                    None
+                }
+            }
+        });
         Self {
             config_path: settings.path.clone(),
-            state: ArcSwap::from_pointee(Loaded::new(settings, &metrics)),
+            state: ArcSwap::from_pointee(Loaded::new(settings, &metrics, store.as_deref())),
+            store,
             decider: None,
             clock: Arc::new(unix_now),
             metrics,
@@ -186,6 +205,35 @@ impl Gateway {
     /// The current settings.
     pub fn settings(&self) -> Arc<Settings> {
         self.state.load().settings.clone()
+    }
+
+    /// The Redis store of `[state]`, when configured.
+    pub fn store(&self) -> Option<&Arc<Store>> {
+        self.store.as_ref()
+    }
+
+    /// Connects to Redis (in the background) and starts keeping the sets'
+    /// snapshots current, with `[state]`; [`crate::Server::start`] does it,
+    /// and so does the first callback. Idempotent.
+    pub fn start_state(&self) {
+        if let Some(store) = &self.store {
+            store.start();
+        }
+    }
+
+    /// [`Gateway::start_state`], then waits at most `within` for Redis to
+    /// answer and the sets to load (callbacks before then get each rule's
+    /// `on_redis_error`); says whether they did. True without `[state]`.
+    pub async fn connect_state(&self, within: std::time::Duration) -> bool {
+        let Some(store) = &self.store else {
+            return true;
+        };
+        store.start();
+        let ready = store.wait_ready(within).await;
+        if !ready {
+            tracing::warn!(target: "friendgate::state", redis = %store.settings().redis, "Redis not ready yet; rules on Redis use their on_redis_error until it is");
+        }
+        ready
     }
 
     /// The metrics.
@@ -229,15 +277,20 @@ impl Gateway {
                     || new.server.tls != old.server.tls
                     || new.admin != old.admin
                     || new.upstreams.extra_roots != old.upstreams.extra_roots
+                    || new.state != old.state
                 {
                     tracing::warn!(
                         target: "friendgate::reload",
-                        "listen address, TLS, admin listener or upstream.ca_file changed; restart to apply them"
+                        "listen address, TLS, admin listener, upstream.ca_file or [state] changed; restart to apply them"
                     );
                 }
                 let rules: Vec<&str> = new.policy.rule_names().collect();
                 tracing::info!(target: "friendgate::reload", file = %self.config_path.display(), rules = ?rules, "configuration reloaded");
-                self.state.store(Arc::new(Loaded::new(new, &self.metrics)));
+                self.state.store(Arc::new(Loaded::new(
+                    new,
+                    &self.metrics,
+                    self.store.as_deref(),
+                )));
                 self.metrics.reload(true);
                 Ok(())
             }
@@ -258,27 +311,30 @@ impl Gateway {
     /// let gateway = Gateway::load("../examples/friendgate.toml".as_ref())?;
     /// let query = signed_query(1_400_000_000, "xxxxyyyy", 1_669_872_112);
     /// let body = SAMPLE_BODY.replace("id1", "banned_user");
-    /// let reply = gateway.answer(&query, body.as_bytes(), 1_669_872_112);
+    /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// let reply = runtime.block_on(gateway.answer(&query, body.as_bytes(), 1_669_872_112));
     /// assert_eq!(reply.status, 200);
     /// assert!(String::from_utf8(reply.body)?.contains(r#""ResultCode":38001,"ResultInfo":"account is blocked""#));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn answer(&self, query: &str, body: &[u8], now: u64) -> Reply {
-        self.answer_received(query, body, now, Instant::now())
+    ///
+    /// Rate limits on Redis (`[state]`) need a tokio runtime.
+    pub async fn answer(&self, query: &str, body: &[u8], now: u64) -> Reply {
+        self.answer_received(query, body, now, Instant::now()).await
     }
 
     /// [`Gateway::answer`] for a callback that arrived at `received`: its
     /// latency is counted from then.
-    pub(crate) fn answer_received(
+    pub(crate) async fn answer_received(
         &self,
         query: &str,
         body: &[u8],
         now: u64,
         received: Instant,
     ) -> Reply {
-        let config = &self.state.load().settings.callback;
-        match verify_query(config, query, now) {
-            Ok(query) => self.answer_authenticated(query, body, received),
+        let settings = self.settings();
+        match verify_query(&settings.callback, query, now) {
+            Ok(query) => self.answer_authenticated(query, body, received).await,
             Err(error) => self.refuse(error, received),
         }
     }
@@ -376,8 +432,10 @@ impl Gateway {
 
     /// Answers a callback whose query [`Gateway::route`] accepted:
     /// validates the body, decides each item, logs and counts. Rate limits
-    /// read `received` as the time (one clock read per callback).
-    pub(crate) fn answer_authenticated(
+    /// read `received` as the time (one clock read per callback); those on
+    /// Redis are decided for every item in one round trip, before the rules
+    /// in memory run.
+    pub(crate) async fn answer_authenticated(
         &self,
         query: CallbackQuery<'_>,
         body: &[u8],
@@ -391,23 +449,57 @@ impl Gateway {
             Ok(callback) => callback,
             Err(error) => return self.refuse(error, started),
         };
+        let planned = match &self.decider {
+            None if settings.policy.has_shared_limits() => {
+                let plan = settings.policy.plan(&callback, received);
+                let outcome = match settings.policy.limit_call(&plan, &callback) {
+                    Some(call) => Some(match &self.store {
+                        Some(store) => {
+                            store.start();
+                            let left = (received + settings.server.request_deadline)
+                                .saturating_duration_since(Instant::now())
+                                .saturating_sub(ANSWER_MARGIN);
+                            store.limits(call, left).await
+                        }
+                        None => Err(StoreError::Redis(
+                            "no client (see the log at start)".to_owned(),
+                        )),
+                    }),
+                    None => None,
+                };
+                Some((plan, outcome))
+            }
+            _ => None,
+        };
         // Filled as items are decided, then with what the answer carries
         // for each (core reports it: nothing here applies the policy again).
         let log = RefCell::new(Vec::with_capacity(callback.items().len()));
         let outcomes = callback.items().iter().enumerate().map(|(index, item)| {
-            let decided = match &self.decider {
+            let mut note = None;
+            let decided = match (&self.decider, &planned) {
                 // Through core, so that a panicking decider is a failed
                 // decision rather than a dropped connection (which the
                 // platform would take as "allow").
-                Some(decider) => decide_item(decider.as_ref(), &callback, index, item)
+                (Some(decider), _) => decide_item(decider.as_ref(), &callback, index, item)
                     .map(|decision| (decision, EMBEDDED_RULE, Slot::Decider)),
-                None => settings
+                (None, Some((plan, outcome))) => {
+                    let (verdict, fell_back) = settings.policy.settle(
+                        plan,
+                        index,
+                        callback.from_account(),
+                        outcome.as_ref(),
+                        received,
+                    );
+                    note = fell_back;
+                    verdict.map(|verdict| (verdict.decision, verdict.rule, verdict.slot))
+                }
+                (None, None) => settings
                     .policy
                     .decide(&callback, item, received)
                     .map(|verdict| (verdict.decision, verdict.rule, verdict.slot)),
             };
             let (slot, rule, error) = match &decided {
-                Ok((_, rule, slot)) => (*slot, *rule, None),
+                Ok((_, rule, slot)) => (*slot, *rule, note),
                 Err(error) => (
                     Slot::DeciderError,
                     DECIDER_ERROR_RULE,
@@ -607,6 +699,7 @@ mod tests {
             upstreams: crate::upstream::Upstreams::default(),
             other_commands: crate::settings::OtherCommands::AnswerOk,
             sources: crate::sources::Sources::default(),
+            state: None,
             watched_files: Vec::new(),
         };
         let decider: SharedDecider = Arc::new(friendgate_core::decider_fn(|_, index, _| {
@@ -624,7 +717,15 @@ mod tests {
             friendgate_core::testing::QueryBuilder::new(friendgate_core::testing::SAMPLE_APP_ID)
                 .build();
         let reply = tracing::subscriber::with_default(subscriber, || {
-            gateway.answer(&query, friendgate_core::testing::SAMPLE_BODY.as_bytes(), 0)
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(gateway.answer(
+                &query,
+                friendgate_core::testing::SAMPLE_BODY.as_bytes(),
+                0,
+            ))
         });
         let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
         let line = text

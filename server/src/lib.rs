@@ -49,6 +49,7 @@ pub(crate) mod refusals;
 pub(crate) mod routes;
 pub mod settings;
 pub mod sources;
+pub mod state;
 pub(crate) mod tls;
 pub mod upstream;
 

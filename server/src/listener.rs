@@ -57,9 +57,13 @@ pub struct Server {
     tasks: Vec<JoinHandle<()>>,
 }
 
+/// Time `start` waits for Redis (`[state]`) before it listens anyway.
+const STATE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl Server {
     /// Binds the configured addresses (port 0 picks a free one) and serves.
     pub async fn start(gateway: Arc<Gateway>) -> Result<Self, ServeError> {
+        gateway.connect_state(STATE_WAIT).await;
         let settings = gateway.settings();
         let tls = match &settings.server.tls {
             Some((cert, key)) => Some(TlsAcceptor::from(

@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 use friendgate_conform::{self as conform, ConformArgs};
 use friendgate_core::testing::{QueryBuilder, SAMPLE_APP_ID};
 use friendgate_core::unix_now;
+use friendgate_server::policy::parse_list;
+use friendgate_server::state::{edit_set, SetEdit};
 use friendgate_server::{command, Gateway, Settings};
 
 /// mimalloc: a callback makes a dozen small, short-lived allocations (the
@@ -102,6 +104,46 @@ enum Command {
     /// With --load, sends signed callbacks at a fixed rate instead and reports
     /// latency percentiles (loopback addresses only, unless --allow-remote).
     Conform(Box<ConformArgs>),
+    /// Change the Redis set of an `accounts` rule (its `redis_set`, with `[state]`) and tell
+    /// every replica at once (they also re-read it every `state.refresh_seconds`).
+    Accounts {
+        /// The TOML config file.
+        #[arg(long, short, env = "FRIENDGATE_CONFIG", hide_env_values = true)]
+        config: PathBuf,
+        /// The name of the `accounts` rule whose set to change.
+        #[arg(long)]
+        rule: String,
+        #[command(subcommand)]
+        change: AccountsChange,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountsChange {
+    /// Add accounts to the set.
+    Add {
+        /// The accounts.
+        #[arg(required = true)]
+        accounts: Vec<String>,
+    },
+    /// Remove accounts from the set.
+    Remove {
+        /// The accounts.
+        #[arg(required = true)]
+        accounts: Vec<String>,
+    },
+    /// Add every account of a list file (one per line, `#` comments), or with --replace make
+    /// the set hold exactly the file's accounts.
+    Load {
+        /// The list file (`-` for standard input).
+        file: PathBuf,
+        /// Remove the accounts the file does not list.
+        #[arg(long)]
+        replace: bool,
+        /// With --replace, allow the set to lose more than half of its accounts.
+        #[arg(long, requires = "replace")]
+        allow_shrink: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -137,6 +179,50 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             runtime.block_on(command::serve(gateway))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Accounts {
+            config,
+            rule,
+            change,
+        } => {
+            let settings = Settings::load(&config)?;
+            let Some(state) = &settings.state else {
+                return Err(format!("{}: has no [state] section", config.display()).into());
+            };
+            let Some(key) = settings.policy.redis_set(&rule) else {
+                return Err(format!(
+                    "{}: no accounts rule named `{rule}` with a `redis_set`",
+                    config.display()
+                )
+                .into());
+            };
+            let edit = match change {
+                AccountsChange::Add { accounts } => SetEdit::Add(accounts),
+                AccountsChange::Remove { accounts } => SetEdit::Remove(accounts),
+                AccountsChange::Load {
+                    file,
+                    replace,
+                    allow_shrink,
+                } => {
+                    let text = String::from_utf8(read_body(&file)?)
+                        .map_err(|_| format!("{}: not UTF-8", file.display()))?;
+                    let accounts = parse_list(&text);
+                    if replace {
+                        SetEdit::Replace {
+                            accounts,
+                            allow_shrink,
+                        }
+                    } else {
+                        SetEdit::Add(accounts)
+                    }
+                }
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let said = runtime.block_on(edit_set(state, key, edit))?;
+            println!("{said}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Conform(args) => Ok(match conform::run(&args)? {
             true => ExitCode::SUCCESS,
             false => ExitCode::FAILURE,
@@ -151,7 +237,7 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 .map(|route| format!("{} -> {}", route.command, route.url))
                 .collect();
             println!(
-                "{}: ok (listen {}, path {}, {} app id(s), {} token(s), rules: {}; other commands: {}; sources: {})",
+                "{}: ok (listen {}, path {}, {} app id(s), {} token(s), rules: {}; other commands: {}; sources: {}; state: {})",
                 config.display(),
                 settings.server.listen,
                 settings.server.path,
@@ -170,7 +256,8 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 } else {
                     routes.join(", ")
                 },
-                if settings.sources.is_on() { "allowlist" } else { "any" }
+                if settings.sources.is_on() { "allowlist" } else { "any" },
+                settings.state.as_ref().map_or("in memory", |state| state.redis.as_str())
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -205,7 +292,17 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
         } => {
             let gateway = Gateway::new(Settings::load(&config)?);
             let body = read_body(&body)?;
-            let reply = gateway.answer(&query, &body, now.unwrap_or_else(unix_now));
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let reply = runtime.block_on(async {
+                gateway
+                    .connect_state(std::time::Duration::from_secs(2))
+                    .await;
+                gateway
+                    .answer(&query, &body, now.unwrap_or_else(unix_now))
+                    .await
+            });
             println!("HTTP {}", reply.status);
             println!("{}", String::from_utf8_lossy(&reply.body));
             Ok(if reply.status == 200 {

@@ -19,8 +19,12 @@ use serde::Deserialize;
 use crate::files::{resolve, SettingsError};
 use crate::normalize::{normalize, skeletons};
 
-use crate::metrics::Slot;
 pub use crate::metrics::DEFAULT_RULE;
+use crate::metrics::{RedisMetrics, Slot};
+use crate::state::limits::{LimitCall, LimitParams};
+use crate::state::sets::{SetView, SharedSet};
+use crate::state::{OnRedisError, StateSettings, StoreError};
+use prometheus_client::metrics::counter::Counter;
 
 /// One `[[rule]]` table as written. Which keys apply depends on `kind`.
 #[derive(Debug, Deserialize)]
@@ -44,6 +48,8 @@ pub struct RuleSpec {
     decision: Option<RuleDecision>,
     confusables: Option<bool>,
     allow_shrink: Option<bool>,
+    redis_set: Option<String>,
+    on_redis_error: Option<OnRedisError>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -91,6 +97,9 @@ enum Matcher {
         set: HashSet<String>,
         field: AccountField,
         mode: ListMode,
+        /// The snapshot of the rule's Redis set (`redis_set`), shared with
+        /// the rule of the previous configuration that read the same set.
+        shared: Option<Arc<SharedSet>>,
     },
     Words {
         matcher: AhoCorasick,
@@ -103,6 +112,8 @@ enum Matcher {
         /// rule is unchanged, so a reload keeps every bucket.
         limiter: Arc<RateLimiter>,
         actions: Actions,
+        /// The script's parameters, for a store on Redis.
+        redis: LimitParams,
         /// `(max, per_seconds, max_accounts)`, to tell an unchanged rule.
         params: (u32, u64, usize),
     },
@@ -141,6 +152,21 @@ struct Rule {
     listed: Option<usize>,
     /// Whether the list file may shrink by more than half on a reload.
     allow_shrink: bool,
+    /// What the rule does when Redis fails (rules on Redis only).
+    on_redis_error: OnRedisError,
+    /// Counts the items it decided that way (`friendgate_redis_fallbacks`).
+    fallbacks: Counter,
+}
+
+impl Rule {
+    /// The verdict of this rule, at `index` in the policy.
+    fn verdict(&self, index: usize) -> Verdict<'_> {
+        Verdict {
+            decision: self.decision.clone(),
+            rule: &self.name,
+            slot: Slot::Rule(index),
+        }
+    }
 }
 
 /// Below this share of its previous entries, a list file is taken for one
@@ -151,6 +177,26 @@ const SHRINK_FLOOR: f64 = 0.5;
 #[derive(Debug, Default)]
 pub struct Policy {
     rules: Vec<Rule>,
+    /// `state.key_prefix`, when rate limits keep their buckets in Redis.
+    shared_limits: Option<String>,
+}
+
+/// What the rules make of a callback before its one Redis round trip:
+/// for each item, the Redis rate limits it reaches, in order, and the rule
+/// after them that decides it without Redis, if any.
+#[derive(Debug)]
+pub(crate) struct LimitPlan {
+    items: Vec<ItemPlan>,
+    /// Positions in the policy of the rate-limit rules any item reaches.
+    rules: Vec<usize>,
+}
+
+#[derive(Debug)]
+struct ItemPlan {
+    /// Positions into [`LimitPlan::rules`].
+    reached: Vec<usize>,
+    /// The first rule past them that matched (its position in the policy).
+    then: Result<Option<usize>, DeciderError>,
 }
 
 /// A decision and the name of the rule that made it.
@@ -170,6 +216,7 @@ impl Policy {
         file: &Path,
         base: &Path,
         specs: Vec<RuleSpec>,
+        state: Option<&StateSettings>,
         watched: &mut Vec<PathBuf>,
     ) -> Result<Self, SettingsError> {
         let mut rules = Vec::with_capacity(specs.len());
@@ -187,9 +234,192 @@ impl Policy {
                     ),
                 ));
             }
-            rules.push(build_rule(file, base, &key, spec, watched)?);
+            rules.push(build_rule(
+                file,
+                base,
+                &key,
+                spec,
+                state.is_some(),
+                watched,
+            )?);
         }
-        Ok(Self { rules })
+        Ok(Self {
+            rules,
+            shared_limits: state.map(|state| state.key_prefix.clone()),
+        })
+    }
+
+    /// Whether some rate limit keeps its buckets in Redis, so that a
+    /// callback is decided with [`Policy::plan`] and [`Policy::settle`].
+    pub(crate) fn has_shared_limits(&self) -> bool {
+        self.shared_limits.is_some()
+            && self
+                .rules
+                .iter()
+                .any(|rule| matches!(rule.matcher, Matcher::RateLimit { .. }))
+    }
+
+    /// The snapshots of the Redis sets the rules read.
+    pub fn shared_sets(&self) -> impl Iterator<Item = Arc<SharedSet>> + '_ {
+        self.rules.iter().filter_map(|rule| match &rule.matcher {
+            Matcher::Accounts {
+                shared: Some(set), ..
+            } => Some(Arc::clone(set)),
+            _ => None,
+        })
+    }
+
+    /// The Redis set of the `accounts` rule named `rule`.
+    pub fn redis_set(&self, rule: &str) -> Option<&str> {
+        self.rules
+            .iter()
+            .find(|r| r.name == rule)
+            .and_then(|r| match &r.matcher {
+                Matcher::Accounts {
+                    shared: Some(set), ..
+                } => Some(set.key()),
+                _ => None,
+            })
+    }
+
+    /// Counts each rule's Redis fallbacks in `metrics`.
+    pub(crate) fn count_fallbacks(&mut self, metrics: &RedisMetrics) {
+        for rule in &mut self.rules {
+            rule.fallbacks = metrics.fallback(&rule.name, rule.on_redis_error.as_str());
+        }
+    }
+
+    /// Walks the rules for every item, deferring the Redis rate limits:
+    /// an item's list stops at the first other rule that matches it, so
+    /// that the script takes a token only where the rules in memory would.
+    pub(crate) fn plan(&self, callback: &FriendResponseCallback<'_>, now: Instant) -> LimitPlan {
+        let mut rules: Vec<usize> = Vec::new();
+        let items = callback
+            .items()
+            .iter()
+            .map(|item| {
+                let mut reached = Vec::new();
+                let mut then = Ok(None);
+                for (index, rule) in self.rules.iter().enumerate() {
+                    if let Matcher::RateLimit { actions, .. } = &rule.matcher {
+                        if actions.counts(&item.action) {
+                            let position =
+                                rules.iter().position(|r| *r == index).unwrap_or_else(|| {
+                                    rules.push(index);
+                                    rules.len() - 1
+                                });
+                            reached.push(position);
+                        }
+                        continue;
+                    }
+                    match rule.matches(callback, item, now) {
+                        Ok(false) => {}
+                        Ok(true) => {
+                            then = Ok(Some(index));
+                            break;
+                        }
+                        Err(error) => {
+                            then = Err(error);
+                            break;
+                        }
+                    }
+                }
+                ItemPlan { reached, then }
+            })
+            .collect();
+        LimitPlan { items, rules }
+    }
+
+    /// The script call of `plan`; `None` when no item reaches a rate limit.
+    pub(crate) fn limit_call(
+        &self,
+        plan: &LimitPlan,
+        callback: &FriendResponseCallback<'_>,
+    ) -> Option<LimitCall> {
+        let prefix = self.shared_limits.as_deref()?;
+        if plan.items.iter().all(|item| item.reached.is_empty()) {
+            return None;
+        }
+        let rules = plan.rules.iter().filter_map(|&index| {
+            let rule = self.rules.get(index)?;
+            match &rule.matcher {
+                Matcher::RateLimit { redis, .. } => Some((rule.name.as_str(), *redis)),
+                _ => None,
+            }
+        });
+        let reached: Vec<Vec<usize>> = plan.items.iter().map(|i| i.reached.clone()).collect();
+        Some(LimitCall::new(
+            prefix,
+            callback.from_account(),
+            rules.collect::<Vec<_>>().into_iter(),
+            &reached,
+        ))
+    }
+
+    /// Decides item `index` of a planned callback with the script's
+    /// `outcome` (`None`: no call was needed). When Redis failed, each rate
+    /// limit the item reaches applies its `on_redis_error`, and the note
+    /// for the log says so.
+    pub(crate) fn settle(
+        &self,
+        plan: &LimitPlan,
+        index: usize,
+        account: &str,
+        outcome: Option<&Result<Vec<i64>, StoreError>>,
+        now: Instant,
+    ) -> (Result<Verdict<'_>, DeciderError>, Option<String>) {
+        let Some(item) = plan.items.get(index) else {
+            return (Err(DeciderError::new("item outside the plan")), None);
+        };
+        let mut note = None;
+        for (nth, &position) in item.reached.iter().enumerate() {
+            let Some((rule_index, rule)) = plan
+                .rules
+                .get(position)
+                .and_then(|&i| Some((i, self.rules.get(i)?)))
+            else {
+                continue;
+            };
+            let refused = match outcome {
+                Some(Ok(results)) => results.get(index).copied() == i64::try_from(nth + 1).ok(),
+                Some(Err(error)) => {
+                    rule.fallbacks.inc();
+                    note = Some(format!(
+                        "{error}; rule {} used on_redis_error = {}",
+                        rule.name,
+                        rule.on_redis_error.as_str()
+                    ));
+                    match (&rule.matcher, rule.on_redis_error) {
+                        (_, OnRedisError::Allow) => false,
+                        (_, OnRedisError::Reject) => true,
+                        (Matcher::RateLimit { limiter, .. }, OnRedisError::Local) => {
+                            match limiter.take(account, now) {
+                                Ok(taken) => !taken,
+                                Err(error) => return (Err(error), note),
+                            }
+                        }
+                        _ => false,
+                    }
+                }
+                None => false,
+            };
+            if refused {
+                return (Ok(rule.verdict(rule_index)), note);
+            }
+        }
+        let verdict = match &item.then {
+            Ok(Some(index)) => match self.rules.get(*index) {
+                Some(rule) => Ok(rule.verdict(*index)),
+                None => Err(DeciderError::new("rule outside the policy")),
+            },
+            Ok(None) => Ok(Verdict {
+                decision: Decision::Allow,
+                rule: DEFAULT_RULE,
+                slot: Slot::Default,
+            }),
+            Err(error) => Err(error.clone()),
+        };
+        (verdict, note)
     }
 
     /// Number of rules.
@@ -235,11 +465,22 @@ impl Policy {
     /// Takes over the rate-limit state of every rule of `old` whose name,
     /// limits and actions are unchanged, so that a reload re-arms nobody.
     pub(crate) fn keep_state(&mut self, old: &Self) {
+        let old_sets: Vec<Arc<SharedSet>> = old.shared_sets().collect();
         for rule in &mut self.rules {
+            if let Matcher::Accounts {
+                shared: Some(set), ..
+            } = &mut rule.matcher
+            {
+                if let Some(kept) = old_sets.iter().find(|o| o.key() == set.key()) {
+                    *set = Arc::clone(kept);
+                }
+                continue;
+            }
             let Matcher::RateLimit {
                 limiter,
                 actions,
                 params,
+                ..
             } = &mut rule.matcher
             else {
                 continue;
@@ -249,6 +490,7 @@ impl Policy {
                     limiter: kept,
                     actions: a,
                     params: p,
+                    ..
                 } if o.name == rule.name && a == actions && p == params => Some(kept),
                 _ => None,
             });
@@ -271,12 +513,8 @@ impl Policy {
         now: Instant,
     ) -> Result<Verdict<'_>, DeciderError> {
         for (index, rule) in self.rules.iter().enumerate() {
-            if rule.matcher.matches(callback, item, now)? {
-                return Ok(Verdict {
-                    decision: rule.decision.clone(),
-                    rule: &rule.name,
-                    slot: Slot::Rule(index),
-                });
+            if rule.matches(callback, item, now)? {
+                return Ok(rule.verdict(index));
             }
         }
         Ok(Verdict {
@@ -287,17 +525,37 @@ impl Policy {
     }
 }
 
-impl Matcher {
+impl Rule {
     fn matches(
         &self,
         callback: &FriendResponseCallback<'_>,
         item: &ResponseItem<'_>,
         now: Instant,
     ) -> Result<bool, DeciderError> {
-        Ok(match self {
-            Self::Accounts { set, field, mode } => {
-                let from = set.contains(callback.from_account());
-                let to = set.contains(&*item.to_account);
+        Ok(match &self.matcher {
+            Matcher::Accounts {
+                set,
+                field,
+                mode,
+                shared,
+            } => {
+                let snapshot = match shared.as_ref().map(|s| s.view()) {
+                    None => None,
+                    Some(SetView::Current(members)) => Some(members),
+                    Some(SetView::Unavailable(members)) => {
+                        self.fallbacks.inc();
+                        match self.on_redis_error {
+                            OnRedisError::Allow => return Ok(false),
+                            OnRedisError::Reject => return Ok(true),
+                            OnRedisError::Local => Some(members),
+                        }
+                    }
+                };
+                let listed = |account: &str| {
+                    set.contains(account) || snapshot.as_ref().is_some_and(|s| s.contains(account))
+                };
+                let from = listed(callback.from_account());
+                let to = listed(&item.to_account);
                 match (mode, field) {
                     (ListMode::Block, AccountField::From) => from,
                     (ListMode::Block, AccountField::To) => to,
@@ -307,7 +565,7 @@ impl Matcher {
                     (ListMode::AllowOnly, AccountField::Either) => !(from && to),
                 }
             }
-            Self::Words {
+            Matcher::Words {
                 matcher,
                 confusable,
                 fields,
@@ -327,10 +585,10 @@ impl Matcher {
                         lower.is_match(&l) || upper.is_match(&u)
                     })
             }),
-            Self::RateLimit {
+            Matcher::RateLimit {
                 limiter, actions, ..
             } => actions.counts(&item.action) && !limiter.take(callback.from_account(), now)?,
-            Self::Action { actions } => actions.iter().any(|a| a == item.action.as_str()),
+            Matcher::Action { actions } => actions.iter().any(|a| a == item.action.as_str()),
         })
     }
 }
@@ -402,7 +660,15 @@ impl RateLimiter {
 /// Keys each kind accepts besides `name`, `kind`, `code`, `info`.
 fn allowed_keys(kind: RuleKind) -> &'static [&'static str] {
     match kind {
-        RuleKind::Accounts => &["accounts", "accounts_file", "field", "mode", "allow_shrink"],
+        RuleKind::Accounts => &[
+            "accounts",
+            "accounts_file",
+            "field",
+            "mode",
+            "allow_shrink",
+            "redis_set",
+            "on_redis_error",
+        ],
         RuleKind::Words => &[
             "words",
             "words_file",
@@ -410,7 +676,13 @@ fn allowed_keys(kind: RuleKind) -> &'static [&'static str] {
             "confusables",
             "allow_shrink",
         ],
-        RuleKind::RateLimit => &["max", "per_seconds", "max_accounts", "actions"],
+        RuleKind::RateLimit => &[
+            "max",
+            "per_seconds",
+            "max_accounts",
+            "actions",
+            "on_redis_error",
+        ],
         RuleKind::Action => &["actions", "decision"],
     }
 }
@@ -420,6 +692,7 @@ fn build_rule(
     base: &Path,
     key: &str,
     spec: RuleSpec,
+    has_state: bool,
     watched: &mut Vec<PathBuf>,
 ) -> Result<Rule, SettingsError> {
     let err =
@@ -439,6 +712,8 @@ fn build_rule(
         ("decision", spec.decision.is_some()),
         ("confusables", spec.confusables.is_some()),
         ("allow_shrink", spec.allow_shrink.is_some()),
+        ("redis_set", spec.redis_set.is_some()),
+        ("on_redis_error", spec.on_redis_error.is_some()),
     ];
     let allowed = allowed_keys(spec.kind);
     if let Some((name, _)) = present
@@ -453,6 +728,25 @@ fn build_rule(
                 allowed.join(", ")
             )
             .to_lowercase(),
+        ));
+    }
+    if !has_state {
+        if let Some((name, _)) = present
+            .iter()
+            .find(|(name, set)| *set && matches!(*name, "redis_set" | "on_redis_error"))
+        {
+            return Err(err(
+                name,
+                "needs a [state] section (the Redis the rule shares with other replicas)"
+                    .to_owned(),
+            ));
+        }
+    }
+    if spec.kind == RuleKind::Accounts && spec.on_redis_error.is_some() && spec.redis_set.is_none()
+    {
+        return Err(err(
+            "on_redis_error",
+            "applies to an accounts rule with a `redis_set`".to_owned(),
         ));
     }
     let action_allows = spec.kind == RuleKind::Action && spec.decision == Some(RuleDecision::Allow);
@@ -485,10 +779,21 @@ fn build_rule(
                 listed = Some(entries.len());
                 set.extend(entries);
             }
+            let shared = match spec.redis_set {
+                Some(key) if key.is_empty() || key.contains(char::is_whitespace) => {
+                    return Err(err(
+                        "redis_set",
+                        "must be a Redis key without spaces".to_owned(),
+                    ))
+                }
+                Some(key) => Some(Arc::new(SharedSet::new(key))),
+                None => None,
+            };
             Matcher::Accounts {
                 set,
                 field: spec.field.unwrap_or(AccountField::Either),
                 mode: spec.mode.unwrap_or(ListMode::Block),
+                shared,
             }
         }
         RuleKind::Words => {
@@ -545,6 +850,7 @@ fn build_rule(
             Matcher::RateLimit {
                 limiter: Arc::new(RateLimiter::new(max, Duration::from_secs(per), accounts)),
                 actions,
+                redis: LimitParams::new(max, per),
                 params: (max, per, accounts.get()),
             }
         }
@@ -568,6 +874,8 @@ fn build_rule(
         decision,
         listed,
         allow_shrink: spec.allow_shrink.unwrap_or(false),
+        on_redis_error: spec.on_redis_error.unwrap_or_default(),
+        fallbacks: Counter::default(),
     })
 }
 
@@ -589,12 +897,17 @@ fn read_list(
         )
     })?;
     watched.push(list);
-    Ok(text
-        .lines()
+    Ok(parse_list(&text))
+}
+
+/// The entries of a list file: one per line, trimmed; blank lines and `#`
+/// comments skipped.
+pub fn parse_list(text: &str) -> Vec<String> {
+    text.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(str::to_owned)
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]

@@ -218,7 +218,9 @@ impl Routes {
         };
         let answer = match (read, routed) {
             (Ok(Ok(bytes)), Routed::FriendResponse(callback)) => {
-                gateway.answer_authenticated(callback, &bytes, started)
+                gateway
+                    .answer_authenticated(callback, &bytes, started)
+                    .await
             }
             (Ok(Ok(bytes)), Routed::Other(other)) => {
                 let Some(_forwarding) =

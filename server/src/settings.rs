@@ -15,6 +15,7 @@ use crate::files::resolve;
 pub use crate::files::SettingsError;
 use crate::policy::{Policy, RuleSpec};
 use crate::sources::{Sources, SourcesSection};
+use crate::state::{StateSection, StateSettings};
 use crate::upstream::{UpstreamSection, Upstreams};
 
 /// The file as written.
@@ -32,6 +33,8 @@ pub(crate) struct FileSettings {
     pub(crate) upstream: UpstreamSection,
     #[serde(default)]
     pub(crate) sources: SourcesSection,
+    #[serde(default)]
+    pub(crate) state: Option<StateSection>,
     #[serde(default, rename = "rule")]
     pub(crate) rules: Vec<RuleSpec>,
 }
@@ -376,6 +379,8 @@ pub struct Settings {
     pub other_commands: OtherCommands,
     /// The source allowlist.
     pub sources: Sources,
+    /// Shared state on Redis (`[state]`), when configured.
+    pub state: Option<StateSettings>,
     /// Files whose change should trigger a reload (the config and its lists).
     pub watched_files: Vec<PathBuf>,
 }
@@ -409,7 +414,11 @@ impl Settings {
         let callback = callback_config(path, base, file.callback)?;
         let upstreams = Upstreams::build(path, base, file.upstream, server.request_deadline)?;
         let sources = Sources::build(path, file.sources)?;
-        let policy = Policy::build(path, base, file.rules, &mut watched_files)?;
+        let state = file
+            .state
+            .map(|section| StateSettings::build(path, base, section, server.request_deadline))
+            .transpose()?;
+        let policy = Policy::build(path, base, file.rules, state.as_ref(), &mut watched_files)?;
         let admin = admin_settings(path, base, file.admin)?;
         let level = file.log.level;
         if tracing_subscriber::EnvFilter::try_new(&level).is_err() {
@@ -440,6 +449,7 @@ impl Settings {
             upstreams,
             other_commands,
             sources,
+            state,
             watched_files,
         })
     }
@@ -607,7 +617,7 @@ fn callback_config(path: &Path, base: &Path, c: CallbackSection) -> Result<Confi
     })
 }
 
-fn read_secret(
+pub(crate) fn read_secret(
     path: &Path,
     base: &Path,
     key: &str,

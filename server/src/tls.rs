@@ -1,12 +1,12 @@
-//! The TLS server configuration (rustls), loaded the same way by
-//! `check-config` and by `serve`.
+//! TLS configurations (rustls): the server's, loaded the same way by
+//! `check-config` and by `serve`, and the client's, for upstreams and Redis.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::{ClientConfig, RootCertStore, ServerConfig};
 
 /// Loads the PEM certificate chain and key, checking that the chain is not
 /// empty and that the key belongs to its first certificate.
@@ -40,4 +40,43 @@ pub(crate) fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>
             )
         })?;
     Ok(Arc::new(config))
+}
+
+/// A TLS client configuration trusting the web's roots (webpki-roots) and
+/// `extra_roots` (a certificate that does not parse is skipped: the
+/// settings already read it). Upstreams and Redis connect with it.
+pub(crate) fn client_config(
+    extra_roots: &[CertificateDer<'static>],
+) -> Result<ClientConfig, tokio_rustls::rustls::Error> {
+    let mut roots = RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for cert in extra_roots {
+        let _ = roots.add(cert.clone());
+    }
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    Ok(ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// Reads the PEM certificates of `file` (relative to `base`), for the
+/// `ca_file` key `key` of the config file `path`.
+pub(crate) fn read_roots(
+    path: &Path,
+    base: &Path,
+    key: &str,
+    file: &Path,
+) -> Result<Vec<CertificateDer<'static>>, crate::files::SettingsError> {
+    let file = crate::files::resolve(base, file);
+    let bad = |e: &dyn std::fmt::Display| {
+        crate::files::SettingsError::new(path, key, format!("{}: {e}", file.display()))
+    };
+    let roots = CertificateDer::pem_file_iter(&file)
+        .map_err(|e| bad(&e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(&e))?;
+    if roots.is_empty() {
+        return Err(bad(&"no certificate found"));
+    }
+    Ok(roots)
 }

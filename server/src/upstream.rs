@@ -13,11 +13,8 @@ use hyper::{Method, Request, StatusCode, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use serde::Deserialize;
-use std::sync::Arc;
-use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 use crate::files::SettingsError;
 
@@ -114,16 +111,7 @@ impl Upstreams {
     ) -> Result<Self, SettingsError> {
         let extra_roots = match &section.ca_file {
             None => Vec::new(),
-            Some(file) => {
-                let file = crate::files::resolve(base, file);
-                let bad = |e: &dyn std::fmt::Display| {
-                    SettingsError::new(path, "upstream.ca_file", format!("{}: {e}", file.display()))
-                };
-                CertificateDer::pem_file_iter(&file)
-                    .map_err(|e| bad(&e))?
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| bad(&e))?
-            }
+            Some(file) => crate::tls::read_roots(path, base, "upstream.ca_file", file)?,
         };
         let mut routes = Vec::with_capacity(section.routes.len() + 1);
         for (index, route) in section.routes.into_iter().enumerate() {
@@ -235,22 +223,12 @@ impl Forwarder {
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(Duration::from_secs(1)));
-        let mut roots = RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        for cert in extra_roots {
-            let _ = roots.add(cert.clone());
-        }
-        let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-        let builder =
-            ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions();
-        let connector = match builder {
-            Ok(builder) => {
-                let config = builder.with_root_certificates(roots).with_no_client_auth();
-                hyper_rustls::HttpsConnectorBuilder::new()
-                    .with_tls_config(config)
-                    .https_or_http()
-                    .enable_http1()
-                    .wrap_connector(http)
-            }
+        let connector = match crate::tls::client_config(extra_roots) {
+            Ok(config) => hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(config)
+                .https_or_http()
+                .enable_http1()
+                .wrap_connector(http),
             // ring's defaults always build; should they not, TLS uses the
             // process's default provider.
             Err(_) => hyper_rustls::HttpsConnectorBuilder::new()

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod process;
+pub mod redis;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -86,6 +87,7 @@ pub fn settings(callback: Config) -> Settings {
         upstreams: Default::default(),
         other_commands: Default::default(),
         sources: Default::default(),
+        state: None,
         watched_files: Vec::new(),
     }
 }
