@@ -939,3 +939,110 @@ mod tests {
         assert_eq!(limiter.tracked(), 100);
     }
 }
+
+#[cfg(test)]
+mod shared_tests {
+    use super::*;
+    use crate::state::StateSection;
+    use friendgate_core::testing::{QueryBuilder, SAMPLE_APP_ID};
+
+    /// A policy with `[state]` from TOML.
+    fn policy(text: &str) -> Policy {
+        #[derive(Deserialize)]
+        struct File {
+            state: StateSection,
+            rule: Vec<RuleSpec>,
+        }
+        let file: File = toml::from_str(text).unwrap();
+        let path = Path::new("test.toml");
+        let state = StateSettings::build(
+            path,
+            Path::new("."),
+            file.state,
+            Duration::from_millis(1500),
+        )
+        .unwrap();
+        Policy::build(
+            path,
+            Path::new("."),
+            file.rule,
+            Some(&state),
+            &mut Vec::new(),
+        )
+        .unwrap()
+    }
+
+    /// The rule deciding one item from `from` to `to` under `policy`.
+    fn rule_for(policy: &Policy, from: &str, to: &str) -> String {
+        let config = friendgate_core::Config::builder(SAMPLE_APP_ID)
+            .build()
+            .unwrap();
+        let body = format!(
+            r#"{{"CallbackCommand":"Sns.CallbackPrevFriendResponse","Requester_Account":"{from}","From_Account":"{from}","ResponseFriendItem":[{{"To_Account":"{to}","ResponseAction":"Response_Action_Agree"}}],"EventTime":1}}"#
+        );
+        let query = QueryBuilder::new(SAMPLE_APP_ID).build();
+        let callback = friendgate_core::verify(&config, &query, body.as_bytes(), 0).unwrap();
+        let verdict = policy
+            .decide(&callback, &callback.items()[0], Instant::now())
+            .unwrap();
+        verdict.rule.to_owned()
+    }
+
+    const RULES: &str = r#"
+[state]
+redis_url = "redis://127.0.0.1:1/0"
+
+[[rule]]
+name = "strict"
+kind = "accounts"
+field = "from"
+redis_set = "strict"
+on_redis_error = "reject"
+code = 38001
+
+[[rule]]
+name = "open"
+kind = "accounts"
+field = "to"
+mode = "allow_only"
+redis_set = "open"
+on_redis_error = "allow"
+code = 38002
+
+[[rule]]
+name = "kept"
+kind = "accounts"
+field = "to"
+accounts = ["static"]
+redis_set = "kept"
+code = 38003
+"#;
+
+    #[test]
+    fn account_sets_apply_their_policy_while_redis_is_unavailable() {
+        let policy = policy(RULES);
+        let sets: Vec<Arc<SharedSet>> = policy.shared_sets().collect();
+        // Never loaded: `strict` rejects everyone.
+        assert_eq!(rule_for(&policy, "anyone", "x"), "strict");
+        sets[0].replace(HashSet::from(["mallory".to_owned()]));
+        assert_eq!(rule_for(&policy, "mallory", "x"), "strict");
+        // `open` (allow_only) matches nothing while unavailable; `kept`
+        // (local) matches its static entries and its last snapshot.
+        assert_eq!(rule_for(&policy, "bob", "x"), "default");
+        assert_eq!(rule_for(&policy, "bob", "static"), "kept");
+        sets[2].replace(HashSet::from(["snap".to_owned()]));
+        sets[2].set_unavailable();
+        assert_eq!(
+            rule_for(&policy, "bob", "snap"),
+            "kept",
+            "the last snapshot"
+        );
+        // Loaded, `open` applies its list: only listed accounts pass it.
+        sets[1].replace(HashSet::from(["friend".to_owned()]));
+        assert_eq!(rule_for(&policy, "bob", "x"), "open");
+        assert_eq!(rule_for(&policy, "bob", "friend"), "default");
+        // Down again: `strict` rejects whatever its snapshot says.
+        sets[0].set_unavailable();
+        assert_eq!(rule_for(&policy, "bob", "friend"), "strict");
+    }
+}

@@ -48,11 +48,7 @@ info = "too many accepts"
     )
 }
 
-fn config(dir: &Path, redis: &Redis, rules: &str) -> PathBuf {
-    config_refreshed(dir, redis, rules, 1)
-}
-
-/// [`config`] with `state.refresh_seconds = refresh`.
+/// A config of `rules` on `redis`, with `state.refresh_seconds = refresh`.
 fn config_refreshed(dir: &Path, redis: &Redis, rules: &str, refresh: u64) -> PathBuf {
     write_config(
         dir,
@@ -64,6 +60,28 @@ fn config_refreshed(dir: &Path, redis: &Redis, rules: &str, refresh: u64) -> Pat
             )
             + rules),
     )
+}
+
+/// A Redis, a temporary folder and a config file on them.
+struct Setup {
+    redis: Redis,
+    config: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+/// A fresh Redis and a config of `rules` on it (`refresh_seconds = refresh`).
+fn setup(rules: &str, refresh: u64) -> Setup {
+    let redis = Redis::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_refreshed(dir.path(), &redis, rules, refresh);
+    Setup { redis, config, dir }
+}
+
+/// Stops every replica, checking each exits cleanly.
+fn stop_all<const N: usize>(replicas: [Serving; N]) {
+    for replica in replicas {
+        replica.stop();
+    }
 }
 
 /// Result codes of the answer `replica` gives to `items` from `from`.
@@ -127,9 +145,11 @@ fn friendgate_accounts(config: &Path, args: &[&str]) -> (bool, String) {
 
 #[test]
 fn a_limit_holds_across_two_replicas_with_one_round_trip_per_callback() {
-    let redis = Redis::start();
-    let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), &redis, &rules(5, "local"));
+    let Setup {
+        redis,
+        config,
+        dir: _dir,
+    } = setup(&rules(5, "local"), 1);
     let replicas = [Serving::start(&config), Serving::start(&config)];
     let before = redis.calls("evalsha");
     let mut accepted = 0;
@@ -201,16 +221,12 @@ fn a_limit_holds_across_two_replicas_with_one_round_trip_per_callback() {
         "{metrics}"
     );
     assert_eq!(metric(&metrics, "friendgate_redis_up"), 1.0);
-    for replica in replicas {
-        replica.stop();
-    }
+    stop_all(replicas);
 }
 
 #[test]
 fn an_account_blocked_in_redis_is_refused_by_every_replica() {
-    let redis = Redis::start();
-    let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), &redis, &rules(1000, "local"));
+    let Setup { redis, config, dir } = setup(&rules(1000, "local"), 1);
     let replicas = [Serving::start(&config), Serving::start(&config)];
     for replica in &replicas {
         assert_eq!(codes(replica, "mallory", &[("bob", "", AGREE)]), [0]);
@@ -257,17 +273,16 @@ fn an_account_blocked_in_redis_is_refused_by_every_replica() {
             && codes(&replicas[1], "zed", &[("bob", "", AGREE)]) == [38001]
     })
     .is_some());
-    for replica in replicas {
-        replica.stop();
-    }
+    stop_all(replicas);
 }
 
 #[test]
 fn friendgate_accounts_tells_every_replica_at_once() {
-    let redis = Redis::start();
-    let dir = tempfile::tempdir().unwrap();
-    // Re-read once an hour: only the notice can make the change apply.
-    let config = config_refreshed(dir.path(), &redis, &rules(1000, "local"), 3600);
+    let Setup {
+        redis: _redis,
+        config,
+        dir: _dir,
+    } = setup(&rules(1000, "local"), 3600);
     let replicas = [Serving::start(&config), Serving::start(&config)];
     assert_eq!(codes(&replicas[0], "trudy", &[("bob", "", AGREE)]), [0]);
     let (ok, said) = friendgate_accounts(&config, &["add", "trudy", "eve"]);
@@ -285,16 +300,16 @@ fn friendgate_accounts_tells_every_replica_at_once() {
             "trudy refused at once, not after refresh_seconds"
         );
     }
-    for replica in replicas {
-        replica.stop();
-    }
+    stop_all(replicas);
 }
 
 #[test]
 fn state_survives_a_restart_and_a_reload() {
-    let redis = Redis::start();
-    let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), &redis, &rules(3, "local"));
+    let Setup {
+        redis,
+        config,
+        dir: _dir,
+    } = setup(&rules(3, "local"), 1);
     let replica = Serving::start(&config);
     assert_eq!(
         codes(&replica, "alice", &[("a", "", AGREE), ("b", "", AGREE)]),
@@ -390,9 +405,11 @@ fn answers_without_redis(replica: &Serving) -> (Vec<u64>, Vec<u64>, Duration) {
 
 #[test]
 fn redis_stopped_mid_run_gives_each_rules_policy_then_recovers() {
-    let mut redis = Redis::start();
-    let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), &redis, &policy_rules());
+    let Setup {
+        mut redis,
+        config,
+        dir: _dir,
+    } = setup(&policy_rules(), 1);
     redis.cli(&["SADD", "fgtest:blocked", "mallory"]).unwrap();
     let replica = Serving::start(&config);
     assert_eq!(codes(&replica, "mallory", &[("a", "", AGREE)]), [38001]);
@@ -458,9 +475,11 @@ fn redis_stopped_mid_run_gives_each_rules_policy_then_recovers() {
 
 #[test]
 fn a_slow_redis_hits_the_timeout_not_the_platforms_two_seconds() {
-    let redis = Redis::start();
-    let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), &redis, &policy_rules());
+    let Setup {
+        redis,
+        config,
+        dir: _dir,
+    } = setup(&policy_rules(), 1);
     let replica = Serving::start(&config);
     assert_eq!(
         codes(&replica, "bob", &[("a", "", "Response_Action_Agree")]),
