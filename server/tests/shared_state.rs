@@ -535,6 +535,62 @@ fn a_slow_redis_hits_the_timeout_not_the_platforms_two_seconds() {
     replica.stop();
 }
 
+#[test]
+fn a_tls_redis_with_a_password_is_used_only_with_its_ca_trusted() {
+    let (redis, ca) = Redis::start_tls("s3cret-pw");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("redis-ca.pem"), ca).unwrap();
+    std::fs::write(dir.path().join("redis.password"), "s3cret-pw\n").unwrap();
+    let write = |ca_file: &str| {
+        write_config(
+            dir.path(),
+            &(config_head(dir.path())
+                + "[log]\nformat = \"json\"\n\n"
+                + &format!(
+                    "[state]\nredis_url = \"{}\"\npassword = {{ file = \"redis.password\" }}\nkey_prefix = \"fgtest\"\n{ca_file}\n",
+                    redis.url()
+                )
+                + &rules(1, "reject")),
+        )
+    };
+    let config = write("ca_file = \"redis-ca.pem\"");
+    let replica = Serving::start(&config);
+    assert_eq!(
+        codes(&replica, "alice", &[("a", "", AGREE), ("b", "", AGREE)]),
+        [0, 38002],
+        "the limit of 1, on Redis"
+    );
+    assert_eq!(
+        redis
+            .cli(&["EXISTS", "fgtest:{alice}:rl:accepts"])
+            .unwrap()
+            .trim(),
+        "1"
+    );
+    replica.stop();
+
+    // The web's roots alone do not trust this certificate: no connection,
+    // and the rule's on_redis_error (reject) decides.
+    let config = write("");
+    let replica = Serving::start(&config);
+    assert_eq!(codes(&replica, "bob", &[("a", "", AGREE)]), [38002]);
+    assert_eq!(
+        admin_get(&replica, "/readyz"),
+        (
+            200,
+            "ready\nredis: down (rules on Redis use their on_redis_error)\n".to_owned()
+        )
+    );
+    assert_eq!(
+        redis
+            .cli(&["EXISTS", "fgtest:{bob}:rl:accepts"])
+            .unwrap()
+            .trim(),
+        "0"
+    );
+    replica.stop();
+}
+
 fn check_config(dir: &Path, text: &str) -> String {
     let path = write_config(dir, &(config_head(dir) + text));
     let out = Command::new(env!("CARGO_BIN_EXE_friendgate"))

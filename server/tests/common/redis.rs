@@ -18,12 +18,62 @@ pub struct Redis {
     child: Option<Child>,
     pub port: u16,
     dir: tempfile::TempDir,
+    /// Arguments past the defaults (TLS, a password).
+    extra: Vec<String>,
+    /// What `redis-cli` needs to reach it.
+    cli_args: Vec<String>,
+    /// `redis` or `rediss`.
+    scheme: &'static str,
+    /// The TLS certificate and key.
+    certs: Option<tempfile::TempDir>,
 }
 
 impl Redis {
     /// Starts a server on a free port, with an append-only file written at
     /// every change (so that a killed server comes back with its data).
     pub fn start() -> Self {
+        Self::start_with(Vec::new(), Vec::new(), "redis")
+    }
+
+    /// A server that speaks TLS only, with a certificate for 127.0.0.1
+    /// (written as `redis-ca.pem` into the returned directory's path) and
+    /// `password` required.
+    pub fn start_tls(password: &str) -> (Self, String) {
+        let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+        let certs = tempfile::tempdir().unwrap();
+        let cert = certs.path().join("cert.pem");
+        let key = certs.path().join("key.pem");
+        std::fs::write(&cert, certified.cert.pem()).unwrap();
+        std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+        let path = |p: &PathBuf| p.to_str().unwrap().to_owned();
+        let extra = vec![
+            "--tls-port".to_owned(),
+            "{port}".to_owned(),
+            "--tls-cert-file".to_owned(),
+            path(&cert),
+            "--tls-key-file".to_owned(),
+            path(&key),
+            "--tls-ca-cert-file".to_owned(),
+            path(&cert),
+            "--tls-auth-clients".to_owned(),
+            "no".to_owned(),
+            "--requirepass".to_owned(),
+            password.to_owned(),
+        ];
+        let cli_args = vec![
+            "--tls".to_owned(),
+            "--cacert".to_owned(),
+            path(&cert),
+            "--no-auth-warning".to_owned(),
+            "-a".to_owned(),
+            password.to_owned(),
+        ];
+        let mut redis = Self::start_with(extra, cli_args, "rediss");
+        redis.certs = Some(certs);
+        (redis, certified.cert.pem())
+    }
+
+    fn start_with(extra: Vec<String>, cli_args: Vec<String>, scheme: &'static str) -> Self {
         for _ in 0..5 {
             let port = std::net::TcpListener::bind("127.0.0.1:0")
                 .unwrap()
@@ -34,6 +84,10 @@ impl Redis {
                 child: None,
                 port,
                 dir: tempfile::tempdir().unwrap(),
+                extra: extra.clone(),
+                cli_args: cli_args.clone(),
+                scheme,
+                certs: None,
             };
             if redis.spawn() {
                 return redis;
@@ -44,10 +98,21 @@ impl Redis {
 
     /// (Re)starts the process on `self.port` and waits for it to answer.
     fn spawn(&mut self) -> bool {
+        let port = self.port.to_string();
+        let extra: Vec<String> = self
+            .extra
+            .iter()
+            .map(|arg| arg.replace("{port}", &port))
+            .collect();
+        let plain_port = if extra.is_empty() {
+            port.clone()
+        } else {
+            "0".to_owned()
+        };
         let child = Command::new(binary())
             .args([
                 "--port",
-                &self.port.to_string(),
+                &plain_port,
                 "--bind",
                 "127.0.0.1",
                 "--dir",
@@ -63,6 +128,7 @@ impl Redis {
                 "--enable-debug-command",
                 "local",
             ])
+            .args(&extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -86,9 +152,9 @@ impl Redis {
         false
     }
 
-    /// `redis://127.0.0.1:PORT/0`.
+    /// `redis://127.0.0.1:PORT/0` (`rediss://` for TLS).
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        format!("{}://127.0.0.1:{}/0", self.scheme, self.port)
     }
 
     /// The data directory.
@@ -100,6 +166,7 @@ impl Redis {
     pub fn cli(&self, args: &[&str]) -> Option<String> {
         let out = Command::new("redis-cli")
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(&self.cli_args)
             .args(args)
             .output()
             .ok()?;
