@@ -61,7 +61,7 @@ fn dispatch(
     if path == "/healthz" {
         return text(StatusCode::OK, "text/plain", "ok\n".to_owned());
     }
-    if !matches!(path, "/metrics" | "/readyz") {
+    if !matches!(path, "/metrics" | "/readyz" | "/events") {
         return text(
             StatusCode::NOT_FOUND,
             "text/plain",
@@ -84,6 +84,7 @@ fn dispatch(
     }
     match path {
         "/metrics" => text(StatusCode::OK, OPENMETRICS, gateway.metrics().render()),
+        "/events" => live_events(gateway),
         // A Redis that is down does not take the replica out: every rule
         // on Redis has its on_redis_error, and the other replicas share the
         // same Redis anyway.
@@ -104,6 +105,41 @@ fn dispatch(
             "draining\n".to_owned(),
         ),
     }
+}
+
+/// `/events`: a server-sent-events stream of the events of answered
+/// callbacks (`event: friend_response`, the event's JSON as data). A reader
+/// that falls behind by more than the stream's buffer loses events: it gets
+/// `event: dropped` with their number, and they are counted
+/// (`friendgate_events_total{sink="live",outcome="dropped"}`); no callback
+/// ever waits for it.
+fn live_events(gateway: &Gateway) -> Response {
+    use warp::Reply;
+    let receiver = gateway.events().subscribe();
+    let metrics = gateway.metrics().events().clone();
+    let stream = futures_util::stream::unfold(receiver, move |mut receiver| {
+        let metrics = metrics.clone();
+        async move {
+            let sse = match receiver.recv().await {
+                Ok(event) => warp::sse::Event::default()
+                    .event("friend_response")
+                    .id(event.id.clone())
+                    .json_data(&*event)
+                    .unwrap_or_else(|_| warp::sse::Event::default().comment("unencodable event")),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    for _ in 0..missed {
+                        metrics.dropped("live");
+                    }
+                    warp::sse::Event::default()
+                        .event("dropped")
+                        .data(missed.to_string())
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            };
+            Some((Ok::<_, std::convert::Infallible>(sse), receiver))
+        }
+    });
+    warp::sse::reply(warp::sse::keep_alive().stream(stream)).into_response()
 }
 
 /// Whether `Authorization` is `Bearer <token>`, compared in constant time.

@@ -63,6 +63,7 @@ impl SettingsBuilder {
                 admin: AdminSection::default(),
                 upstream: Default::default(),
                 state: None,
+                events: None,
                 sources: Default::default(),
                 rules: Vec::new(),
             },

@@ -76,6 +76,8 @@ pub async fn serve(gateway: Arc<Gateway>) -> Result<(), Box<dyn std::error::Erro
     tracing::info!(target: "friendgate::server", "stop signal received");
     server.shutdown();
     server.stopped().await;
+    // The answers are out: what the event sinks hold gets the grace period.
+    gateway.flush_events(settings.server.shutdown_grace).await;
     Ok(())
 }
 

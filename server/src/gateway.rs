@@ -17,6 +17,7 @@ use friendgate_core::{
     CallbackError, CallbackQuery, Decider, FriendResponseCallback, Reply, Routed,
 };
 
+use crate::events::{Event, EventBus, EventItem, SinkQueues};
 use crate::logformat::{write_json_str, write_json_u64};
 pub use crate::metrics::EMBEDDED_RULE;
 use crate::metrics::{DecisionCounters, Metrics, Slot, DECIDER_ERROR_RULE};
@@ -101,6 +102,13 @@ pub struct Gateway {
     /// Redis, with `[state]` (kept across reloads: a changed `[state]`
     /// needs a restart).
     store: Option<Arc<Store>>,
+    /// Events of answered callbacks, to the sinks of `[events]`.
+    events: Arc<EventBus>,
+    /// The sinks' queues, until their tasks start.
+    sink_queues: std::sync::Mutex<Option<SinkQueues>>,
+    /// Tells the sink tasks to finish by a deadline (shutdown).
+    events_stop: tokio::sync::watch::Sender<Option<Instant>>,
+    sink_tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 /// The answer to a callback of another command.
@@ -166,10 +174,15 @@ impl Gateway {
                 }
             }
         });
+        let (events, sink_queues) = EventBus::new(&settings.events, metrics.events().clone());
         Self {
             config_path: settings.path.clone(),
             state: ArcSwap::from_pointee(Loaded::new(settings, &metrics, store.as_deref())),
             store,
+            events: Arc::new(events),
+            sink_queues: std::sync::Mutex::new(Some(sink_queues)),
+            events_stop: tokio::sync::watch::channel(None).0,
+            sink_tasks: std::sync::Mutex::new(Vec::new()),
             decider: None,
             clock: Arc::new(unix_now),
             metrics,
@@ -234,6 +247,61 @@ impl Gateway {
             tracing::warn!(target: "friendgate::state", redis = %store.settings().redis, "Redis not ready yet; rules on Redis use their on_redis_error until it is");
         }
         ready
+    }
+
+    /// The event bus (the admin listener's live stream subscribes to it).
+    pub fn events(&self) -> &Arc<EventBus> {
+        &self.events
+    }
+
+    /// Starts the tasks of the event sinks of `[events]`; [`crate::Server::start`]
+    /// does it. Idempotent; needs a tokio runtime.
+    pub fn start_events(&self) {
+        let Some(queues) = self.sink_queues.lock().ok().and_then(|mut q| q.take()) else {
+            return;
+        };
+        let settings = self.settings();
+        let mut tasks = Vec::new();
+        if let (Some(webhook), Some(queue)) = (settings.events.webhook.clone(), queues.webhook) {
+            tasks.push(tokio::spawn(crate::events::webhook::run(
+                webhook,
+                queue,
+                self.forwarder.clone(),
+                Arc::clone(&self.events),
+                self.events_stop.subscribe(),
+            )));
+        }
+        if let (Some(stream), Some(queue), Some(store)) = (
+            settings.events.redis_stream.clone(),
+            queues.redis_stream,
+            &self.store,
+        ) {
+            store.start();
+            tasks.push(tokio::spawn(crate::events::stream::run(
+                stream,
+                store.client().clone(),
+                queue,
+                Arc::clone(&self.events),
+                self.events_stop.subscribe(),
+            )));
+        }
+        if let Ok(mut running) = self.sink_tasks.lock() {
+            running.extend(tasks);
+        }
+    }
+
+    /// Delivers what the sinks hold, for at most `grace`; what is left is
+    /// counted as dropped. Call it after the listener stopped.
+    pub async fn flush_events(&self, grace: std::time::Duration) {
+        let _ = self.events_stop.send(Some(Instant::now() + grace));
+        let tasks: Vec<_> = self
+            .sink_tasks
+            .lock()
+            .map(|mut tasks| tasks.drain(..).collect())
+            .unwrap_or_default();
+        for task in tasks {
+            let _ = tokio::time::timeout(grace, task).await;
+        }
     }
 
     /// The metrics.
@@ -588,6 +656,33 @@ impl Gateway {
                 counters.count(item.slot, result == 0);
             }
         }
+        if self.events.wanted() {
+            self.events.emit(Event {
+                kind: "friend_response",
+                version: crate::events::EVENT_VERSION,
+                id: self.events.next_id(),
+                answered_at_ms: crate::events::unix_ms(),
+                latency_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                app_id: callback.sdk_app_id(),
+                platform: callback.platform().map(|p| p.as_str().to_owned()),
+                client_ip: callback.client_ip().map(|ip| ip.as_str().to_owned()),
+                requester: callback.requester_account().to_owned(),
+                from: callback.from_account().to_owned(),
+                event_time_ms: callback.event_time_ms(),
+                status: reply.status,
+                error,
+                items: log
+                    .iter()
+                    .map(|item| EventItem {
+                        to: item.to.to_owned(),
+                        action: item.action.to_owned(),
+                        decision: item.result.map(|r| if r == 0 { "allow" } else { "reject" }),
+                        result_code: item.result,
+                        rule: item.rule.to_owned(),
+                    })
+                    .collect(),
+            });
+        }
         // The items' JSON is built only when the line will be written.
         if !tracing::enabled!(target: "friendgate::callback", tracing::Level::INFO) {
             return;
@@ -700,6 +795,7 @@ mod tests {
             other_commands: crate::settings::OtherCommands::AnswerOk,
             sources: crate::sources::Sources::default(),
             state: None,
+            events: Default::default(),
             watched_files: Vec::new(),
         };
         let decider: SharedDecider = Arc::new(friendgate_core::decider_fn(|_, index, _| {

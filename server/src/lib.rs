@@ -35,6 +35,7 @@ pub mod admin;
 pub(crate) mod builder;
 pub mod command;
 pub(crate) mod connections;
+pub mod events;
 pub(crate) mod files;
 pub mod gateway;
 pub(crate) mod idle;

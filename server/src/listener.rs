@@ -64,6 +64,7 @@ impl Server {
     /// Binds the configured addresses (port 0 picks a free one) and serves.
     pub async fn start(gateway: Arc<Gateway>) -> Result<Self, ServeError> {
         gateway.connect_state(STATE_WAIT).await;
+        gateway.start_events();
         let settings = gateway.settings();
         let tls = match &settings.server.tls {
             Some((cert, key)) => Some(TlsAcceptor::from(

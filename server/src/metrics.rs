@@ -8,6 +8,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Labels of `friendgate_callbacks_total`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -118,6 +120,84 @@ impl RedisMetrics {
     }
 }
 
+/// Labels of the event metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SinkLabels {
+    /// `webhook`.
+    sink: &'static str,
+}
+
+/// Labels of `friendgate_events_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventLabels {
+    sink: &'static str,
+    /// `queued`, `delivered` or `dropped`.
+    outcome: &'static str,
+}
+
+/// The metrics of `[events]`.
+#[derive(Debug, Clone)]
+pub struct EventMetrics {
+    events: Family<EventLabels, Counter>,
+    failures: Family<SinkLabels, Counter>,
+    delivery: Family<SinkLabels, Histogram, fn() -> Histogram>,
+    /// The second a drop was last logged (drops are logged once a second).
+    last_logged: Arc<AtomicU64>,
+}
+
+impl EventMetrics {
+    /// Counts an event queued for `sink`.
+    pub fn queued(&self, sink: &'static str) {
+        self.events
+            .get_or_create(&EventLabels {
+                sink,
+                outcome: "queued",
+            })
+            .inc();
+    }
+
+    /// Counts `count` events `sink` delivered in one call of `took`.
+    pub fn delivered(&self, sink: &'static str, count: usize, took: std::time::Duration) {
+        self.events
+            .get_or_create(&EventLabels {
+                sink,
+                outcome: "delivered",
+            })
+            .inc_by(count as u64);
+        self.delivery
+            .get_or_create(&SinkLabels { sink })
+            .observe(took.as_secs_f64());
+    }
+
+    /// Counts a failed delivery attempt of `sink`.
+    pub fn failed(&self, sink: &'static str) {
+        self.failures.get_or_create(&SinkLabels { sink }).inc();
+    }
+
+    /// Counts an event `sink` dropped; true when the drop should be logged
+    /// (the first in a second).
+    pub fn dropped(&self, sink: &'static str) -> bool {
+        self.events
+            .get_or_create(&EventLabels {
+                sink,
+                outcome: "dropped",
+            })
+            .inc();
+        let now = crate::events::unix_ms() / 1000;
+        self.last_logged.swap(now, Ordering::Relaxed) != now
+    }
+
+    /// Events `sink` dropped so far.
+    pub fn dropped_total(&self, sink: &'static str) -> u64 {
+        self.events
+            .get_or_create(&EventLabels {
+                sink,
+                outcome: "dropped",
+            })
+            .get()
+    }
+}
+
 /// Buckets of the Redis round trip: 100 µs to about 0.8 s.
 fn redis_buckets() -> Histogram {
     Histogram::new(exponential_buckets(0.000_1, 2.0, 14))
@@ -127,6 +207,7 @@ fn redis_buckets() -> Histogram {
 #[derive(Debug)]
 pub struct Metrics {
     redis: RedisMetrics,
+    events: EventMetrics,
     registry: Registry,
     connections: Gauge,
     limited: Family<LimitedLabels, Counter>,
@@ -303,6 +384,27 @@ impl Metrics {
             "1 while Redis answers [state]'s calls, 0 when it does not (or is not configured)",
             redis.up.clone(),
         );
+        let events = EventMetrics {
+            events: Family::default(),
+            failures: Family::default(),
+            delivery: Family::new_with_constructor(redis_buckets as fn() -> Histogram),
+            last_logged: Arc::default(),
+        };
+        registry.register(
+            "friendgate_events",
+            "Events of answered callbacks, by sink and outcome (queued, delivered, dropped)",
+            events.events.clone(),
+        );
+        registry.register(
+            "friendgate_event_delivery_failures",
+            "Failed delivery attempts of event batches, by sink (each is retried)",
+            events.failures.clone(),
+        );
+        registry.register(
+            "friendgate_event_delivery_seconds",
+            "Time a sink took to take one batch of events",
+            events.delivery.clone(),
+        );
         let ok = callbacks
             .get_or_create(&CallbackLabels {
                 outcome: "ok",
@@ -311,6 +413,7 @@ impl Metrics {
             .clone();
         Self {
             redis,
+            events,
             registry,
             connections,
             limited,
@@ -418,6 +521,11 @@ impl Metrics {
     /// The gauge of callbacks in flight to an upstream.
     pub fn forwarding(&self) -> &Gauge {
         &self.forwarding
+    }
+
+    /// The event metrics.
+    pub fn events(&self) -> &EventMetrics {
+        &self.events
     }
 
     /// The Redis metrics.

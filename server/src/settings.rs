@@ -11,6 +11,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 pub use crate::builder::SettingsBuilder;
+use crate::events::{EventsSection, EventsSettings};
 use crate::files::resolve;
 pub use crate::files::SettingsError;
 use crate::policy::{Policy, RuleSpec};
@@ -35,6 +36,8 @@ pub(crate) struct FileSettings {
     pub(crate) sources: SourcesSection,
     #[serde(default)]
     pub(crate) state: Option<StateSection>,
+    #[serde(default)]
+    pub(crate) events: Option<EventsSection>,
     #[serde(default, rename = "rule")]
     pub(crate) rules: Vec<RuleSpec>,
 }
@@ -381,6 +384,8 @@ pub struct Settings {
     pub sources: Sources,
     /// Shared state on Redis (`[state]`), when configured.
     pub state: Option<StateSettings>,
+    /// Where events of answered callbacks go (`[events]`).
+    pub events: EventsSettings,
     /// Files whose change should trigger a reload (the config and its lists).
     pub watched_files: Vec<PathBuf>,
 }
@@ -419,6 +424,11 @@ impl Settings {
             .map(|section| StateSettings::build(path, base, section, server.request_deadline))
             .transpose()?;
         let policy = Policy::build(path, base, file.rules, state.as_ref(), &mut watched_files)?;
+        let events = file
+            .events
+            .map(|section| EventsSettings::build(path, base, section, state.is_some()))
+            .transpose()?
+            .unwrap_or_default();
         let admin = admin_settings(path, base, file.admin)?;
         let level = file.log.level;
         if tracing_subscriber::EnvFilter::try_new(&level).is_err() {
@@ -450,6 +460,7 @@ impl Settings {
             other_commands,
             sources,
             state,
+            events,
             watched_files,
         })
     }

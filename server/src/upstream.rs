@@ -282,6 +282,41 @@ impl Forwarder {
     }
 }
 
+impl Forwarder {
+    /// POSTs `body` as JSON with `headers` to `url` within `timeout`; the
+    /// status, or why there is none. The answer's body is read and dropped
+    /// (at most 64 KiB), so that the connection can be used again.
+    pub(crate) async fn post_json(
+        &self,
+        url: &Uri,
+        headers: &[(&'static str, String)],
+        body: Bytes,
+        timeout: Duration,
+    ) -> Result<StatusCode, String> {
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri(url.clone())
+            .header(CONTENT_TYPE, "application/json");
+        for (name, value) in headers {
+            builder = builder.header(*name, value);
+        }
+        let request = builder.body(Full::new(body)).map_err(|e| e.to_string())?;
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|error| client_error(&error))?;
+            let status = response.status();
+            let _ = Limited::new(response.into_body(), 64 << 10).collect().await;
+            Ok(status)
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {} ms", timeout.as_millis())))
+    }
+}
+
 fn request(outgoing: &Outgoing<'_>) -> Result<Request<Full<Bytes>>, hyper::http::Error> {
     let base = &outgoing.route.url;
     let path = base.path();

@@ -591,6 +591,50 @@ fn a_tls_redis_with_a_password_is_used_only_with_its_ca_trusted() {
     replica.stop();
 }
 
+#[test]
+fn events_go_to_a_redis_stream_trimmed_to_its_cap() {
+    let Setup {
+        redis,
+        config,
+        dir: _dir,
+    } = setup(&rules(1000, "local"), 1);
+    let text = std::fs::read_to_string(&config).unwrap()
+        + "\n[events]\n\n[events.redis_stream]\nkey = \"fgtest:events\"\nmax_len = 100\n";
+    std::fs::write(&config, text).unwrap();
+    redis.cli(&["SADD", "fgtest:blocked", "mallory"]).unwrap();
+    let replica = Serving::start(&config);
+    assert_eq!(codes(&replica, "mallory", &[("bob", "", AGREE)]), [38001]);
+    let xlen = || -> u64 {
+        redis
+            .cli(&["XLEN", "fgtest:events"])
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    assert!(eventually(Duration::from_secs(5), || xlen() == 1).is_some());
+    let entry = redis.cli(&["XRANGE", "fgtest:events", "-", "+"]).unwrap();
+    let json = entry.lines().nth(2).unwrap();
+    let event: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(event["type"], "friend_response");
+    assert_eq!(event["from"], "mallory");
+    assert_eq!(event["items"][0]["rule"], "blocked");
+    assert_eq!(event["items"][0]["result_code"], 38001);
+    for i in 0..299 {
+        codes(&replica, &format!("u{i}"), &[("bob", "", REJECT)]);
+    }
+    assert!(eventually(Duration::from_secs(5), || {
+        metric(
+            &replica.metrics(),
+            "friendgate_events_total{sink=\"redis_stream\",outcome=\"delivered\"}",
+        ) == 300.0
+    })
+    .is_some());
+    let kept = xlen();
+    assert!((100..300).contains(&kept), "trimmed to about 100: {kept}");
+    replica.stop();
+}
+
 fn check_config(dir: &Path, text: &str) -> String {
     let path = write_config(dir, &(config_head(dir) + text));
     let out = Command::new(env!("CARGO_BIN_EXE_friendgate"))

@@ -8,39 +8,15 @@ type announces. Run by `make test-server-metrics` (part of `make test`).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "xxxxyyyy"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str) -> None:
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except (urllib.error.URLError, ConnectionError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+from helpers import ROOT, free_port, post, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -59,26 +35,10 @@ def gateway():
         process.wait(timeout=15)
 
 
-def post(base: str, signed: bool) -> int:
-    now = str(int(time.time()))
-    query = "SdkAppid=1400000000&CallbackCommand=Sns.CallbackPrevFriendResponse&contenttype=json&OptPlatform=iOS"
-    if signed:
-        query += f"&RequestTime={now}&Sign={hashlib.sha256((TOKEN + now).encode()).hexdigest()}"
-    body = json.dumps({"CallbackCommand": "Sns.CallbackPrevFriendResponse", "Requester_Account": "a",
-                       "From_Account": "a", "EventTime": 1,
-                       "ResponseFriendItem": [{"To_Account": "b", "Remark": "", "TagName": "",
-                                               "ResponseAction": "Response_Action_Agree"}]}).encode()
-    request = urllib.request.Request(f"{base}/callback?{query}", data=body, method="POST")
-    try:
-        return urllib.request.urlopen(request, timeout=5).status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
 def test_metrics_parse_as_the_format_their_content_type_names(gateway):
     base, admin = gateway
-    assert [post(base, True) for _ in range(3)] == [200] * 3
-    assert post(base, False) == 401
+    assert [post(base)[0] for _ in range(3)] == [200] * 3
+    assert post(base, signed=False)[0] == 401
     with urllib.request.urlopen(f"{admin}/metrics", timeout=5) as response:
         content_type = response.headers["Content-Type"]
         text = response.read().decode()

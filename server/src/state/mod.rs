@@ -374,6 +374,11 @@ impl Store {
         })
     }
 
+    /// The client (for the Redis Stream sink of `[events]`).
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The settings it runs on.
     pub fn settings(&self) -> &StateSettings {
         &self.settings

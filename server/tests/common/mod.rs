@@ -88,6 +88,7 @@ pub fn settings(callback: Config) -> Settings {
         other_commands: Default::default(),
         sources: Default::default(),
         state: None,
+        events: Default::default(),
         watched_files: Vec::new(),
     }
 }

@@ -1,0 +1,282 @@
+//! Events: after its answer, each friend-response callback becomes one
+//! [`Event`], handed to the configured sinks (`[events]`): a webhook to the
+//! app backend, a Redis Stream, and the admin listener's live stream.
+//!
+//! Handing an event over never waits: each sink has a bounded queue, and an
+//! event that finds it full is dropped, counted
+//! (`friendgate_events_dropped_total{sink}`) and logged at a bounded rate.
+//! A slow or dead sink therefore costs no answer its time, and memory stays
+//! bounded whatever the sinks do.
+
+pub(crate) mod stream;
+pub(crate) mod webhook;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::metrics::EventMetrics;
+
+/// The version of the event's JSON shape (`schema/event.v1.json`).
+pub const EVENT_VERSION: u32 = 1;
+
+/// One friend-response callback, as answered.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Event {
+    /// Always `friend_response`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// [`EVENT_VERSION`].
+    pub version: u32,
+    /// Unique per event: the gateway's run and a counter.
+    pub id: String,
+    /// When the gateway answered, Unix milliseconds.
+    pub answered_at_ms: u64,
+    /// Time from the request's arrival to its answer, microseconds.
+    pub latency_us: u64,
+    /// `SdkAppid`.
+    pub app_id: u64,
+    /// `OptPlatform`, when the platform sent one.
+    pub platform: Option<String>,
+    /// `ClientIP`, when the platform sent one.
+    pub client_ip: Option<String>,
+    /// `Requester_Account`: who sent the friend request.
+    pub requester: String,
+    /// `From_Account`: who responded.
+    pub from: String,
+    /// `EventTime`, Unix milliseconds.
+    pub event_time_ms: u64,
+    /// The HTTP status of the answer.
+    pub status: u16,
+    /// Core's error code when the answer was a FAIL, else `null`.
+    pub error: Option<&'static str>,
+    /// One entry per response item, in order.
+    pub items: Vec<EventItem>,
+}
+
+/// One response item of an [`Event`].
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EventItem {
+    /// `To_Account`.
+    pub to: String,
+    /// `ResponseAction`, as sent.
+    pub action: String,
+    /// `allow` or `reject`; `null` when the answer carried no item (a FAIL).
+    pub decision: Option<&'static str>,
+    /// The `ResultCode` answered; `null` as for `decision`.
+    pub result_code: Option<u32>,
+    /// The rule that decided (`default`, `decider`, `decider_error`, or a
+    /// rule's name).
+    pub rule: String,
+}
+
+/// Unix milliseconds now.
+pub(crate) fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Default of `events.queue_events`.
+pub const DEFAULT_QUEUE_EVENTS: usize = 10_000;
+
+/// `[events]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventsSection {
+    #[serde(default = "default_queue")]
+    queue_events: usize,
+    #[serde(default)]
+    webhook: Option<webhook::WebhookSection>,
+    #[serde(default)]
+    redis_stream: Option<stream::StreamSection>,
+}
+
+fn default_queue() -> usize {
+    DEFAULT_QUEUE_EVENTS
+}
+
+/// Validated `[events]`.
+#[derive(Debug, Clone)]
+pub struct EventsSettings {
+    /// Events each sink holds at most before it drops (and counts) more.
+    pub queue_events: usize,
+    /// The webhook to the app backend.
+    pub webhook: Option<webhook::WebhookSettings>,
+    /// The Redis Stream (needs `[state]`).
+    pub redis_stream: Option<stream::StreamSettings>,
+}
+
+impl Default for EventsSettings {
+    fn default() -> Self {
+        Self {
+            queue_events: DEFAULT_QUEUE_EVENTS,
+            webhook: None,
+            redis_stream: None,
+        }
+    }
+}
+
+impl EventsSettings {
+    pub(crate) fn build(
+        path: &std::path::Path,
+        base: &std::path::Path,
+        section: EventsSection,
+        has_state: bool,
+    ) -> Result<Self, crate::files::SettingsError> {
+        if !(1..=1_000_000).contains(&section.queue_events) {
+            return Err(crate::files::SettingsError::new(
+                path,
+                "events.queue_events",
+                "must be between 1 and 1000000",
+            ));
+        }
+        Ok(Self {
+            queue_events: section.queue_events,
+            webhook: section
+                .webhook
+                .map(|w| webhook::WebhookSettings::build(path, base, w))
+                .transpose()?,
+            redis_stream: section
+                .redis_stream
+                .map(|s| stream::StreamSettings::build(path, s, has_state))
+                .transpose()?,
+        })
+    }
+}
+
+/// Subscribers of the live stream lag behind by at most this many events
+/// before they lose some (counted).
+const LIVE_CAPACITY: usize = 1024;
+
+/// Hands events to the sinks without ever waiting.
+#[derive(Debug)]
+pub struct EventBus {
+    /// The run's prefix of event ids.
+    run: String,
+    next: AtomicU64,
+    sinks: Vec<(&'static str, mpsc::Sender<Arc<Event>>)>,
+    live: broadcast::Sender<Arc<Event>>,
+    metrics: EventMetrics,
+}
+
+/// The receiving ends, for the sink tasks.
+pub(crate) struct SinkQueues {
+    pub(crate) webhook: Option<mpsc::Receiver<Arc<Event>>>,
+    pub(crate) redis_stream: Option<mpsc::Receiver<Arc<Event>>>,
+}
+
+impl EventBus {
+    /// A bus with a queue of `events.queue_events` for each sink
+    /// `settings` configures, and the live stream.
+    pub(crate) fn new(settings: &EventsSettings, metrics: EventMetrics) -> (Self, SinkQueues) {
+        let mut sinks = Vec::new();
+        let mut queue = |name: &'static str, wanted: bool| {
+            wanted.then(|| {
+                let (send, receive) = mpsc::channel(settings.queue_events.max(1));
+                sinks.push((name, send));
+                receive
+            })
+        };
+        let queues = SinkQueues {
+            webhook: queue("webhook", settings.webhook.is_some()),
+            redis_stream: queue("redis_stream", settings.redis_stream.is_some()),
+        };
+        let (live, _) = broadcast::channel(LIVE_CAPACITY);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let bus = Self {
+            run: format!(
+                "{:x}{:04x}",
+                nanos & 0xffff_ffff_ffff,
+                std::process::id() & 0xffff
+            ),
+            next: AtomicU64::new(0),
+            sinks,
+            live,
+            metrics,
+        };
+        (bus, queues)
+    }
+
+    /// Whether anything would receive an event now: building one is
+    /// skipped otherwise.
+    pub fn wanted(&self) -> bool {
+        !self.sinks.is_empty() || self.live.receiver_count() > 0
+    }
+
+    /// A fresh event id.
+    pub(crate) fn next_id(&self) -> String {
+        format!(
+            "evt_{}_{}",
+            self.run,
+            self.next.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// Hands `event` to every sink; a full queue drops it, counted.
+    pub fn emit(&self, event: Event) {
+        let event = Arc::new(event);
+        for (name, sink) in &self.sinks {
+            match sink.try_send(Arc::clone(&event)) {
+                Ok(()) => self.metrics.queued(name),
+                Err(mpsc::error::TrySendError::Full(_)) => self.dropped(name, "queue full"),
+                Err(mpsc::error::TrySendError::Closed(_)) => self.dropped(name, "sink stopped"),
+            }
+        }
+        if self.live.receiver_count() > 0 {
+            let _ = self.live.send(event);
+        }
+    }
+
+    /// A receiver of the live stream.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.live.subscribe()
+    }
+
+    /// Counts (and logs, at most once a second per sink) a dropped event.
+    pub(crate) fn dropped(&self, sink: &'static str, why: &'static str) {
+        if self.metrics.dropped(sink) {
+            tracing::warn!(target: "friendgate::events", sink, why, dropped = self.metrics.dropped_total(sink), "events dropped");
+        }
+    }
+
+    /// The metrics.
+    pub(crate) fn metrics(&self) -> &EventMetrics {
+        &self.metrics
+    }
+}
+
+/// Time to wait between two deliveries of a failed batch: exponential from
+/// `base`, at most `max`, with full jitter (a random share of the step) so
+/// that replicas that failed together do not retry together.
+pub(crate) fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
+    let step = base
+        .saturating_mul(1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX))
+        .min(max);
+    // The clock's nanoseconds are jitter enough here.
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    step / 2 + step.mul_f64(f64::from(nanos % 1000) / 2000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_cap_with_jitter() {
+        let base = Duration::from_millis(100);
+        let max = Duration::from_secs(5);
+        for attempt in 0..20 {
+            let wait = backoff(attempt, base, max);
+            let step = (base * 2u32.pow(attempt.min(16))).min(max);
+            assert!(wait >= step / 2 && wait <= step, "{attempt}: {wait:?}");
+        }
+    }
+}
