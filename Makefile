@@ -6,14 +6,14 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 
-.PHONY: run test system-deps test-install lint test-conformance test-server-metrics test-rust test-python python-dist test-python-wheel test-node node-build node-dist test-kotlin kotlin-install python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-fastify example-kotlin
+.PHONY: run test system-deps test-live-page test-install lint test-conformance test-server-metrics test-rust test-python python-dist test-python-wheel test-node node-build node-dist test-kotlin kotlin-install python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-fastify example-kotlin
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
 	$(CARGO) run --release --locked -p friendgate-server -- serve --config examples/friendgate.toml
 
 ## Every test in every language, with what they need installed locally.
-test: lint vectors test-rust test-server-metrics test-install test-python test-node test-kotlin test-conformance
+test: lint vectors test-rust test-server-metrics test-live-page test-install test-python test-node test-kotlin test-conformance
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -55,6 +55,15 @@ test-conformance: python-env node-build kotlin-install
 test-server-metrics: $(VENV)/.installed
 	$(CARGO) test --locked --workspace --no-run
 	FRIENDGATE=$(CARGO_TARGET_DIR)/debug/friendgate $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/server
+
+## The admin listener's live page in headless Chromium (Debian's chromium,
+## installed when missing; playwright-core from npm into tests/live-page),
+## against the binary `cargo test --workspace` builds. Screenshot:
+## target/live-page.png.
+test-live-page: system-deps
+	$(CARGO) test --locked --workspace --no-run
+	cd tests/live-page && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/live-page && FRIENDGATE=$(CARGO_TARGET_DIR)/debug/friendgate node --test live.test.mjs
 
 ## Python: a local virtualenv with the pinned test requirements, the binding
 ## built into it by maturin (same cargo target dir), then pytest.

@@ -8,6 +8,7 @@ set -euo pipefail
 declare -A needed=(
   [redis-server]=redis-server
   [redis-cli]=redis-tools
+  [chromium]=chromium
 )
 missing=()
 for command in "${!needed[@]}"; do
@@ -24,6 +25,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
 # The package's own service is not wanted: tests start redis-server on a
 # free loopback port themselves. policy-rc.d keeps it from starting.
+# (chromium is the headless browser of the live page's test.)
 printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d.friendgate
 chmod +x /usr/sbin/policy-rc.d.friendgate
 restore=""

@@ -25,7 +25,38 @@ pub fn routes(
     token: Option<String>,
 ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
     let token = Arc::new(token);
-    warp::any()
+    let edits = {
+        let gateway = Arc::clone(&gateway);
+        let token = Arc::clone(&token);
+        warp::post()
+            .and(warp::path!("rules" / String / String))
+            .and(warp::header::optional::<String>(
+                header::AUTHORIZATION.as_str(),
+            ))
+            .and(warp::body::content_length_limit(EDIT_BODY_BYTES))
+            .and(warp::body::bytes())
+            .then(
+                move |rule: String,
+                      list: String,
+                      authorization: Option<String>,
+                      body: bytes::Bytes| {
+                    let gateway = Arc::clone(&gateway);
+                    let token = Arc::clone(&token);
+                    async move {
+                        edit(
+                            &gateway,
+                            token.as_deref(),
+                            &rule,
+                            &list,
+                            authorization.as_deref(),
+                            &body,
+                        )
+                        .await
+                    }
+                },
+            )
+    };
+    let views = warp::any()
         .and(warp::method())
         .and(warp::path::full())
         .and(warp::header::optional::<String>(
@@ -41,7 +72,70 @@ pub fn routes(
                     authorization.as_deref(),
                 )
             },
-        )
+        );
+    edits.or(views).unify()
+}
+
+/// Largest body of a list edit.
+const EDIT_BODY_BYTES: u64 = 1 << 20;
+
+/// `POST /rules/<rule>/accounts` or `/words` with `{"add": [...],
+/// "remove": [...]}`: only with `admin.token` set, and its bearer token.
+async fn edit(
+    gateway: &Gateway,
+    token: Option<&str>,
+    rule: &str,
+    list: &str,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> Response {
+    let json = |status: StatusCode, value: serde_json::Value| {
+        text(status, "application/json", format!("{value}\n"))
+    };
+    let refused =
+        |status: StatusCode, reason: &str| json(status, serde_json::json!({ "error": reason }));
+    let Some(token) = token else {
+        return refused(
+            StatusCode::FORBIDDEN,
+            "lists are edited only with admin.token set (the edit is then authenticated)",
+        );
+    };
+    if !bearer_matches(authorization, token) {
+        return unauthorized();
+    }
+    if !matches!(list, "accounts" | "words") {
+        return refused(
+            StatusCode::NOT_FOUND,
+            "the lists are `accounts` and `words`",
+        );
+    }
+    let edit: crate::lists::ListEdit = match serde_json::from_slice(body) {
+        Ok(edit) => edit,
+        Err(error) => {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                &format!("the body is {{\"add\": [...], \"remove\": [...]}}: {error}"),
+            )
+        }
+    };
+    match crate::lists::apply(gateway, rule, list, edit).await {
+        Ok(done) => json(StatusCode::OK, done),
+        Err((status, reason)) => refused(status, &reason),
+    }
+}
+
+/// 401 with `WWW-Authenticate: Bearer`.
+fn unauthorized() -> Response {
+    let mut response = text(
+        StatusCode::UNAUTHORIZED,
+        "text/plain",
+        "a bearer token is required\n".to_owned(),
+    );
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer"),
+    );
+    response
 }
 
 fn dispatch(
@@ -61,7 +155,16 @@ fn dispatch(
     if path == "/healthz" {
         return text(StatusCode::OK, "text/plain", "ok\n".to_owned());
     }
-    if !matches!(path, "/metrics" | "/readyz" | "/events") {
+    if matches!(path, "/" | "/live") {
+        // The page holds no data: it asks for the token, then reads the
+        // authenticated endpoints.
+        return text(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            LIVE_PAGE.to_owned(),
+        );
+    }
+    if !matches!(path, "/metrics" | "/readyz" | "/events" | "/rules") {
         return text(
             StatusCode::NOT_FOUND,
             "text/plain",
@@ -70,21 +173,21 @@ fn dispatch(
     }
     if let Some(token) = token {
         if !bearer_matches(authorization, token) {
-            let mut response = text(
-                StatusCode::UNAUTHORIZED,
-                "text/plain",
-                "a bearer token is required\n".to_owned(),
-            );
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
-            return response;
+            return unauthorized();
         }
     }
     match path {
         "/metrics" => text(StatusCode::OK, OPENMETRICS, gateway.metrics().render()),
         "/events" => live_events(gateway),
+        "/rules" => text(
+            StatusCode::OK,
+            "application/json",
+            serde_json::json!({
+                "rules": gateway.settings().policy.describe(),
+                "editable": token.is_some(),
+            })
+            .to_string(),
+        ),
         // A Redis that is down does not take the replica out: every rule
         // on Redis has its on_redis_error, and the other replicas share the
         // same Redis anyway.
@@ -106,6 +209,10 @@ fn dispatch(
         ),
     }
 }
+
+/// The live page: one file, its script and style inline, embedded in the
+/// binary (it works offline, with no CDN).
+const LIVE_PAGE: &str = include_str!("live.html");
 
 /// `/events`: a server-sent-events stream of the events of answered
 /// callbacks (`event: friend_response`, the event's JSON as data). A reader

@@ -109,6 +109,8 @@ pub struct Gateway {
     /// Tells the sink tasks to finish by a deadline (shutdown).
     events_stop: tokio::sync::watch::Sender<Option<Instant>>,
     sink_tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// One list edit of the admin API at a time.
+    edits: tokio::sync::Mutex<()>,
 }
 
 /// The answer to a callback of another command.
@@ -183,6 +185,7 @@ impl Gateway {
             sink_queues: std::sync::Mutex::new(Some(sink_queues)),
             events_stop: tokio::sync::watch::channel(None).0,
             sink_tasks: std::sync::Mutex::new(Vec::new()),
+            edits: tokio::sync::Mutex::new(()),
             decider: None,
             clock: Arc::new(unix_now),
             metrics,
@@ -247,6 +250,11 @@ impl Gateway {
             tracing::warn!(target: "friendgate::state", redis = %store.settings().redis, "Redis not ready yet; rules on Redis use their on_redis_error until it is");
         }
         ready
+    }
+
+    /// Held while the admin API edits a list.
+    pub(crate) fn edits(&self) -> &tokio::sync::Mutex<()> {
+        &self.edits
     }
 
     /// The event bus (the admin listener's live stream subscribes to it).

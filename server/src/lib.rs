@@ -41,6 +41,7 @@ pub mod gateway;
 pub(crate) mod idle;
 pub(crate) mod linger;
 pub mod listener;
+pub mod lists;
 pub(crate) mod logformat;
 pub mod logwriter;
 pub mod metrics;

@@ -156,6 +156,8 @@ struct Rule {
     on_redis_error: OnRedisError,
     /// Counts the items it decided that way (`friendgate_redis_fallbacks`).
     fallbacks: Counter,
+    /// Its `accounts_file` or `words_file`, resolved.
+    list_file: Option<PathBuf>,
 }
 
 impl Rule {
@@ -197,6 +199,30 @@ struct ItemPlan {
     reached: Vec<usize>,
     /// The first rule past them that matched (its position in the policy).
     then: Result<Option<usize>, DeciderError>,
+}
+
+/// Where an edit of a rule's list is persisted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", content = "at", rename_all = "snake_case")]
+pub enum ListStore<'p> {
+    /// The rule's `accounts_file` or `words_file`.
+    File(&'p Path),
+    /// The rule's `redis_set`.
+    RedisSet(&'p str),
+}
+
+/// One rule, as the admin API lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RuleInfo<'p> {
+    /// Its name.
+    pub name: &'p str,
+    /// `accounts`, `words`, `rate_limit` or `action`.
+    pub kind: &'static str,
+    /// An accounts rule's `block` or `allow_only`.
+    pub mode: Option<&'static str>,
+    /// Where an edit of its list goes; `None` when its list cannot be
+    /// edited at runtime (inline only, or not a list).
+    pub store: Option<ListStore<'p>>,
 }
 
 /// A decision and the name of the rule that made it.
@@ -267,6 +293,43 @@ impl Policy {
             } => Some(Arc::clone(set)),
             _ => None,
         })
+    }
+
+    /// What each rule is, and where an edit of its list is kept (the admin
+    /// API and the live page read it).
+    pub fn describe(&self) -> Vec<RuleInfo<'_>> {
+        self.rules
+            .iter()
+            .map(|rule| {
+                let (kind, mode) = match &rule.matcher {
+                    Matcher::Accounts { mode, .. } => (
+                        "accounts",
+                        Some(match mode {
+                            ListMode::Block => "block",
+                            ListMode::AllowOnly => "allow_only",
+                        }),
+                    ),
+                    Matcher::Words { .. } => ("words", None),
+                    Matcher::RateLimit { .. } => ("rate_limit", None),
+                    Matcher::Action { .. } => ("action", None),
+                };
+                let store = match &rule.matcher {
+                    Matcher::Accounts {
+                        shared: Some(set), ..
+                    } => Some(ListStore::RedisSet(set.key())),
+                    Matcher::Accounts { .. } | Matcher::Words { .. } => {
+                        rule.list_file.as_deref().map(ListStore::File)
+                    }
+                    _ => None,
+                };
+                RuleInfo {
+                    name: &rule.name,
+                    kind,
+                    mode,
+                    store,
+                }
+            })
+            .collect()
     }
 
     /// The Redis set of the `accounts` rule named `rule`.
@@ -771,12 +834,14 @@ fn build_rule(
         Decision::reject(code, info).map_err(|e| err("code", e.to_string()))?
     };
     let mut listed = None;
+    let mut list_file = None;
     let matcher = match spec.kind {
         RuleKind::Accounts => {
             let mut set: HashSet<String> = spec.accounts.unwrap_or_default().into_iter().collect();
             if let Some(list) = spec.accounts_file {
                 let entries = read_list(file, base, key, "accounts_file", &list, watched)?;
                 listed = Some(entries.len());
+                list_file = watched.last().cloned();
                 set.extend(entries);
             }
             let shared = match spec.redis_set {
@@ -801,6 +866,7 @@ fn build_rule(
             if let Some(list) = spec.words_file {
                 let entries = read_list(file, base, key, "words_file", &list, watched)?;
                 listed = Some(entries.len());
+                list_file = watched.last().cloned();
                 words.extend(entries);
             }
             let words: Vec<String> = words
@@ -876,6 +942,7 @@ fn build_rule(
         allow_shrink: spec.allow_shrink.unwrap_or(false),
         on_redis_error: spec.on_redis_error.unwrap_or_default(),
         fallbacks: Counter::default(),
+        list_file,
     })
 }
 
