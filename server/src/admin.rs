@@ -178,7 +178,7 @@ fn dispatch(
     }
     match path {
         "/metrics" => text(StatusCode::OK, OPENMETRICS, gateway.metrics().render()),
-        "/events" => live_events(gateway),
+        "/events" => crate::events::live::response(gateway.events()),
         "/rules" => text(
             StatusCode::OK,
             "application/json",
@@ -213,41 +213,6 @@ fn dispatch(
 /// The live page: one file, its script and style inline, embedded in the
 /// binary (it works offline, with no CDN).
 const LIVE_PAGE: &str = include_str!("live.html");
-
-/// `/events`: a server-sent-events stream of the events of answered
-/// callbacks (`event: friend_response`, the event's JSON as data). A reader
-/// that falls behind by more than the stream's buffer loses events: it gets
-/// `event: dropped` with their number, and they are counted
-/// (`friendgate_events_total{sink="live",outcome="dropped"}`); no callback
-/// ever waits for it.
-fn live_events(gateway: &Gateway) -> Response {
-    use warp::Reply;
-    let receiver = gateway.events().subscribe();
-    let metrics = gateway.metrics().events().clone();
-    let stream = futures_util::stream::unfold(receiver, move |mut receiver| {
-        let metrics = metrics.clone();
-        async move {
-            let sse = match receiver.recv().await {
-                Ok(event) => warp::sse::Event::default()
-                    .event("friend_response")
-                    .id(event.id.clone())
-                    .json_data(&*event)
-                    .unwrap_or_else(|_| warp::sse::Event::default().comment("unencodable event")),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                    for _ in 0..missed {
-                        metrics.dropped("live");
-                    }
-                    warp::sse::Event::default()
-                        .event("dropped")
-                        .data(missed.to_string())
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            };
-            Some((Ok::<_, std::convert::Infallible>(sse), receiver))
-        }
-    });
-    warp::sse::reply(warp::sse::keep_alive().stream(stream)).into_response()
-}
 
 /// Whether `Authorization` is `Bearer <token>`, compared in constant time.
 fn bearer_matches(authorization: Option<&str>, token: &str) -> bool {

@@ -12,7 +12,7 @@ use fred::interfaces::StreamsInterface;
 use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
 
-use super::{backoff, Event, EventBus};
+use super::{backoff, Emitted, EventBus};
 use crate::files::SettingsError;
 
 /// `[events.redis_stream]` as written.
@@ -76,7 +76,7 @@ const ATTEMPTS: u32 = 5;
 pub(crate) async fn run(
     settings: StreamSettings,
     client: Client,
-    mut queue: mpsc::Receiver<Arc<Event>>,
+    mut queue: mpsc::Receiver<Arc<Emitted>>,
     bus: Arc<EventBus>,
     mut stop: watch::Receiver<Option<Instant>>,
 ) {
@@ -110,13 +110,10 @@ async fn write(
     settings: &StreamSettings,
     client: &Client,
     bus: &EventBus,
-    batch: &[Arc<Event>],
+    batch: &[Arc<Emitted>],
     stop: &mut watch::Receiver<Option<Instant>>,
 ) {
-    let entries: Vec<String> = batch
-        .iter()
-        .filter_map(|event| serde_json::to_string(&**event).ok())
-        .collect();
+    let entries: Vec<&str> = batch.iter().map(|event| event.json()).collect();
     for attempt in 0..ATTEMPTS {
         let deadline = *stop.borrow();
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -132,13 +129,7 @@ async fn write(
                 None,
             );
             let queued: Result<(), _> = pipeline
-                .xadd(
-                    settings.key.as_str(),
-                    false,
-                    cap,
-                    "*",
-                    ("event", entry.as_str()),
-                )
+                .xadd(settings.key.as_str(), false, cap, "*", ("event", *entry))
                 .await;
             if queued.is_err() {
                 break;

@@ -12,11 +12,11 @@ use base64::Engine;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use hyper::Uri;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::Sha256;
 use tokio::sync::{mpsc, watch};
 
-use super::{backoff, Event, EventBus};
+use super::{backoff, Emitted, EventBus};
 use crate::files::SettingsError;
 use crate::settings::{read_secret, SecretSource};
 use crate::upstream::Forwarder;
@@ -159,18 +159,23 @@ impl WebhookSettings {
     }
 }
 
-/// The body of one POST.
-#[derive(Serialize)]
-struct Payload<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    timestamp: String,
-    data: Data<'a>,
-}
-
-#[derive(Serialize)]
-struct Data<'a> {
-    events: &'a [Arc<Event>],
+/// The body of one POST: the batch's events, each as it was written once.
+fn payload(batch: &[Arc<Emitted>]) -> Vec<u8> {
+    let timestamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let mut body = Vec::with_capacity(96 + batch.iter().map(|e| e.json().len() + 1).sum::<usize>());
+    body.extend_from_slice(b"{\"type\":\"");
+    body.extend_from_slice(PAYLOAD_TYPE.as_bytes());
+    body.extend_from_slice(b"\",\"timestamp\":\"");
+    body.extend_from_slice(timestamp.as_bytes());
+    body.extend_from_slice(b"\",\"data\":{\"events\":[");
+    for (index, event) in batch.iter().enumerate() {
+        if index > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(event.json().as_bytes());
+    }
+    body.extend_from_slice(b"]}}");
+    body
 }
 
 /// The `type` of every POST.
@@ -181,7 +186,7 @@ pub const PAYLOAD_TYPE: &str = "friendgate.friend_responses";
 /// counted as dropped.
 pub(crate) async fn run(
     settings: WebhookSettings,
-    mut queue: mpsc::Receiver<Arc<Event>>,
+    mut queue: mpsc::Receiver<Arc<Emitted>>,
     client: Forwarder,
     bus: Arc<EventBus>,
     mut stop: watch::Receiver<Option<Instant>>,
@@ -219,7 +224,10 @@ pub(crate) async fn run(
             }
         }
         batches += 1;
-        let id = format!("msg_{}_{batches}", batch[0].id.trim_start_matches("evt_"));
+        let id = format!(
+            "msg_{}_{batches}",
+            batch[0].event.id.trim_start_matches("evt_")
+        );
         deliver(&settings, &client, &bus, &id, &batch, &mut stop).await;
     }
 }
@@ -231,18 +239,10 @@ async fn deliver(
     client: &Forwarder,
     bus: &EventBus,
     id: &str,
-    batch: &[Arc<Event>],
+    batch: &[Arc<Emitted>],
     stop: &mut watch::Receiver<Option<Instant>>,
 ) {
-    let payload = Payload {
-        kind: PAYLOAD_TYPE,
-        timestamp: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        data: Data { events: batch },
-    };
-    let Ok(body) = serde_json::to_vec(&payload) else {
-        return;
-    };
-    let body = Bytes::from(body);
+    let body = Bytes::from(payload(batch));
     let metrics = bus.metrics();
     for attempt in 0..settings.max_attempts {
         let deadline = *stop.borrow();
