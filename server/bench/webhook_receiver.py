@@ -2,7 +2,7 @@
 records, for every event, the time from its answer (`answered_at_ms`) to
 its arrival here. On SIGTERM prints the count and the delay percentiles."""
 
-import json
+import re
 import signal
 import statistics
 import sys
@@ -10,6 +10,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 delays: list[float] = []
+ANSWERED = re.compile(rb'"answered_at_ms":(\d+)')
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -18,7 +19,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers["Content-Length"]))
         now = time.time() * 1000
-        delays.extend(now - e["answered_at_ms"] for e in json.loads(body)["data"]["events"])
+        # A regular expression rather than json.loads: the receiver shares a
+        # core with the load generator and must not slow it.
+        delays.extend(now - int(t) for t in ANSWERED.findall(body))
         self.send_response(204)
         self.send_header("Content-Length", "0")
         self.end_headers()

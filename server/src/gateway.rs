@@ -293,6 +293,8 @@ impl Gateway {
                 self.events_stop.subscribe(),
             )));
         }
+        // The live stream's aggregator ends with the bus: not flushed.
+        tokio::spawn(crate::events::live::aggregate(Arc::downgrade(&self.events)));
         if let Ok(mut running) = self.sink_tasks.lock() {
             running.extend(tasks);
         }

@@ -143,6 +143,7 @@ pub struct EventMetrics {
     delivery: Family<SinkLabels, Histogram, fn() -> Histogram>,
     /// The second a drop was last logged (drops are logged once a second).
     last_logged: Arc<AtomicU64>,
+    live_messages_dropped: Counter,
 }
 
 impl EventMetrics {
@@ -185,6 +186,11 @@ impl EventMetrics {
             .inc();
         let now = crate::events::unix_ms() / 1000;
         self.last_logged.swap(now, Ordering::Relaxed) != now
+    }
+
+    /// Counts messages of the live stream a slow reader lost.
+    pub fn live_messages_dropped(&self, count: u64) {
+        self.live_messages_dropped.inc_by(count);
     }
 
     /// Events `sink` dropped so far.
@@ -389,7 +395,13 @@ impl Metrics {
             failures: Family::default(),
             delivery: Family::new_with_constructor(redis_buckets as fn() -> Histogram),
             last_logged: Arc::default(),
+            live_messages_dropped: Counter::default(),
         };
+        registry.register(
+            "friendgate_live_messages_dropped",
+            "Messages of the admin listener's live stream a slow reader lost",
+            events.live_messages_dropped.clone(),
+        );
         registry.register(
             "friendgate_events",
             "Events of answered callbacks, by sink and outcome (queued, delivered, dropped)",

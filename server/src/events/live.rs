@@ -1,21 +1,25 @@
 //! The admin listener's live stream (`/events`): server-sent events for the
 //! live page and any other reader.
 //!
-//! Each reader takes what arrived every [`LIVE_DRAIN`] and is sent one
-//! message every [`LIVE_FLUSH`] (`event: friend_responses`): at most
+//! One aggregator task, running while the stream has readers, takes what
+//! arrived every [`LIVE_DRAIN`] and sends every reader one message every
+//! [`LIVE_FLUSH`] (`event: friend_responses`): at most
 //! [`LIVE_EVENTS_PER_MESSAGE`] events in full, the number of the others
 //! (`skipped`), the decisions of all of them by rule (`counts`), and their
-//! answer latency (`latency_us`). Ten readers thus cost a few wake-ups a
-//! second each, not one per callback. A reader that falls more than the
-//! stream's buffer behind loses events: they are counted in `dropped` and in
-//! `friendgate_events_total{sink="live",outcome="dropped"}`; no callback
-//! ever waits for a reader.
+//! answer latency (`latency_us`). A callback thus costs the same whatever
+//! the number of readers: ten cost ten messages a second each, written once.
+//! Events the aggregator could not keep up with are counted in `dropped`
+//! and in `friendgate_events_total{sink="live",outcome="dropped"}`; a reader
+//! that falls more than 64 messages behind loses the oldest, counted in
+//! `friendgate_live_messages_dropped_total`. No callback ever waits for a
+//! reader.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use tokio::sync::broadcast::{error::TryRecvError, Receiver};
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::broadcast::Receiver;
 use tokio::time::Instant;
 use warp::reply::Response;
 use warp::Reply;
@@ -40,7 +44,10 @@ struct Window {
 impl Window {
     fn take(&mut self, event: Arc<Emitted>) {
         for item in &event.event.items {
-            let count = self.counts.entry(item.rule.clone()).or_default();
+            let count = match self.counts.get_mut(&item.rule) {
+                Some(count) => count,
+                None => self.counts.entry(item.rule.clone()).or_default(),
+            };
             match item.decision {
                 Some("allow") => count.0 += 1,
                 _ => count.1 += 1,
@@ -120,33 +127,59 @@ fn drain(
     }
 }
 
+/// The aggregator: drains the bus every [`LIVE_DRAIN`], sends a message
+/// every [`LIVE_FLUSH`] when something came; ends with the bus.
+pub(crate) async fn aggregate(bus: std::sync::Weak<EventBus>) {
+    let Some((mut receiver, metrics)) = bus
+        .upgrade()
+        .map(|bus| (bus.live_events(), bus.metrics().clone()))
+    else {
+        return;
+    };
+    let mut window = Window::default();
+    let mut flush_at = Instant::now() + LIVE_FLUSH;
+    loop {
+        tokio::time::sleep(LIVE_DRAIN).await;
+        if !drain(&mut receiver, &mut window, &metrics) {
+            return;
+        }
+        if Instant::now() < flush_at {
+            continue;
+        }
+        flush_at = Instant::now() + LIVE_FLUSH;
+        if window.is_empty() {
+            continue;
+        }
+        let last = window.events.last().map(|e| e.event.id.clone());
+        let message = Arc::new((last, window.message()));
+        window = Window::default();
+        let Some(bus) = bus.upgrade() else {
+            return;
+        };
+        // No reader: nothing is lost, the message is for no one.
+        let _ = bus.live_messages().send(message);
+    }
+}
+
 /// The `/events` answer for a new reader of `bus`.
 pub(crate) fn response(bus: &EventBus) -> Response {
-    let receiver = bus.subscribe();
+    let receiver = bus.live_messages().subscribe();
     let metrics = bus.metrics().clone();
     let stream = futures_util::stream::unfold(receiver, move |mut receiver| {
         let metrics = metrics.clone();
         async move {
-            let mut window = Window::default();
-            let mut flush_at = Instant::now() + LIVE_FLUSH;
-            loop {
-                tokio::time::sleep(LIVE_DRAIN).await;
-                if !drain(&mut receiver, &mut window, &metrics) {
-                    return None;
+            let message = loop {
+                match receiver.recv().await {
+                    Ok(message) => break message,
+                    Err(RecvError::Lagged(missed)) => metrics.live_messages_dropped(missed),
+                    Err(RecvError::Closed) => return None,
                 }
-                if Instant::now() >= flush_at {
-                    if !window.is_empty() {
-                        break;
-                    }
-                    flush_at = Instant::now() + LIVE_FLUSH;
-                }
+            };
+            let mut sse = warp::sse::Event::default().event("friend_responses");
+            if let Some(id) = &message.0 {
+                sse = sse.id(id.clone());
             }
-            let mut message = warp::sse::Event::default().event("friend_responses");
-            if let Some(last) = window.events.last() {
-                message = message.id(last.event.id.clone());
-            }
-            let message = message.data(window.message());
-            Some((Ok::<_, Infallible>(message), receiver))
+            Some((Ok::<_, Infallible>(sse.data(message.1.clone())), receiver))
         }
     });
     warp::sse::reply(warp::sse::keep_alive().stream(stream)).into_response()

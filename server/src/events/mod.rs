@@ -166,17 +166,24 @@ impl EventsSettings {
     }
 }
 
-/// Subscribers of the live stream lag behind by at most this many events
-/// before they lose some (counted): a subscriber drains every
-/// [`LIVE_DRAIN`], so this holds 20 ms of 400,000 callbacks a second.
+/// The live stream's aggregator lags behind by at most this many events
+/// before it loses some (counted): it drains every [`LIVE_DRAIN`], so this
+/// holds 20 ms of 400,000 callbacks a second.
 const LIVE_CAPACITY: usize = 8192;
 
-/// How often a live subscriber takes what arrived (one wake-up for many
+/// Messages a reader of the live stream may lag behind (10 a second)
+/// before it loses some (counted).
+const LIVE_MESSAGES: usize = 64;
+
+/// How often the aggregator takes what arrived (one wake-up for many
 /// events, rather than one per event).
 pub(crate) const LIVE_DRAIN: Duration = Duration::from_millis(20);
 
-/// How often a live subscriber is sent what it took.
+/// How often the aggregator sends the readers one message.
 pub(crate) const LIVE_FLUSH: Duration = Duration::from_millis(100);
+
+/// One message of the live stream: the id of its last event, and its JSON.
+pub(crate) type LiveMessage = Arc<(Option<String>, String)>;
 
 /// Events one message of the live stream carries in full at most; the rest
 /// of the 100 ms are counted in it (`skipped`, and in `counts`), so that a
@@ -190,7 +197,10 @@ pub struct EventBus {
     run: String,
     next: AtomicU64,
     sinks: Vec<(&'static str, mpsc::Sender<Arc<Emitted>>)>,
+    /// Events for the live stream's aggregator (while it has readers).
     live: broadcast::Sender<Arc<Emitted>>,
+    /// The aggregator's messages, to every reader of `/events`.
+    messages: broadcast::Sender<LiveMessage>,
     metrics: EventMetrics,
 }
 
@@ -217,6 +227,7 @@ impl EventBus {
             redis_stream: queue("redis_stream", settings.redis_stream.is_some()),
         };
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
+        let (messages, _) = broadcast::channel(LIVE_MESSAGES);
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -229,6 +240,7 @@ impl EventBus {
             next: AtomicU64::new(0),
             sinks,
             live,
+            messages,
             metrics,
         };
         (bus, queues)
@@ -237,7 +249,7 @@ impl EventBus {
     /// Whether anything would receive an event now: building one is
     /// skipped otherwise.
     pub fn wanted(&self) -> bool {
-        !self.sinks.is_empty() || self.live.receiver_count() > 0
+        !self.sinks.is_empty() || self.messages.receiver_count() > 0
     }
 
     /// A fresh event id.
@@ -262,14 +274,19 @@ impl EventBus {
                 Err(mpsc::error::TrySendError::Closed(_)) => self.dropped(name, "sink stopped"),
             }
         }
-        if self.live.receiver_count() > 0 {
+        if self.messages.receiver_count() > 0 {
             let _ = self.live.send(event);
         }
     }
 
-    /// A receiver of the live stream.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Emitted>> {
+    /// The aggregator's input.
+    pub(crate) fn live_events(&self) -> broadcast::Receiver<Arc<Emitted>> {
         self.live.subscribe()
+    }
+
+    /// Where the aggregator sends its messages.
+    pub(crate) fn live_messages(&self) -> &broadcast::Sender<LiveMessage> {
+        &self.messages
     }
 
     /// Counts (and logs, at most once a second per sink) a dropped event.
