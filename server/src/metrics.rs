@@ -147,16 +147,6 @@ pub struct EventMetrics {
 }
 
 impl EventMetrics {
-    /// Counts an event queued for `sink`.
-    pub fn queued(&self, sink: &'static str) {
-        self.events
-            .get_or_create(&EventLabels {
-                sink,
-                outcome: "queued",
-            })
-            .inc();
-    }
-
     /// Counts `count` events `sink` delivered in one call of `took`.
     pub fn delivered(&self, sink: &'static str, count: usize, took: std::time::Duration) {
         self.events
@@ -175,17 +165,32 @@ impl EventMetrics {
         self.failures.get_or_create(&SinkLabels { sink }).inc();
     }
 
-    /// Counts an event `sink` dropped; true when the drop should be logged
-    /// (the first in a second).
-    pub fn dropped(&self, sink: &'static str) -> bool {
+    /// Counts `count` events `sink` dropped; true when the drop should be
+    /// logged (the first in a second).
+    pub fn dropped(&self, sink: &'static str, count: u64) -> bool {
         self.events
             .get_or_create(&EventLabels {
                 sink,
                 outcome: "dropped",
             })
-            .inc();
+            .inc_by(count);
+        self.log_drop_now()
+    }
+
+    /// Whether a drop should be logged now (the first in a second).
+    pub fn log_drop_now(&self) -> bool {
         let now = crate::events::unix_ms() / 1000;
         self.last_logged.swap(now, Ordering::Relaxed) != now
+    }
+
+    /// The `queued` and `dropped` counters of `sink`, fetched once so that
+    /// counting an event takes no lock.
+    pub fn sink_counters(&self, sink: &'static str) -> [Counter; 2] {
+        ["queued", "dropped"].map(|outcome| {
+            self.events
+                .get_or_create(&EventLabels { sink, outcome })
+                .clone()
+        })
     }
 
     /// Counts messages of the live stream a slow reader lost.

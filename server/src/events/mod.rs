@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::metrics::EventMetrics;
+use prometheus_client::metrics::counter::Counter;
 
 /// The version of the event's JSON shape (`schema/event.v1.json`).
 pub const EVENT_VERSION: u32 = 1;
@@ -190,13 +191,16 @@ pub(crate) type LiveMessage = Arc<(Option<String>, String)>;
 /// browser is never sent more than it can show.
 pub(crate) const LIVE_EVENTS_PER_MESSAGE: usize = 200;
 
+/// A sink's name, queue, and `queued` and `dropped` counters.
+type Sink = (&'static str, mpsc::Sender<Arc<Emitted>>, [Counter; 2]);
+
 /// Hands events to the sinks without ever waiting.
 #[derive(Debug)]
 pub struct EventBus {
     /// The run's prefix of event ids.
     run: String,
     next: AtomicU64,
-    sinks: Vec<(&'static str, mpsc::Sender<Arc<Emitted>>)>,
+    sinks: Vec<Sink>,
     /// Events for the live stream's aggregator (while it has readers).
     live: broadcast::Sender<Arc<Emitted>>,
     /// The aggregator's messages, to every reader of `/events`.
@@ -218,7 +222,7 @@ impl EventBus {
         let mut queue = |name: &'static str, wanted: bool| {
             wanted.then(|| {
                 let (send, receive) = mpsc::channel(settings.queue_events.max(1));
-                sinks.push((name, send));
+                sinks.push((name, send, metrics.sink_counters(name)));
                 receive
             })
         };
@@ -267,11 +271,18 @@ impl EventBus {
             event,
             json: OnceLock::new(),
         });
-        for (name, sink) in &self.sinks {
-            match sink.try_send(Arc::clone(&event)) {
-                Ok(()) => self.metrics.queued(name),
-                Err(mpsc::error::TrySendError::Full(_)) => self.dropped(name, "queue full"),
-                Err(mpsc::error::TrySendError::Closed(_)) => self.dropped(name, "sink stopped"),
+        for (name, sink, [queued, dropped]) in &self.sinks {
+            let why = match sink.try_send(Arc::clone(&event)) {
+                Ok(()) => {
+                    queued.inc();
+                    continue;
+                }
+                Err(mpsc::error::TrySendError::Full(_)) => "queue full",
+                Err(mpsc::error::TrySendError::Closed(_)) => "sink stopped",
+            };
+            dropped.inc();
+            if self.metrics.log_drop_now() {
+                tracing::warn!(target: "friendgate::events", sink = name, why, dropped = dropped.get(), "events dropped");
             }
         }
         if self.messages.receiver_count() > 0 {
@@ -290,8 +301,8 @@ impl EventBus {
     }
 
     /// Counts (and logs, at most once a second per sink) a dropped event.
-    pub(crate) fn dropped(&self, sink: &'static str, why: &'static str) {
-        if self.metrics.dropped(sink) {
+    pub(crate) fn dropped(&self, sink: &'static str, count: u64, why: &'static str) {
+        if self.metrics.dropped(sink, count) {
             tracing::warn!(target: "friendgate::events", sink, why, dropped = self.metrics.dropped_total(sink), "events dropped");
         }
     }

@@ -287,9 +287,7 @@ async fn deliver(
             let _ = tokio::time::timeout(wait, stop.changed()).await;
         }
     }
-    for _ in batch {
-        bus.dropped("webhook", "delivery given up");
-    }
+    bus.dropped("webhook", batch.len() as u64, "delivery given up");
 }
 
 #[cfg(test)]
