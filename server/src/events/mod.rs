@@ -313,6 +313,46 @@ impl EventBus {
     }
 }
 
+/// The next batch of a sink: waits for a first event (or for `stop`), then
+/// takes up to `max` events, waiting at most `wait` for more. Once `stop`
+/// carries a deadline, takes only what is queued. `None` when the queue is
+/// closed, or empty after `stop`.
+pub(crate) async fn next_batch(
+    queue: &mut mpsc::Receiver<Arc<Emitted>>,
+    stop: &mut tokio::sync::watch::Receiver<Option<std::time::Instant>>,
+    max: usize,
+    wait: Duration,
+) -> Option<Vec<Arc<Emitted>>> {
+    let first = loop {
+        if stop.borrow().is_some() {
+            break queue.try_recv().ok()?;
+        }
+        tokio::select! {
+            event = queue.recv() => break event?,
+            // The gateway is gone: so is the queue's sender.
+            changed = stop.changed() => changed.ok()?,
+        }
+    };
+    let stopping = stop.borrow().is_some();
+    let mut batch = vec![first];
+    let until = tokio::time::Instant::now() + wait;
+    while batch.len() < max {
+        let next = match queue.try_recv() {
+            Ok(event) => Some(event),
+            Err(_) if stopping || wait.is_zero() => None,
+            Err(_) => tokio::time::timeout_at(until, queue.recv())
+                .await
+                .ok()
+                .flatten(),
+        };
+        match next {
+            Some(event) => batch.push(event),
+            None => break,
+        }
+    }
+    Some(batch)
+}
+
 /// Time to wait between two deliveries of a failed batch: exponential from
 /// `base`, at most `max`, with full jitter (a random share of the step) so
 /// that replicas that failed together do not retry together.

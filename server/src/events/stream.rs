@@ -12,7 +12,7 @@ use fred::interfaces::StreamsInterface;
 use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
 
-use super::{backoff, Emitted, EventBus};
+use super::{backoff, next_batch, Emitted, EventBus};
 use crate::files::SettingsError;
 
 /// `[events.redis_stream]` as written.
@@ -80,28 +80,7 @@ pub(crate) async fn run(
     bus: Arc<EventBus>,
     mut stop: watch::Receiver<Option<Instant>>,
 ) {
-    loop {
-        let stopping = *stop.borrow();
-        let first = match stopping {
-            Some(_) => match queue.try_recv() {
-                Ok(event) => event,
-                Err(_) => return,
-            },
-            None => tokio::select! {
-                event = queue.recv() => match event {
-                    Some(event) => event,
-                    None => return,
-                },
-                _ = stop.changed() => continue,
-            },
-        };
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match queue.try_recv() {
-                Ok(event) => batch.push(event),
-                Err(_) => break,
-            }
-        }
+    while let Some(batch) = next_batch(&mut queue, &mut stop, BATCH, Duration::ZERO).await {
         write(&settings, &client, &bus, &batch, &mut stop).await;
     }
 }

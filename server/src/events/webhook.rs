@@ -16,7 +16,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 use tokio::sync::{mpsc, watch};
 
-use super::{backoff, Emitted, EventBus};
+use super::{backoff, next_batch, Emitted, EventBus};
 use crate::files::SettingsError;
 use crate::settings::{read_secret, SecretSource};
 use crate::upstream::Forwarder;
@@ -192,37 +192,14 @@ pub(crate) async fn run(
     mut stop: watch::Receiver<Option<Instant>>,
 ) {
     let mut batches = 0u64;
-    loop {
-        let stopping = *stop.borrow();
-        let first = match stopping {
-            Some(_) => match queue.try_recv() {
-                Ok(event) => event,
-                Err(_) => return,
-            },
-            None => tokio::select! {
-                event = queue.recv() => match event {
-                    Some(event) => event,
-                    None => return,
-                },
-                _ = stop.changed() => continue,
-            },
-        };
-        let mut batch = vec![first];
-        let until = tokio::time::Instant::now() + settings.batch_wait;
-        while batch.len() < settings.batch_max_events {
-            let next = if stopping.is_some() {
-                queue.try_recv().ok()
-            } else {
-                tokio::time::timeout_at(until, queue.recv())
-                    .await
-                    .ok()
-                    .flatten()
-            };
-            match next {
-                Some(event) => batch.push(event),
-                None => break,
-            }
-        }
+    while let Some(batch) = next_batch(
+        &mut queue,
+        &mut stop,
+        settings.batch_max_events,
+        settings.batch_wait,
+    )
+    .await
+    {
         batches += 1;
         let id = format!(
             "msg_{}_{batches}",
