@@ -356,10 +356,11 @@ impl Gateway {
                     || new.admin != old.admin
                     || new.upstreams.extra_roots != old.upstreams.extra_roots
                     || new.state != old.state
+                    || new.events != old.events
                 {
                     tracing::warn!(
                         target: "friendgate::reload",
-                        "listen address, TLS, admin listener, upstream.ca_file or [state] changed; restart to apply them"
+                        "listen address, TLS, admin listener, upstream.ca_file, [state] or [events] changed; restart to apply them"
                     );
                 }
                 let rules: Vec<&str> = new.policy.rule_names().collect();

@@ -119,7 +119,7 @@ fn default_queue() -> usize {
 }
 
 /// Validated `[events]`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventsSettings {
     /// Events each sink holds at most before it drops (and counts) more.
     pub queue_events: usize,

@@ -51,7 +51,7 @@ fn default_attempts() -> u32 {
 }
 
 /// Validated `[events.webhook]`.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct WebhookSettings {
     /// Where batches go.
     pub url: Uri,
