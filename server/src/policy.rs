@@ -410,12 +410,11 @@ impl Policy {
                 _ => None,
             }
         });
-        let reached: Vec<Vec<usize>> = plan.items.iter().map(|i| i.reached.clone()).collect();
         Some(LimitCall::new(
             prefix,
             callback.from_account(),
             rules.collect::<Vec<_>>().into_iter(),
-            &reached,
+            plan.items.iter().map(|item| item.reached.as_slice()),
         ))
     }
 

@@ -96,15 +96,16 @@ pub(crate) struct LimitCall {
 impl LimitCall {
     /// A call for `account`'s buckets of `rules` (name and parameters),
     /// with each item's list of positions into `rules` (0-based here).
-    pub(crate) fn new<'a>(
+    pub(crate) fn new<'a, 'b>(
         prefix: &str,
         account: &str,
         rules: impl ExactSizeIterator<Item = (&'a str, LimitParams)>,
-        items: &[Vec<usize>],
+        items: impl ExactSizeIterator<Item = &'b [usize]>,
     ) -> Self {
+        let count = items.len();
         let tag = hash_tag(account);
         let mut keys = Vec::with_capacity(rules.len());
-        let mut args = Vec::with_capacity(1 + 2 * rules.len() + items.len() * 2);
+        let mut args = Vec::with_capacity(1 + 2 * rules.len() + count * 2);
         args.push(rules.len().to_string());
         for (name, params) in rules {
             keys.push(format!("{prefix}:{{{tag}}}:rl:{name}"));
@@ -118,7 +119,7 @@ impl LimitCall {
         Self {
             keys,
             args,
-            items: items.len(),
+            items: count,
         }
     }
 }
@@ -156,7 +157,7 @@ mod tests {
                 ("day", LimitParams::new(100, 86_400)),
             ]
             .into_iter(),
-            &[vec![0, 1], vec![], vec![1]],
+            [&[0, 1][..], &[], &[1]].into_iter(),
         );
         assert_eq!(
             call.keys,

@@ -394,7 +394,9 @@ impl Store {
     /// and keeps the sets' snapshots current. Idempotent; needs a tokio
     /// runtime, and does nothing outside one.
     pub fn start(self: &Arc<Self>) {
-        if tokio::runtime::Handle::try_current().is_err() {
+        // Called for every callback that reaches a rate limit: the common
+        // case is one load.
+        if self.started.get().is_some() || tokio::runtime::Handle::try_current().is_err() {
             return;
         }
         if self.started.set(()).is_err() {
