@@ -13,6 +13,7 @@ use warp::reply::Response;
 use warp::Filter;
 
 use crate::gateway::Gateway;
+use crate::listener::{Connection, Peer};
 use crate::routes::text;
 
 /// The content type of the OpenMetrics text format that
@@ -62,15 +63,19 @@ pub fn routes(
         .and(warp::header::optional::<String>(
             header::AUTHORIZATION.as_str(),
         ))
+        .and(warp::ext::optional::<Peer>())
         .map(
-            move |method: Method, path: warp::path::FullPath, authorization: Option<String>| {
-                dispatch(
-                    &gateway,
-                    token.as_deref(),
-                    &method,
-                    path.as_str(),
-                    authorization.as_deref(),
-                )
+            move |method: Method,
+                  path: warp::path::FullPath,
+                  authorization: Option<String>,
+                  peer: Option<Peer>| {
+                let request = View {
+                    method: &method,
+                    path: path.as_str(),
+                    authorization: authorization.as_deref(),
+                    connection: peer.map(|peer| peer.connection),
+                };
+                dispatch(&gateway, token.as_deref(), request)
             },
         );
     edits.or(views).unify()
@@ -138,13 +143,22 @@ fn unauthorized() -> Response {
     response
 }
 
-fn dispatch(
-    gateway: &Gateway,
-    token: Option<&str>,
-    method: &Method,
-    path: &str,
-    authorization: Option<&str>,
-) -> Response {
+/// A GET of the admin listener.
+struct View<'a> {
+    method: &'a Method,
+    path: &'a str,
+    authorization: Option<&'a str>,
+    /// Its connection (a live reader's is closed if it falls behind).
+    connection: Option<Arc<Connection>>,
+}
+
+fn dispatch(gateway: &Gateway, token: Option<&str>, request: View<'_>) -> Response {
+    let View {
+        method,
+        path,
+        authorization,
+        connection,
+    } = request;
     if method != Method::GET {
         return text(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -178,7 +192,7 @@ fn dispatch(
     }
     match path {
         "/metrics" => text(StatusCode::OK, OPENMETRICS, gateway.metrics().render()),
-        "/events" => crate::events::live::response(gateway.events()),
+        "/events" => crate::events::live::response(gateway.events(), connection),
         "/rules" => text(
             StatusCode::OK,
             "application/json",

@@ -176,7 +176,14 @@ impl Gateway {
                 }
             }
         });
-        let (events, sink_queues) = EventBus::new(&settings.events, metrics.events().clone());
+        let (events, sink_queues) = EventBus::new(
+            &settings.events,
+            settings
+                .admin
+                .as_ref()
+                .map_or(0, |admin| admin.live_readers),
+            metrics.events().clone(),
+        );
         Self {
             config_path: settings.path.clone(),
             state: ArcSwap::from_pointee(Loaded::new(settings, &metrics, store.as_deref())),
@@ -629,8 +636,7 @@ impl Gateway {
         let Some(error) = &reply.error else {
             return reply;
         };
-        self.metrics
-            .callback(Some(error.code()), elapsed.as_secs_f64());
+        self.metrics.callback(Some(error.code()));
         let (suppressed, message) = if outsider {
             match self.refusals.admit(self.now()) {
                 Some(suppressed) => (suppressed, "request refused before authentication"),
@@ -661,7 +667,7 @@ impl Gateway {
     ) {
         let elapsed = started.elapsed();
         let error = reply.error.as_ref().map(CallbackError::code);
-        self.metrics.callback(error, elapsed.as_secs_f64());
+        self.metrics.callback(error);
         for item in log {
             if let Some(result) = item.result {
                 counters.count(item.slot, result == 0);

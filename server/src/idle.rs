@@ -19,22 +19,105 @@ use std::time::Duration;
 
 use hyper::service::Service;
 use pin_project_lite::pin_project;
+use prometheus_client::metrics::histogram::Histogram;
 use tokio::task::AbortHandle;
 
 /// Checks per timeout: a connection is closed between 1 and 1.25 timeouts
 /// after its last request finished (or after it opened).
 const CHECKS_PER_TIMEOUT: u32 = 4;
 
-/// Requests started and finished on one connection.
+/// Requests started and finished on one connection, and the time its
+/// client waits for each callback's answer.
 #[derive(Debug, Default)]
 pub struct Activity {
     started: AtomicU64,
     finished: AtomicU64,
     /// Set once the server began closing the connection (a lingering close).
     closing: std::sync::atomic::AtomicBool,
+    /// What the client waited, for the callback listener's connections.
+    waited: Option<Waited>,
+}
+
+/// The answer latency a client sees: from the first byte of a request read
+/// to its answer written (flushed), so that whatever delays a callback
+/// before its route runs or after it returned (a starved runtime, a full
+/// socket) shows in `friendgate_callback_duration_seconds`.
+#[derive(Debug)]
+struct Waited {
+    /// The times below count from here.
+    opened: std::time::Instant,
+    /// When the request being answered began to arrive, µs + 1 (0: none).
+    arrived: AtomicU64,
+    /// When its route began, µs + 1, once its answer is ready (0: none).
+    answered: AtomicU64,
+    latency: Histogram,
+}
+
+impl Waited {
+    fn micros(&self, at: std::time::Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.opened).as_micros()).unwrap_or(u64::MAX - 1)
+            + 1
+    }
 }
 
 impl Activity {
+    /// The activity of a callback listener's connection, whose answers are
+    /// observed in `latency` once written.
+    pub fn measured(latency: Histogram) -> Self {
+        Self {
+            waited: Some(Waited {
+                opened: std::time::Instant::now(),
+                arrived: AtomicU64::new(0),
+                answered: AtomicU64::new(0),
+                latency,
+            }),
+            ..Self::default()
+        }
+    }
+
+    /// Bytes were read: the first of a request starts its clock.
+    pub fn bytes_read(&self) {
+        if let Some(waited) = &self.waited {
+            if waited.arrived.load(Ordering::Relaxed) == 0 {
+                let now = waited.micros(std::time::Instant::now());
+                waited.arrived.store(now, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// A callback's answer is ready (its route began at `started`): it is
+    /// observed once written.
+    pub fn answered(&self, started: std::time::Instant) {
+        if let Some(waited) = &self.waited {
+            waited
+                .answered
+                .store(waited.micros(started), Ordering::Relaxed);
+        }
+    }
+
+    /// What was written is flushed: an answer ready by then is observed,
+    /// from the first byte of its request (or from its route's start, for a
+    /// request read with the one before it).
+    pub fn flushed(&self) {
+        let Some(waited) = &self.waited else {
+            return;
+        };
+        let answered = waited.answered.swap(0, Ordering::Relaxed);
+        if answered == 0 {
+            return;
+        }
+        let arrived = waited.arrived.swap(0, Ordering::Relaxed);
+        let from = if arrived == 0 {
+            answered
+        } else {
+            arrived.min(answered)
+        };
+        let now = waited.micros(std::time::Instant::now());
+        waited
+            .latency
+            .observe(now.saturating_sub(from) as f64 / 1_000_000.0);
+    }
+
     /// Counts a request as started until the returned guard is dropped
     /// (when its answer is ready, or when it is abandoned).
     pub fn start(self: &Arc<Self>) -> Finished {

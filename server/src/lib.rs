@@ -47,6 +47,7 @@ pub mod logwriter;
 pub mod metrics;
 pub(crate) mod normalize;
 pub mod policy;
+pub(crate) mod redact;
 pub(crate) mod refusals;
 pub(crate) mod routes;
 pub mod settings;

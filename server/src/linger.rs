@@ -7,8 +7,9 @@
 //! before reading (as HTTP clients do) has read it.
 //!
 //! The wrapper sits under hyper (and under TLS, so a TLS close_notify goes
-//! out first); it acts only in `poll_shutdown`, which hyper calls when it
-//! closes a connection, and costs nothing per request.
+//! out first); it acts in `poll_shutdown`, which hyper calls when it closes
+//! a connection. It also tells the connection's [`Activity`] when bytes are
+//! read and writes flushed, for the answer latency the client sees.
 
 use std::future::Future;
 use std::io;
@@ -65,7 +66,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncRead for Lingering<IO> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let read = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(read, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.activity.bytes_read();
+        }
+        read
     }
 }
 
@@ -79,7 +85,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Lingering<IO> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let flushed = Pin::new(&mut self.inner).poll_flush(cx);
+        if matches!(flushed, Poll::Ready(Ok(()))) {
+            self.activity.flushed();
+        }
+        flushed
     }
 
     fn poll_write_vectored(

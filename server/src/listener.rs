@@ -24,7 +24,8 @@ use crate::idle::{watchdog, Activity, Counted};
 use crate::linger::Lingering;
 use crate::routes::routes;
 
-/// Connections the admin listener keeps open at most.
+/// Connections the admin listener keeps open at most besides its live
+/// stream's readers (`admin.live_readers`).
 const ADMIN_MAX_CONNECTIONS: usize = 64;
 
 /// File descriptors kept for what is not a connection (the listeners,
@@ -95,7 +96,7 @@ impl Server {
                 let listen = Listen {
                     listener,
                     tls: None,
-                    max_connections: ADMIN_MAX_CONNECTIONS,
+                    max_connections: ADMIN_MAX_CONNECTIONS + admin.live_readers,
                     public: false,
                 };
                 let service = warp::service(admin::routes(gateway.clone(), admin.token.clone()));
@@ -259,11 +260,18 @@ async fn accept_loop<S>(
             }
         }
         let _ = tcp.set_nodelay(true);
-        let activity = Arc::new(Activity::default());
+        let activity = Arc::new(if public {
+            Activity::measured(metrics.latency().clone())
+        } else {
+            Activity::default()
+        });
+        let connection = Arc::new(Connection::default());
         let service = Counted::new(
             TowerToHyperService::new(WithPeer {
                 inner: service.clone(),
                 peer,
+                connection: Arc::clone(&connection),
+                activity: Arc::clone(&activity),
             }),
             Arc::clone(&activity),
         );
@@ -305,6 +313,7 @@ async fn accept_loop<S>(
                 })
             }
         };
+        connection.set(task.clone());
         open.insert(Arc::clone(&activity), task.clone());
         if public {
             metrics.connections().set(open.len() as i64);
@@ -315,6 +324,9 @@ async fn accept_loop<S>(
     if public {
         gateway.set_draining();
         tracing::info!(target: "friendgate::server", "shutting down: finishing in-flight callbacks");
+    } else {
+        // The live stream's answers never finish by themselves.
+        gateway.events().live_readers().end();
     }
     if tokio::time::timeout(grace, graceful.shutdown())
         .await
@@ -339,6 +351,28 @@ pub(crate) struct Peer {
     /// `X-Forwarded-For`, for the allowlist behind trusted proxies and
     /// passed on to an upstream.
     pub forwarded_for: Option<hyper::header::HeaderValue>,
+    /// The connection, to close it from a route.
+    pub connection: Arc<Connection>,
+    /// The connection's activity (a callback's answer is marked in it).
+    pub activity: Arc<Activity>,
+}
+
+/// The task serving one connection, which a route may close (a live reader
+/// that fell behind: its buffers go with it).
+#[derive(Debug, Default)]
+pub(crate) struct Connection(std::sync::OnceLock<tokio::task::AbortHandle>);
+
+impl Connection {
+    fn set(&self, task: tokio::task::AbortHandle) {
+        let _ = self.0.set(task);
+    }
+
+    /// Closes the connection: its task ends, dropping what it holds.
+    pub(crate) fn close(&self) {
+        if let Some(task) = self.0.get() {
+            task.abort();
+        }
+    }
 }
 
 /// A service that stamps every request with its connection's [`Peer`].
@@ -346,6 +380,8 @@ pub(crate) struct Peer {
 struct WithPeer<S> {
     inner: S,
     peer: SocketAddr,
+    connection: Arc<Connection>,
+    activity: Arc<Activity>,
 }
 
 impl<S, B> tower_service::Service<hyper::Request<B>> for WithPeer<S>
@@ -369,6 +405,8 @@ where
             addr: self.peer,
             content_type: headers.get(hyper::header::CONTENT_TYPE).cloned(),
             forwarded_for: headers.get("x-forwarded-for").cloned(),
+            connection: Arc::clone(&self.connection),
+            activity: Arc::clone(&self.activity),
         };
         request.extensions_mut().insert(peer);
         self.inner.call(request)

@@ -234,7 +234,7 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 .upstreams
                 .routes
                 .iter()
-                .map(|route| format!("{} -> {}", route.command, route.url))
+                .map(|route| format!("{} -> {}", route.command, route.shown_url()))
                 .collect();
             println!(
                 "{}: ok (listen {}, path {}, {} app id(s), {} token(s), rules: {}; other commands: {}; sources: {}; state: {})",

@@ -143,7 +143,16 @@ pub struct EventMetrics {
     delivery: Family<SinkLabels, Histogram, fn() -> Histogram>,
     /// The second a drop was last logged (drops are logged once a second).
     last_logged: Arc<AtomicU64>,
-    live_messages_dropped: Counter,
+    live_readers: Gauge,
+    live_reader_outcomes: Family<OutcomeLabels, Counter>,
+}
+
+/// Labels of `friendgate_live_readers_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    /// `admitted`, `refused` (past `admin.live_readers`) or `dropped`
+    /// (fell behind).
+    outcome: &'static str,
 }
 
 impl EventMetrics {
@@ -193,9 +202,18 @@ impl EventMetrics {
         })
     }
 
-    /// Counts messages of the live stream a slow reader lost.
-    pub fn live_messages_dropped(&self, count: u64) {
-        self.live_messages_dropped.inc_by(count);
+    /// Readers of the live stream now (also the count their bound is
+    /// checked against).
+    pub fn live_readers(&self) -> &Gauge {
+        &self.live_readers
+    }
+
+    /// Counts a reader of the live stream `admitted`, `refused` or
+    /// `dropped`.
+    pub fn live_reader(&self, outcome: &'static str) {
+        self.live_reader_outcomes
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
     }
 
     /// Events `sink` dropped so far.
@@ -361,7 +379,7 @@ impl Metrics {
         );
         registry.register(
             "friendgate_callback_duration_seconds",
-            "Time from the request's arrival to its answer",
+            "Time a client waited for a callback's answer: from the first byte of its request read to the answer written",
             latency.clone(),
         );
         registry.register(
@@ -400,12 +418,18 @@ impl Metrics {
             failures: Family::default(),
             delivery: Family::new_with_constructor(redis_buckets as fn() -> Histogram),
             last_logged: Arc::default(),
-            live_messages_dropped: Counter::default(),
+            live_readers: Gauge::default(),
+            live_reader_outcomes: Family::default(),
         };
         registry.register(
-            "friendgate_live_messages_dropped",
-            "Messages of the admin listener's live stream a slow reader lost",
-            events.live_messages_dropped.clone(),
+            "friendgate_live_readers_connected",
+            "Readers of the admin listener's live stream (/events) now",
+            events.live_readers.clone(),
+        );
+        registry.register(
+            "friendgate_live_readers",
+            "Readers of the live stream: admitted, refused (past admin.live_readers), dropped (fell behind; connection closed)",
+            events.live_reader_outcomes.clone(),
         );
         registry.register(
             "friendgate_events",
@@ -472,7 +496,7 @@ impl Metrics {
     }
 
     /// Counts one answered callback.
-    pub fn callback(&self, error: Option<&'static str>, seconds: f64) {
+    pub fn callback(&self, error: Option<&'static str>) {
         match error {
             None => self.ok.inc(),
             Some(error) => self
@@ -483,7 +507,12 @@ impl Metrics {
                 })
                 .inc(),
         };
-        self.latency.observe(seconds);
+    }
+
+    /// The answer-latency histogram, observed by the callback listener's
+    /// connections when an answer is written (see `crate::idle`).
+    pub fn latency(&self) -> &Histogram {
+        &self.latency
     }
 
     /// Counts one callback of another command: `upstream` is the route's

@@ -29,6 +29,7 @@ use std::net::IpAddr;
 use friendgate_core::Routed;
 
 use crate::gateway::{Gateway, OtherAnswer, OtherRequest};
+use crate::idle::Activity;
 use crate::listener::Peer;
 use crate::settings::Settings;
 use crate::upstream::Forwarded;
@@ -42,6 +43,8 @@ struct Incoming<'a> {
     peer: Option<IpAddr>,
     forwarded_for: Option<header::HeaderValue>,
     content_type: Option<header::HeaderValue>,
+    /// The connection's activity, told when a callback's answer is ready.
+    activity: Option<Arc<Activity>>,
 }
 
 /// The `X-Forwarded-For` sent upstream: the incoming one with the peer
@@ -130,6 +133,7 @@ pub fn routes(
                     length,
                     peer: peer.as_ref().map(|p| p.addr.ip()),
                     forwarded_for: peer.as_ref().and_then(|p| p.forwarded_for.clone()),
+                    activity: peer.as_ref().map(|p| Arc::clone(&p.activity)),
                     content_type: peer.and_then(|p| p.content_type),
                 };
                 state.dispatch(path.as_str(), request, body).await
@@ -145,7 +149,13 @@ impl Routes {
     {
         let settings = self.gateway.settings();
         if path == settings.server.path {
-            return self.callback(&settings, request, body).await;
+            let started = Instant::now();
+            let activity = request.activity.clone();
+            let (response, answered) = self.callback(&settings, request, body, started).await;
+            if let (Some(activity), Answered::Callback) = (activity, answered) {
+                activity.answered(started);
+            }
+            return response;
         }
         // Metrics and readiness are the admin listener's (crate::admin).
         match (request.method, path) {
@@ -158,12 +168,19 @@ impl Routes {
         }
     }
 
-    async fn callback<S, B>(&self, settings: &Settings, request: Incoming<'_>, body: S) -> Response
+    /// Answers a request of the callback path, and says whether it counts
+    /// in the callback latency (a forwarded command has its own).
+    async fn callback<S, B>(
+        &self,
+        settings: &Settings,
+        request: Incoming<'_>,
+        body: S,
+        started: Instant,
+    ) -> (Response, Answered)
     where
         S: Stream<Item = Result<B, warp::Error>> + Unpin,
         B: Buf,
     {
-        let started = Instant::now();
         let gateway = &self.gateway;
         let Incoming {
             method,
@@ -172,12 +189,13 @@ impl Routes {
             peer,
             forwarded_for,
             content_type,
+            activity: _,
         } = request;
         let forwarded_for = forwarded_for.as_ref().and_then(|v| v.to_str().ok());
         if !settings.sources.admits(peer, forwarded_for) {
-            return closing(
+            return Answered::callback(closing(
                 gateway.refuse_unauthenticated(CallbackError::SourceNotAllowed, started),
-            );
+            ));
         }
         if method != Method::POST {
             let method = method.as_str().chars().take(16).collect();
@@ -187,17 +205,17 @@ impl Routes {
             response
                 .headers_mut()
                 .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-            return response;
+            return (response, Answered::Callback);
         }
         let routed = match gateway.route(settings, query) {
             Ok(routed) => routed,
             Err(error) => {
-                return closing(gateway.refuse_unauthenticated(error, started));
+                return Answered::callback(closing(gateway.refuse_unauthenticated(error, started)));
             }
         };
         let Some(_in_flight) = InFlight::enter(gateway.metrics().in_flight(), self.max_in_flight)
         else {
-            return reply(gateway.refuse(CallbackError::Overloaded, started));
+            return Answered::callback(reply(gateway.refuse(CallbackError::Overloaded, started)));
         };
         let deadline = settings.server.request_deadline;
         let limit = settings.callback.limits().max_body_bytes;
@@ -210,7 +228,9 @@ impl Routes {
                 let Some(_awaiting) =
                     InFlight::enter(gateway.metrics().awaiting_body(), self.max_awaiting_body)
                 else {
-                    return closing(gateway.refuse(CallbackError::Overloaded, started));
+                    return Answered::callback(closing(
+                        gateway.refuse(CallbackError::Overloaded, started),
+                    ));
                 };
                 let at = tokio::time::Instant::from_std(started) + deadline;
                 tokio::time::timeout_at(at, read).await
@@ -226,7 +246,9 @@ impl Routes {
                 let Some(_forwarding) =
                     InFlight::enter(gateway.metrics().forwarding(), self.max_forwarding)
                 else {
-                    return reply(gateway.refuse(CallbackError::Overloaded, started));
+                    return Answered::callback(reply(
+                        gateway.refuse(CallbackError::Overloaded, started),
+                    ));
                 };
                 let request = OtherRequest {
                     raw_query: query,
@@ -234,13 +256,14 @@ impl Routes {
                     content_type: content_type.as_ref().and_then(|v| v.to_str().ok()),
                     forwarded_for: Some(forwarded(forwarded_for, peer)),
                 };
-                return match gateway
+                let response = match gateway
                     .answer_other(settings, other, request, started)
                     .await
                 {
                     OtherAnswer::Reply(answer) => reply(answer),
                     OtherAnswer::Forwarded(forwarded) => passed_on(forwarded),
                 };
+                return (response, Answered::Forwarded);
             }
             (Ok(Err(error)), _) => gateway.refuse(error, started),
             (Err(_), _) => {
@@ -248,7 +271,23 @@ impl Routes {
                 gateway.refuse(CallbackError::RequestTimeout { millis }, started)
             }
         };
-        reply(answer)
+        (reply(answer), Answered::Callback)
+    }
+}
+
+/// Which latency an answer of the callback path counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answered {
+    /// `friendgate_callback_duration_seconds` (a friend response, or any
+    /// refusal).
+    Callback,
+    /// `friendgate_forward_duration_seconds` (counted by the gateway).
+    Forwarded,
+}
+
+impl Answered {
+    fn callback(response: Response) -> (Response, Self) {
+        (response, Self::Callback)
     }
 }
 

@@ -91,6 +91,7 @@ pub(crate) struct AdminSection {
     pub(crate) enabled: bool,
     pub(crate) listen: String,
     pub(crate) token: Option<SecretSource>,
+    pub(crate) live_readers: usize,
 }
 
 impl Default for AdminSection {
@@ -99,6 +100,7 @@ impl Default for AdminSection {
             enabled: true,
             listen: "127.0.0.1:9090".to_owned(),
             token: None,
+            live_readers: crate::events::live::DEFAULT_LIVE_READERS,
         }
     }
 }
@@ -359,7 +361,13 @@ pub struct AdminSettings {
     pub listen: SocketAddr,
     /// Bearer token every admin request must carry, when set.
     pub token: Option<String>,
+    /// Readers of the live stream (`/events`) at once; one more is refused.
+    pub live_readers: usize,
 }
+
+/// The most `admin.live_readers` may be: each reader is a connection of
+/// the admin listener and may hold a few messages.
+pub const MAX_LIVE_READERS: usize = 1024;
 
 /// A loaded, validated configuration.
 #[derive(Debug)]
@@ -592,7 +600,21 @@ fn admin_settings(
         }
         None => None,
     };
-    Ok(Some(AdminSettings { listen, token }))
+    if !(1..=MAX_LIVE_READERS).contains(&a.live_readers) {
+        return Err(SettingsError::new(
+            path,
+            "admin.live_readers",
+            format!(
+                "is {}; readers of the live stream at once, from 1 to {MAX_LIVE_READERS}",
+                a.live_readers
+            ),
+        ));
+    }
+    Ok(Some(AdminSettings {
+        listen,
+        token,
+        live_readers: a.live_readers,
+    }))
 }
 
 fn callback_config(path: &Path, base: &Path, c: CallbackSection) -> Result<Config, SettingsError> {

@@ -53,6 +53,13 @@ pub struct Route {
     pub url: Uri,
 }
 
+impl Route {
+    /// The URL as it may be shown: a `user:password@` in it hidden.
+    pub fn shown_url(&self) -> String {
+        crate::redact::url(&self.url.to_string())
+    }
+}
+
 /// The built `[upstream]` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upstreams {
@@ -83,7 +90,8 @@ impl Default for Upstreams {
 }
 
 fn upstream_url(path: &Path, key: &str, text: &str) -> Result<Uri, SettingsError> {
-    let bad = |why: &str| SettingsError::new(path, key, format!("`{text}` {why}"));
+    let bad =
+        |why: &str| SettingsError::new(path, key, format!("`{}` {why}", crate::redact::url(text)));
     let uri: Uri = text
         .parse()
         .map_err(|_| bad("is not a URL like http://127.0.0.1:9000/im"))?;

@@ -172,19 +172,12 @@ impl EventsSettings {
 /// holds 20 ms of 400,000 callbacks a second.
 const LIVE_CAPACITY: usize = 8192;
 
-/// Messages a reader of the live stream may lag behind (10 a second)
-/// before it loses some (counted).
-const LIVE_MESSAGES: usize = 64;
-
 /// How often the aggregator takes what arrived (one wake-up for many
 /// events, rather than one per event).
 pub(crate) const LIVE_DRAIN: Duration = Duration::from_millis(20);
 
 /// How often the aggregator sends the readers one message.
 pub(crate) const LIVE_FLUSH: Duration = Duration::from_millis(100);
-
-/// One message of the live stream: the id of its last event, and its JSON.
-pub(crate) type LiveMessage = Arc<(Option<String>, String)>;
 
 /// Events one message of the live stream carries in full at most; the rest
 /// of the 100 ms are counted in it (`skipped`, and in `counts`), so that a
@@ -203,8 +196,10 @@ pub struct EventBus {
     sinks: Vec<Sink>,
     /// Events for the live stream's aggregator (while it has readers).
     live: broadcast::Sender<Arc<Emitted>>,
-    /// The aggregator's messages, to every reader of `/events`.
-    messages: broadcast::Sender<LiveMessage>,
+    /// The readers of `/events`, to which the aggregator sends.
+    readers: live::Readers,
+    /// `admin.live_readers`.
+    live_readers_max: usize,
     metrics: EventMetrics,
 }
 
@@ -216,8 +211,13 @@ pub(crate) struct SinkQueues {
 
 impl EventBus {
     /// A bus with a queue of `events.queue_events` for each sink
-    /// `settings` configures, and the live stream.
-    pub(crate) fn new(settings: &EventsSettings, metrics: EventMetrics) -> (Self, SinkQueues) {
+    /// `settings` configures, and the live stream for at most
+    /// `live_readers` readers.
+    pub(crate) fn new(
+        settings: &EventsSettings,
+        live_readers: usize,
+        metrics: EventMetrics,
+    ) -> (Self, SinkQueues) {
         let mut sinks = Vec::new();
         let mut queue = |name: &'static str, wanted: bool| {
             wanted.then(|| {
@@ -231,7 +231,6 @@ impl EventBus {
             redis_stream: queue("redis_stream", settings.redis_stream.is_some()),
         };
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
-        let (messages, _) = broadcast::channel(LIVE_MESSAGES);
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -244,7 +243,8 @@ impl EventBus {
             next: AtomicU64::new(0),
             sinks,
             live,
-            messages,
+            readers: live::Readers::default(),
+            live_readers_max: live_readers,
             metrics,
         };
         (bus, queues)
@@ -253,7 +253,7 @@ impl EventBus {
     /// Whether anything would receive an event now: building one is
     /// skipped otherwise.
     pub fn wanted(&self) -> bool {
-        !self.sinks.is_empty() || self.messages.receiver_count() > 0
+        !self.sinks.is_empty() || self.has_live_readers()
     }
 
     /// A fresh event id.
@@ -285,7 +285,7 @@ impl EventBus {
                 tracing::warn!(target: "friendgate::events", sink = name, why, dropped = dropped.get(), "events dropped");
             }
         }
-        if self.messages.receiver_count() > 0 {
+        if self.has_live_readers() {
             let _ = self.live.send(event);
         }
     }
@@ -295,9 +295,18 @@ impl EventBus {
         self.live.subscribe()
     }
 
-    /// Where the aggregator sends its messages.
-    pub(crate) fn live_messages(&self) -> &broadcast::Sender<LiveMessage> {
-        &self.messages
+    fn has_live_readers(&self) -> bool {
+        self.metrics.live_readers().get() > 0
+    }
+
+    /// The readers of the live stream.
+    pub(crate) fn live_readers(&self) -> &live::Readers {
+        &self.readers
+    }
+
+    /// `admin.live_readers`: readers past it are refused.
+    pub(crate) fn live_readers_max(&self) -> usize {
+        self.live_readers_max
     }
 
     /// Counts (and logs, at most once a second per sink) a dropped event.

@@ -69,7 +69,7 @@ pub struct WebhookSettings {
 impl std::fmt::Debug for WebhookSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebhookSettings")
-            .field("url", &self.url)
+            .field("url", &crate::redact::url(&self.url.to_string()))
             .field("batch_max_events", &self.batch_max_events)
             .finish_non_exhaustive()
     }
@@ -97,7 +97,10 @@ impl WebhookSettings {
             .ok_or_else(|| {
                 err(
                     "url",
-                    format!("`{}` is not an http:// or https:// URL", section.url),
+                    format!(
+                        "`{}` is not an http:// or https:// URL",
+                        crate::redact::url(&section.url)
+                    ),
                 )
             })?;
         let secret = read_secret(path, base, "events.webhook.secret", &section.secret)?;

@@ -191,7 +191,7 @@ impl StateSettings {
                 "redis_url",
                 format!(
                     "`{}` is not a Redis URL (redis://, rediss://, redis-sentinel://, redis-cluster://, redis+unix://; a sentinel URL needs ?sentinelServiceName=...)",
-                    redact(&url)
+                    crate::redact::url(&url)
                 ),
             )
         })?;
@@ -249,7 +249,7 @@ impl StateSettings {
         }
         Ok(Self {
             config,
-            redis: redact(&url),
+            redis: crate::redact::url(&url),
             source: (url, password, roots),
             timeout,
             key_prefix: prefix,
@@ -260,21 +260,6 @@ impl StateSettings {
     /// The channel on which `friendgate accounts` announces a changed set.
     pub fn changes_channel(&self) -> String {
         format!("{}:changed", self.key_prefix)
-    }
-}
-
-/// `url` with the password of its user part replaced by `***`.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return "(not a URL)".to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => {
-            let user = rest[..at].split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:***@{}", &rest[at + 1..])
-        }
-        None => url.to_owned(),
     }
 }
 
@@ -744,23 +729,4 @@ pub async fn edit_set(
         .map_err(|e| format!("{}: {}", settings.redis, e.details()));
     let _ = client.quit().await;
     done?
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_are_logged_without_their_password() {
-        assert_eq!(
-            redact("redis://:s3cret@host:6379/0"),
-            "redis://:***@host:6379/0"
-        );
-        assert_eq!(
-            redact("rediss://user:s3cret@host"),
-            "rediss://user:***@host"
-        );
-        assert_eq!(redact("redis://host:6379"), "redis://host:6379");
-        assert_eq!(redact("nonsense"), "(not a URL)");
-    }
 }
