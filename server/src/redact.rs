@@ -44,6 +44,21 @@ pub(crate) fn url(text: &str) -> String {
     out
 }
 
+/// Why an http(s) URL of the configuration (an upstream, the webhook) is
+/// refused for holding `@` or `#`: friendgate sends no user or password in
+/// a URL, a fragment is never sent, and a URL parser cuts a password that
+/// holds `#`, `/` or `?` in the wrong place (the host then comes from the
+/// password).
+pub(crate) fn credentials_or_fragment(text: &str) -> Option<&'static str> {
+    if text.contains('@') {
+        Some("must not hold `@`: friendgate sends no user or password of a URL (put a shared secret in a header-checking proxy or on the network instead)")
+    } else if text.contains('#') {
+        Some("must not hold `#`: a fragment is never sent")
+    } else {
+        None
+    }
+}
+
 fn is_secret(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     SECRET_PARAMETERS.iter().any(|secret| name.contains(secret))

@@ -92,6 +92,9 @@ impl Default for Upstreams {
 fn upstream_url(path: &Path, key: &str, text: &str) -> Result<Uri, SettingsError> {
     let bad =
         |why: &str| SettingsError::new(path, key, format!("`{}` {why}", crate::redact::url(text)));
+    if let Some(why) = crate::redact::credentials_or_fragment(text) {
+        return Err(bad(why));
+    }
     let uri: Uri = text
         .parse()
         .map_err(|_| bad("is not a URL like http://127.0.0.1:9000/im"))?;

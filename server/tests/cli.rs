@@ -310,3 +310,89 @@ fn watch_config_reloads_when_a_list_file_changes() {
     serving.signal("TERM");
     assert!(serving.child.wait().unwrap().success());
 }
+
+/// Passwords with each of `/?#@:%` in a Redis, upstream or webhook URL
+/// (plain, or through `{ env = ... }`), through `check-config`, `serve`
+/// refusing to start, and a refused reload: no output shows them.
+#[test]
+fn no_url_password_is_printed_whatever_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = config_head(dir.path());
+    std::fs::write(
+        dir.path().join("webhook.secret"),
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n",
+    )
+    .unwrap();
+    let variants = |password: &str| {
+        [
+            format!("[state]\nredis_url = \"redis://:{password}@127.0.0.1:1/0\"\n"),
+            "[state]\nredis_url = { env = \"FG_TEST_REDIS_URL\" }\n".to_owned(),
+            format!("[upstream]\nurl = \"http://user:{password}@127.0.0.1:1/im\"\n"),
+            format!("[events.webhook]\nurl = \"https://user:{password}@127.0.0.1:1/hook\"\nsecret = {{ file = \"webhook.secret\" }}\n"),
+            format!("[upstream]\nurl = \"http://127.0.0.1:1/im\"\nroutes = [{{ command = \"C2C.*\", url = \"http://user:{password}@127.0.0.1:2/c2c\" }}]\n"),
+        ]
+    };
+    for c in ['/', '?', '#', '@', ':', '%'] {
+        let password = format!("Sup3r{c}Secr3t{c}pw");
+        let redis_url = format!("redis://:{password}@127.0.0.1:1/0");
+        for section in variants(&password) {
+            let path = write_config(dir.path(), &format!("{head}{section}"));
+            for args in [
+                vec!["check-config", "--config", path.to_str().unwrap()],
+                vec!["serve", "--config", path.to_str().unwrap()],
+            ] {
+                if args[0] == "serve" && !section.contains("redis_url") {
+                    continue;
+                }
+                // A `serve` that starts is stopped after a second.
+                let mut child = Command::new(env!("CARGO_BIN_EXE_friendgate"))
+                    .args(&args)
+                    .env("FG_TEST_REDIS_URL", &redis_url)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+                while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                if child.try_wait().unwrap().is_none() {
+                    let _ = child.kill();
+                }
+                let out = child.wait_with_output().unwrap();
+                let shown = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                assert!(
+                    !shown.contains("Secr3t") && !shown.contains("Sup3r"),
+                    "{args:?} with {section}: {shown}"
+                );
+            }
+        }
+    }
+    // A refused reload logs its reason: without the password.
+    let path = write_config(dir.path(), &format!("{head}[log]\nformat = \"json\"\n"));
+    let serving = Serving::start(&path);
+    for c in ['/', '?', '#', '@', ':', '%'] {
+        let password = format!("Sup3r{c}Secr3t{c}pw");
+        // Each variant that is refused must be refused without the secret.
+        for section in variants(&password)
+            .into_iter()
+            .filter(|s| !s.contains("env"))
+        {
+            write_config(
+                dir.path(),
+                &format!("{head}[log]\nformat = \"json\"\n{section}[[rule]]\nname = \"broken\"\n"),
+            );
+            serving.signal("HUP");
+            let line = serving.wait_for("reload refused");
+            assert!(
+                !line.contains("Secr3t") && !line.contains("Sup3r"),
+                "{line}"
+            );
+        }
+    }
+    serving.stop();
+}

@@ -87,6 +87,12 @@ impl WebhookSettings {
         let err = |key: &str, reason: String| {
             SettingsError::new(path, format!("events.webhook.{key}"), reason)
         };
+        if let Some(why) = crate::redact::credentials_or_fragment(&section.url) {
+            return Err(err(
+                "url",
+                format!("`{}` {why}", crate::redact::url(&section.url)),
+            ));
+        }
         let url: Uri = section
             .url
             .parse()

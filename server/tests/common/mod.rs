@@ -82,6 +82,7 @@ pub fn settings(callback: Config) -> Settings {
         admin: Some(AdminSettings {
             listen: "127.0.0.1:0".parse().unwrap(),
             token: None,
+            live_readers: 32,
         }),
         policy: Policy::default(),
         upstreams: Default::default(),
