@@ -404,13 +404,31 @@ where
         let peer = Peer {
             addr: self.peer,
             content_type: headers.get(hyper::header::CONTENT_TYPE).cloned(),
-            forwarded_for: headers.get("x-forwarded-for").cloned(),
+            forwarded_for: forwarded_for(headers),
             connection: Arc::clone(&self.connection),
             activity: Arc::clone(&self.activity),
         };
         request.extensions_mut().insert(peer);
         self.inner.call(request)
     }
+}
+
+/// Every `X-Forwarded-For` line, in order, as one list: a proxy may add a
+/// line of its own rather than extend the client's, and reading the first
+/// line alone would take the client's word for its source.
+fn forwarded_for(headers: &hyper::HeaderMap) -> Option<hyper::header::HeaderValue> {
+    let mut lines = headers.get_all("x-forwarded-for").iter();
+    let first = lines.next()?;
+    let Some(second) = lines.next() else {
+        return Some(first.clone());
+    };
+    let mut list = first.as_bytes().to_vec();
+    for line in std::iter::once(second).chain(lines) {
+        list.extend_from_slice(b", ");
+        list.extend_from_slice(line.as_bytes());
+    }
+    // Each line was a valid value; so is their join.
+    hyper::header::HeaderValue::from_bytes(&list).ok()
 }
 
 fn log_error(peer: SocketAddr, error: &hyper::Error) {

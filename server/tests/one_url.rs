@@ -503,3 +503,58 @@ async fn a_stalled_upstream_cannot_take_every_slot_from_friend_responses() {
         "{statuses:?}"
     );
 }
+
+/// Sends `body` to `url` with each of `forwarded_for` as its own
+/// `X-Forwarded-For` line (as a proxy that adds a line rather than extends
+/// the one the client sent); the status.
+async fn post_with_lines(url: &str, forwarded_for: &[&str], body: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.split_once("://").unwrap().1;
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut request = format!("POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for line in forwarded_for {
+        request.push_str(&format!("X-Forwarded-For: {line}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    let mut tcp = tokio::net::TcpStream::connect(host).await.unwrap();
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).await.unwrap();
+    answer[9..12].parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_x_forwarded_for_line_counts_in_order() {
+    let upstream = Upstream::start(Duration::ZERO).await;
+    let mut settings = with_upstreams(&[("*", upstream.url("/im"))]);
+    settings.sources = sources(&["203.0.113.0/24"], &["127.0.0.1"]);
+    let running = start(Gateway::new(settings)).await;
+    let friend = running.signed(TOKEN);
+    let sample = friendgate_core::testing::SAMPLE_BODY;
+    // The client's own line names an allowed address; the trusted proxy's
+    // line, after it, names the client: refused.
+    assert_eq!(
+        post_with_lines(&friend, &["203.0.113.7", "198.51.100.9"], sample).await,
+        403
+    );
+    assert_eq!(
+        post_with_lines(&friend, &["203.0.113.7", "198.51.100.9, 10.0.0.1"], sample).await,
+        403
+    );
+    // The proxy's line names an allowed client: admitted, whatever the
+    // client wrote before it.
+    assert_eq!(
+        post_with_lines(&friend, &["198.51.100.9", "203.0.113.7"], sample).await,
+        200
+    );
+    // The upstream gets every line, in order, as one list, the peer appended.
+    let other = running.callback(&signed_query(&running, "State.StateChange"));
+    assert_eq!(
+        post_with_lines(&other, &["198.51.100.9", "203.0.113.7"], AFTER_SEND).await,
+        201
+    );
+    assert_eq!(
+        upstream.received()[0].forwarded_for.as_deref(),
+        Some("198.51.100.9, 203.0.113.7, 127.0.0.1")
+    );
+}
