@@ -524,14 +524,17 @@ fn a_slow_redis_hits_the_timeout_not_the_platforms_two_seconds() {
         .is_some(),
         "back on Redis once it answers"
     );
+    // The paused Redis: a call that timed out, or, once the ping has found
+    // it silent, no call at all (`down`).
     let metrics = replica.metrics();
-    assert!(
+    let kind = |kind: &str| {
         metric(
             &metrics,
-            "friendgate_redis_errors_total{op=\"limits\",kind=\"timeout\"}"
-        ) >= 2.0,
-        "{metrics}"
-    );
+            &format!("friendgate_redis_errors_total{{op=\"limits\",kind=\"{kind}\"}}"),
+        )
+    };
+    assert!(kind("timeout") >= 1.0, "{metrics}");
+    assert!(kind("timeout") + kind("down") >= 2.0, "{metrics}");
     replica.stop();
 }
 
@@ -688,8 +691,72 @@ fn state_settings_are_checked_with_clear_errors() {
         "[state]\nredis_url = \"redis://:hunter2@127.0.0.1:6390/0\"\n",
     );
     assert!(
-        said.contains("state: redis://:***@127.0.0.1:6390/0)"),
+        said.contains("state: redis://***@127.0.0.1:6390/0)"),
         "{said}"
     );
     assert!(!said.contains("hunter2"), "{said}");
+}
+
+/// A limit of 3 on Redis; Redis paused (SIGSTOP) while three accepts come:
+/// each is answered by the rule's `reject` fallback. After SIGCONT Redis
+/// runs the three calls it had queued: they are past their deadline and
+/// take nothing, so the account's next three accepts still have their
+/// tokens. Then Redis killed: the rules fall back at once (no call is made
+/// while the connection is down), counted as `down`, not after the timeout.
+#[test]
+fn a_call_that_timed_out_never_takes_a_token_later_and_a_dead_redis_fails_fast() {
+    let Setup {
+        mut redis,
+        config,
+        dir: _dir,
+    } = setup(&rules(3, "reject"), 1);
+    let replica = Serving::start(&config);
+    let accept = [("a", "", AGREE)];
+    redis.signal("STOP");
+    for _ in 0..3 {
+        assert_eq!(codes(&replica, "carol", &accept), [38002], "the fallback");
+    }
+    redis.signal("CONT");
+    // Another account's accept decided on Redis: Redis has run the queued
+    // calls by then (they were sent before it).
+    assert!(eventually(Duration::from_secs(5), || {
+        codes(&replica, "probe", &accept) == [0]
+    })
+    .is_some());
+    let metrics = replica.metrics();
+    for n in 1..=3 {
+        assert_eq!(
+            codes(&replica, "carol", &accept),
+            [0],
+            "accept {n} of 3 still has its token\n{metrics}"
+        );
+    }
+    assert_eq!(codes(&replica, "carol", &accept), [38002], "the fourth");
+
+    redis.kill();
+    assert!(eventually(Duration::from_secs(5), || {
+        admin_get(&replica, "/readyz").1.contains("redis: down")
+    })
+    .is_some());
+    let timeouts = |metrics: &str| {
+        metric(
+            metrics,
+            "friendgate_redis_errors_total{op=\"limits\",kind=\"timeout\"}",
+        )
+    };
+    let before = replica.metrics();
+    for _ in 0..10 {
+        assert_eq!(codes(&replica, "dave", &accept), [38002]);
+    }
+    let after = replica.metrics();
+    assert_eq!(timeouts(&after), timeouts(&before), "no call waited: {after}");
+    assert_eq!(
+        metric(
+            &after,
+            "friendgate_redis_errors_total{op=\"limits\",kind=\"down\"}"
+        ),
+        10.0,
+        "{after}"
+    );
+    replica.stop();
 }

@@ -12,25 +12,34 @@ use std::sync::LazyLock;
 use fred::types::scripts::Script;
 
 /// The script. `KEYS`: one bucket per rule, all of one account (one hash
-/// slot). `ARGV`: the number of rules R; for each rule its emission
-/// interval and its burst (`per_seconds` in µs); then for each item the
-/// number of rules it reaches and their 1-based positions in `KEYS`, in
-/// policy order. Returns, for each item, 0 when every rule it reached had a
-/// token, else the position (in the item's own list) of the first rule
-/// that had none; rules after it take nothing from the item.
+/// slot). `ARGV`: the call's deadline in µs of Redis' clock (0: none); the
+/// number of rules R; for each rule its emission interval and its burst
+/// (`per_seconds` in µs); then for each item the number of rules it
+/// reaches and their 1-based positions in `KEYS`, in policy order.
+///
+/// Returns Redis' time (µs), then for each item 0 when every rule it
+/// reached had a token, else the position (in the item's own list) of the
+/// first rule that had none; rules after it take nothing from the item.
+/// Past its deadline it takes nothing and returns Redis' time alone: the
+/// gateway has given up on the call by then (a paused or busy Redis runs
+/// the calls queued for it when it comes back) and answered the callback
+/// with each rule's `on_redis_error`, so a token taken now would count an
+/// accept that was never decided on Redis.
 const LUA: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local rules = tonumber(ARGV[1])
+local deadline = tonumber(ARGV[1])
+if deadline > 0 and now > deadline then return {now} end
+local rules = tonumber(ARGV[2])
 local tat, interval, burst, dirty = {}, {}, {}, {}
 for r = 1, rules do
-  interval[r] = tonumber(ARGV[2 * r])
-  burst[r] = tonumber(ARGV[2 * r + 1])
+  interval[r] = tonumber(ARGV[2 * r + 1])
+  burst[r] = tonumber(ARGV[2 * r + 2])
   local kept = tonumber(redis.call('GET', KEYS[r]) or '')
   if kept == nil or kept < now then kept = now end
   tat[r] = kept
 end
-local out, i = {}, 2 * rules + 2
+local out, i = {now}, 2 * rules + 3
 while i <= #ARGV do
   local reached = tonumber(ARGV[i])
   local refused = 0
@@ -87,7 +96,8 @@ impl LimitParams {
 pub(crate) struct LimitCall {
     /// One bucket key per rule, in the order the items' lists refer to.
     pub(crate) keys: Vec<String>,
-    /// `ARGV` as described on [`LUA`].
+    /// `ARGV` as described on [`LUA`], its deadline (the first) set by
+    /// [`LimitCall::set_deadline`].
     pub(crate) args: Vec<String>,
     /// The number of items.
     pub(crate) items: usize,
@@ -105,7 +115,8 @@ impl LimitCall {
         let count = items.len();
         let tag = hash_tag(account);
         let mut keys = Vec::with_capacity(rules.len());
-        let mut args = Vec::with_capacity(1 + 2 * rules.len() + count * 2);
+        let mut args = Vec::with_capacity(2 + 2 * rules.len() + count * 2);
+        args.push("0".to_owned());
         args.push(rules.len().to_string());
         for (name, params) in rules {
             keys.push(format!("{prefix}:{{{tag}}}:rl:{name}"));
@@ -120,6 +131,13 @@ impl LimitCall {
             keys,
             args,
             items: count,
+        }
+    }
+
+    /// The time (µs of Redis' clock) after which the script takes nothing.
+    pub(crate) fn set_deadline(&mut self, redis_us: i64) {
+        if let Some(first) = self.args.first_mut() {
+            *first = redis_us.max(1).to_string();
         }
     }
 }
@@ -166,6 +184,7 @@ mod tests {
         assert_eq!(
             call.args,
             [
+                "0",
                 "2",
                 "5000000",
                 "10000000",

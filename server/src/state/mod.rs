@@ -11,7 +11,7 @@ pub mod sets;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -283,14 +283,65 @@ pub enum StoreError {
         /// Items sent.
         items: usize,
     },
+    /// The connection is down: no call was made (the rules fall back at
+    /// once rather than after the timeout).
+    #[error("redis is down; no call was made")]
+    Down,
+    /// The script ran past the call's deadline and took nothing.
+    #[error("redis ran the call after its deadline; it took nothing")]
+    Late,
 }
 
 impl StoreError {
     fn kind(&self) -> &'static str {
         match self {
             Self::Timeout { .. } => "timeout",
+            Self::Down => "down",
+            Self::Late => "late",
             _ => "error",
         }
+    }
+}
+
+/// The offset between this process' clock and Redis' (whose `TIME` the
+/// rate-limit script runs on), measured by the ping and by every answer of
+/// the script, so that a call can carry its deadline in Redis' clock.
+#[derive(Debug, Default)]
+struct Clock {
+    /// Redis' time minus ours, µs.
+    offset_us: AtomicI64,
+}
+
+/// How much earlier than the gateway gives up the script stops taking
+/// tokens (at most a quarter of the call's time): the offset is measured to
+/// within half a round trip, so a call the gateway has given up on never
+/// takes a token, and one that ran in its last moments is counted late.
+const DEADLINE_MARGIN_US: i64 = 5_000;
+
+/// Microseconds since the Unix epoch, by this process' clock.
+fn unix_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+impl Clock {
+    /// Takes a reading of Redis' time `redis_us`, asked at `sent` and
+    /// answered at `received` (our µs): kept when the round trip was short
+    /// enough to place it within the margin (half a round trip either way).
+    fn sample(&self, redis_us: i64, sent: i64, received: i64) {
+        if received - sent <= 2 * DEADLINE_MARGIN_US {
+            let midpoint = sent + (received - sent) / 2;
+            self.offset_us.store(redis_us - midpoint, Ordering::Relaxed);
+        }
+    }
+
+    /// The deadline, in Redis' clock, of a call sent at `sent` that the
+    /// gateway waits `budget` for.
+    fn deadline(&self, sent: i64, budget: Duration) -> i64 {
+        let budget_us = i64::try_from(budget.as_micros()).unwrap_or(i64::MAX);
+        let margin = DEADLINE_MARGIN_US.min(budget_us / 4);
+        sent + self.offset_us.load(Ordering::Relaxed) + budget_us - margin
     }
 }
 
@@ -305,6 +356,7 @@ pub struct Store {
     /// Wakes the refresher when a set is added.
     added: tokio::sync::Notify,
     up: AtomicBool,
+    clock: Clock,
     started: OnceLock<()>,
 }
 
@@ -355,6 +407,7 @@ impl Store {
             sets: Mutex::new(Vec::new()),
             added: tokio::sync::Notify::new(),
             up: AtomicBool::new(false),
+            clock: Clock::default(),
             started: OnceLock::new(),
         })
     }
@@ -436,36 +489,49 @@ impl Store {
 
     /// Runs one callback's rate limits: one `EVALSHA` (one round trip; a
     /// second only when Redis lost the script, after a restart), within
-    /// `state.timeout_ms` or `left`, whichever is shorter. Gives one result
-    /// per item (see [`limits`]).
+    /// `state.timeout_ms` or `left`, whichever is shorter; none while the
+    /// connection is down. The call carries its deadline: should Redis run
+    /// it after the gateway gave up on it, it takes nothing. Gives one
+    /// result per item (see [`limits`]).
     pub(crate) async fn limits(
         &self,
-        call: LimitCall,
+        mut call: LimitCall,
         left: Duration,
     ) -> Result<Vec<i64>, StoreError> {
+        if !self.is_up() || !self.client.is_connected() {
+            self.metrics.error("limits", StoreError::Down.kind());
+            return Err(StoreError::Down);
+        }
         let budget = self.settings.timeout.min(left);
         let started = Instant::now();
+        let sent = unix_us();
+        call.set_deadline(self.clock.deadline(sent, budget));
         let items = call.items;
         let called = limits::SCRIPT.evalsha_with_reload::<Vec<i64>, _, _>(
             &self.client,
             call.keys,
             call.args,
         );
+        let timeout = || StoreError::Timeout {
+            millis: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
+        };
         let result = match tokio::time::timeout(budget, called).await {
-            Ok(Ok(results)) if results.len() == items => Ok(results),
-            Ok(Ok(results)) => Err(StoreError::Malformed {
-                got: results.len(),
-                items,
-            }),
-            Ok(Err(error)) if *error.kind() == fred::error::ErrorKind::Timeout => {
-                Err(StoreError::Timeout {
-                    millis: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
-                })
+            Ok(Ok(results)) => {
+                if let Some(now) = results.first() {
+                    self.clock.sample(*now, sent, unix_us());
+                }
+                match results.split_first() {
+                    Some((_, decided)) if decided.len() == items => Ok(decided.to_vec()),
+                    Some((_, [])) => Err(StoreError::Late),
+                    _ => Err(StoreError::Malformed {
+                        got: results.len().saturating_sub(1),
+                        items,
+                    }),
+                }
             }
+            Ok(Err(error)) if *error.kind() == fred::error::ErrorKind::Timeout => Err(timeout()),
             Ok(Err(error)) => Err(StoreError::Redis(error.details().to_owned())),
-            Err(_) => Err(StoreError::Timeout {
-                millis: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
-            }),
+            Err(_) => Err(timeout()),
         };
         match &result {
             Ok(_) => self
@@ -476,13 +542,22 @@ impl Store {
         result
     }
 
+    /// Pings Redis with `TIME`, which also measures the clocks' offset.
     async fn ping(&self) -> bool {
         let budget = self.settings.timeout.max(Duration::from_millis(200));
         let started = Instant::now();
-        let ok = matches!(
-            tokio::time::timeout(budget, self.client.ping::<String>(None)).await,
-            Ok(Ok(_))
-        );
+        let sent = unix_us();
+        let time = self
+            .client
+            .custom::<Vec<i64>, String>(fred::cmd!("TIME"), Vec::new());
+        let ok = match tokio::time::timeout(budget, time).await {
+            Ok(Ok(time)) if time.len() == 2 => {
+                self.clock
+                    .sample(time[0] * 1_000_000 + time[1], sent, unix_us());
+                true
+            }
+            _ => false,
+        };
         if ok {
             self.metrics
                 .round_trip("ping", started.elapsed().as_secs_f64());
