@@ -13,7 +13,7 @@ use serde::Deserialize;
 use warp::http::StatusCode;
 
 use crate::gateway::Gateway;
-use crate::policy::ListStore;
+use crate::policy::{list_line, parse_entry, ListStore};
 use crate::state::{edit_set, SetEdit};
 
 /// The body of `POST /rules/<rule>/accounts` or `/words`.
@@ -41,25 +41,35 @@ fn refuse(status: StatusCode, reason: impl Into<String>) -> Refusal {
     (status, reason.into())
 }
 
-/// Checks the entries: trimmed, non-empty, one line, not a comment.
+/// Checks the entries, kept exactly as given (never trimmed or otherwise
+/// changed into another account): each of 1 to [`MAX_ENTRY_BYTES`] bytes,
+/// without control characters (no client can type one into a UserID or a
+/// remark; a line break is most likely two entries pasted as one).
 fn entries(list: Vec<String>) -> Result<Vec<String>, Refusal> {
-    list.into_iter()
-        .map(|entry| {
-            let entry = entry.trim().to_owned();
-            if entry.is_empty()
-                || entry.len() > MAX_ENTRY_BYTES
-                || entry.contains(['\n', '\r'])
-                || entry.starts_with('#')
-            {
-                Err(refuse(
-                    StatusCode::BAD_REQUEST,
-                    format!("entries are one line of 1 to {MAX_ENTRY_BYTES} bytes, not starting with `#`"),
-                ))
-            } else {
-                Ok(entry)
-            }
-        })
-        .collect()
+    for entry in &list {
+        if entry.is_empty() {
+            return Err(refuse(StatusCode::BAD_REQUEST, "an entry is empty"));
+        }
+        if let Some(c) = entry.chars().find(|c| c.is_control()) {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "an entry holds the control character U+{:04X}: one entry per string",
+                    u32::from(c)
+                ),
+            ));
+        }
+        if entry.len() > MAX_ENTRY_BYTES {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "an entry has {} bytes; at most {MAX_ENTRY_BYTES}",
+                    entry.len()
+                ),
+            ));
+        }
+    }
+    Ok(list)
 }
 
 /// Applies `edit` to the `list` (`accounts` or `words`) of `rule`; says
@@ -109,21 +119,30 @@ pub async fn apply(
             (add.len(), remove.len(), format!("redis set {key}"))
         }
         Some(ListStore::File(file)) => {
-            let (added, removed) = rewrite(file, &add, &remove).map_err(|e| {
+            let cannot = |e: std::io::Error| {
                 refuse(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     format!("cannot write {}: {e}", file.display()),
                 )
-            })?;
-            let file = file.display().to_string();
+            };
+            let before = std::fs::read_to_string(file).map_err(cannot)?;
+            let (after, added, removed) = edited(&before, &add, &remove);
+            write_atomically(file, &after).map_err(cannot)?;
+            let file = file.to_owned();
             drop(rules);
-            gateway.reload().map_err(|e| {
-                refuse(
+            if let Err(error) = gateway.reload() {
+                // Put back what was there, so that no later reload applies
+                // what this one refused.
+                write_atomically(&file, &before).map_err(cannot)?;
+                return Err(refuse(
                     StatusCode::CONFLICT,
-                    format!("{file} was written, but the configuration did not reload: {e}"),
-                )
-            })?;
-            (added, removed, format!("file {file}"))
+                    format!(
+                        "the edit was refused and {} is as it was: {error}",
+                        file.display()
+                    ),
+                ));
+            }
+            (added, removed, format!("file {}", file.display()))
         }
         None => {
             return Err(refuse(
@@ -142,44 +161,53 @@ pub async fn apply(
     }))
 }
 
-/// Rewrites `file` with `add` appended (those not listed yet) and the lines
-/// of `remove` taken out, comments kept: into a temporary file beside it,
-/// flushed to disk, then renamed over it, so that a reader (or a crash)
-/// sees the old list or the new one, never half of one.
-fn rewrite(file: &Path, add: &[String], remove: &[String]) -> std::io::Result<(usize, usize)> {
-    let text = std::fs::read_to_string(file)?;
+/// `text` (a list file) with `add` appended (those not listed yet) and the
+/// entries of `remove` taken out, comments and order kept; how many were
+/// added and removed.
+fn edited(text: &str, add: &[String], remove: &[String]) -> (String, usize, usize) {
     let removing: HashSet<&str> = remove.iter().map(String::as_str).collect();
-    let mut kept = Vec::new();
+    let mut kept = String::with_capacity(text.len());
     let mut present = HashSet::new();
     let mut removed = 0;
     for line in text.lines() {
-        let entry = line.trim();
-        if removing.contains(entry) {
-            removed += 1;
-            continue;
+        let trimmed = line.trim();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            // A line that does not parse stays as it is (a reload says why).
+            if let Ok(entry) = parse_entry(trimmed) {
+                if removing.contains(entry.as_str()) {
+                    removed += 1;
+                    continue;
+                }
+                present.insert(entry);
+            }
         }
-        present.insert(entry.to_owned());
-        kept.push(line.to_owned());
+        kept.push_str(line);
+        kept.push('\n');
     }
     let mut added = 0;
     for entry in add {
         if present.insert(entry.clone()) {
-            kept.push(entry.clone());
+            kept.push_str(&list_line(entry));
+            kept.push('\n');
             added += 1;
         }
     }
+    (kept, added, removed)
+}
+
+/// Writes `text` to `file` through a temporary file beside it, flushed to
+/// disk, then renamed over it, so that a reader (or a crash) sees the old
+/// list or the new one, never half of one.
+fn write_atomically(file: &Path, text: &str) -> std::io::Result<()> {
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temporary = file.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let mut out = std::fs::File::create(&temporary)?;
-    for line in &kept {
-        writeln!(out, "{line}")?;
-    }
+    out.write_all(text.as_bytes())?;
     out.sync_all()?;
-    std::fs::rename(&temporary, file)?;
-    Ok((added, removed))
+    std::fs::rename(&temporary, file)
 }
 
 #[cfg(test)]
@@ -191,8 +219,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("list.txt");
         std::fs::write(&file, "# blocked\nalice\nbob\n\ncarol\n").unwrap();
-        let changed = rewrite(&file, &["dave".into(), "alice".into()], &["bob".into()]).unwrap();
-        assert_eq!(changed, (1, 1));
+        let (text, added, removed) = edited(
+            &std::fs::read_to_string(&file).unwrap(),
+            &["dave".into(), "alice".into()],
+            &["bob".into()],
+        );
+        assert_eq!((added, removed), (1, 1));
+        write_atomically(&file, &text).unwrap();
         assert_eq!(
             std::fs::read_to_string(&file).unwrap(),
             "# blocked\nalice\n\ncarol\ndave\n"
@@ -205,10 +238,14 @@ mod tests {
     }
 
     #[test]
-    fn entries_are_one_line_each() {
+    fn entries_are_kept_exactly_and_read_back_the_same() {
+        assert!(entries(vec![String::new()]).is_err());
         assert!(entries(vec!["a\nb".into()]).is_err());
-        assert!(entries(vec!["  ".into()]).is_err());
-        assert!(entries(vec!["# x".into()]).is_err());
-        assert_eq!(entries(vec![" a ".into()]).unwrap(), ["a"]);
+        let odd = [" a ", "# x", "\"q", "\u{a0}c", "plain"];
+        let kept = entries(odd.map(String::from).to_vec()).unwrap();
+        assert_eq!(kept, odd);
+        let (text, added, _) = edited("", &kept, &[]);
+        assert_eq!(added, odd.len());
+        assert_eq!(crate::policy::parse_list(&text).unwrap(), odd);
     }
 }

@@ -205,7 +205,8 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 } => {
                     let text = String::from_utf8(read_body(&file)?)
                         .map_err(|_| format!("{}: not UTF-8", file.display()))?;
-                    let accounts = parse_list(&text);
+                    let accounts =
+                        parse_list(&text).map_err(|e| format!("{}: {e}", file.display()))?;
                     if replace {
                         SetEdit::Replace {
                             accounts,

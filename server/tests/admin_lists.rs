@@ -216,3 +216,117 @@ fn an_edit_of_a_rule_on_a_redis_set_goes_to_the_set() {
         replica.stop();
     }
 }
+
+/// Entries are stored and matched exactly as given: blocking `"ceo "` (or
+/// with a no-break or ideographic space) blocks that account, never the
+/// innocent `ceo`; an account starting with `#` or `"` can be listed. The
+/// file keeps each as a JSON string on its line, and a restart reads them
+/// back the same.
+#[test]
+fn entries_are_kept_and_matched_exactly_as_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), "", RULES);
+    let replica = Serving::start(&path);
+    let odd = ["ceo ", "\u{a0}ceo2", "ceo3\u{3000}", "#vip", "\"quoted"];
+    let json = serde_json::json!({ "add": odd }).to_string();
+    let (status, said) = edit(
+        &replica,
+        "/rules/blocked/accounts",
+        Some(ADMIN_TOKEN),
+        &json,
+    );
+    assert_eq!(status, 200, "{said}");
+    assert!(said.contains("\"added\":5"), "{said}");
+    let check = |replica: &Serving| {
+        for account in odd {
+            assert_eq!(code(replica, account, ""), 38001, "{account:?} is blocked");
+        }
+        for innocent in ["ceo", "ceo2", "ceo3", "vip", "quoted"] {
+            assert_eq!(code(replica, innocent, ""), 0, "{innocent:?} is not");
+        }
+    };
+    check(&replica);
+    let file = std::fs::read_to_string(dir.path().join("blocked.txt")).unwrap();
+    assert_eq!(
+        file,
+        "# blocked accounts\nmallory\n\"ceo \"\n\"\u{a0}ceo2\"\n\"ceo3\u{3000}\"\n\"#vip\"\n\"\\\"quoted\"\n"
+    );
+    // Removed exactly as given, too.
+    let (status, said) = edit(
+        &replica,
+        "/rules/blocked/accounts",
+        Some(ADMIN_TOKEN),
+        r##"{"remove": ["#vip", "ceo"]}"##,
+    );
+    assert_eq!(status, 200, "{said}");
+    assert!(said.contains("\"removed\":1"), "{said}");
+    assert_eq!(code(&replica, "#vip", ""), 0);
+    replica.stop();
+    let replica = Serving::start(&path);
+    assert_eq!(
+        code(&replica, "ceo ", ""),
+        38001,
+        "read back after a restart"
+    );
+    assert_eq!(code(&replica, "ceo", ""), 0);
+    // What can never be an account is refused, naming the problem.
+    for (entry, why) in [
+        ("", "empty"),
+        (&"x".repeat(300)[..], "bytes"),
+        ("tab\there", "U+0009"),
+    ] {
+        let json = serde_json::json!({ "add": [entry] }).to_string();
+        let (status, said) = edit(
+            &replica,
+            "/rules/blocked/accounts",
+            Some(ADMIN_TOKEN),
+            &json,
+        );
+        assert_eq!(status, 400, "{said}");
+        assert!(said.contains(why), "{said}");
+    }
+    replica.stop();
+}
+
+/// An edit the reload refuses (here: a list losing more than half its
+/// entries) leaves the file and the rules as they were; a later edit does
+/// not apply it.
+#[test]
+fn a_refused_edit_leaves_the_file_and_the_rules_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), "", RULES);
+    let ten: Vec<String> = (0..10).map(|n| format!("spammer{n}")).collect();
+    std::fs::write(dir.path().join("blocked.txt"), ten.join("\n") + "\n").unwrap();
+    let before = std::fs::read(dir.path().join("blocked.txt")).unwrap();
+    let replica = Serving::start(&path);
+    let json = serde_json::json!({ "remove": &ten[..6] }).to_string();
+    let (status, said) = edit(
+        &replica,
+        "/rules/blocked/accounts",
+        Some(ADMIN_TOKEN),
+        &json,
+    );
+    assert_eq!(status, 409, "{said}");
+    assert!(said.contains("as it was"), "{said}");
+    assert_eq!(
+        std::fs::read(dir.path().join("blocked.txt")).unwrap(),
+        before
+    );
+    assert_eq!(code(&replica, "spammer0", ""), 38001);
+    // An unrelated edit: the refused removal stays refused.
+    let (status, said) = edit(
+        &replica,
+        "/rules/blocked/accounts",
+        Some(ADMIN_TOKEN),
+        r#"{"add": ["spammer10"]}"#,
+    );
+    assert_eq!(status, 200, "{said}");
+    for n in 0..=10 {
+        assert_eq!(
+            code(&replica, &format!("spammer{n}"), ""),
+            38001,
+            "spammer{n}"
+        );
+    }
+    replica.stop();
+}

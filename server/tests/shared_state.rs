@@ -749,7 +749,11 @@ fn a_call_that_timed_out_never_takes_a_token_later_and_a_dead_redis_fails_fast()
         assert_eq!(codes(&replica, "dave", &accept), [38002]);
     }
     let after = replica.metrics();
-    assert_eq!(timeouts(&after), timeouts(&before), "no call waited: {after}");
+    assert_eq!(
+        timeouts(&after),
+        timeouts(&before),
+        "no call waited: {after}"
+    );
     assert_eq!(
         metric(
             &after,
