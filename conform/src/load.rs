@@ -178,7 +178,10 @@ async fn worker(
                 .collect()
         })
         .unwrap_or_default();
-    let expect = Expect::Answer { to_accounts };
+    let expect = Expect::Answer {
+        to_accounts,
+        absent: Vec::new(),
+    };
     let rules = Rules {
         strict: false,
         latency_budget: Duration::MAX,

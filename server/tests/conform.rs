@@ -720,6 +720,31 @@ async fn a_lenient_hand_written_endpoint_passes_with_warnings() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
 }
 
+/// A correct endpoint that refuses bodies lacking a documented field (every
+/// sample of the documentation has them) is warned, never failed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_strict_endpoint_that_wants_every_documented_field_only_warns() {
+    let (_endpoint, url) = lenient_endpoint("strict");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let args = ["--wait", "10", "--json", json.to_str().unwrap()];
+    let (out, stdout, stderr) = conform_signed(&url, &args).await;
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let report = read_report(&json);
+    assert_eq!(report["summary"]["failed"], 0, "{stdout}");
+    for name in ["body_missing_event_time", "body_missing_requester"] {
+        let case = case(&report, name);
+        assert_eq!(case["result"], "warn", "{name}: {case}");
+        assert!(
+            case["reason"]
+                .as_str()
+                .unwrap()
+                .contains("refused a callback without"),
+            "{case}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn endpoints_broken_on_purpose_still_fail_with_the_right_reasons() {
     for (mode, name, reason) in [

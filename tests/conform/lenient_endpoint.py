@@ -10,7 +10,10 @@ depth, item count, exact types of fields the answer does not depend on).
 `--warnings-as-failures`. `BREAK=...` breaks it on purpose, to prove the
 real failures are still caught: `nosign` (no Sign check), `reorder`
 (ResultItem reversed), `drop` (the last item dropped), `badcode` (ResultCode
-1), `slow` (answers after 1.5 s).
+1), `slow` (answers after 1.5 s). `BREAK=strict` is not broken but strict:
+it refuses a body that lacks any field the documentation shows
+(`Requester_Account`, `EventTime`, an item's `Remark` or `TagName`), which
+`conform` must warn about, not fail.
 
 Usage: python3 lenient_endpoint.py PORT   (env FRIENDGATE_TOKEN, BREAK)
 """
@@ -57,6 +60,8 @@ def answer(query, body):
     items = data.get("ResponseFriendItem")
     if not isinstance(data.get("From_Account"), str) or not isinstance(items, list):
         return fail(1, "missing fields")
+    if BREAK == "strict" and not all(field in data for field in ("Requester_Account", "EventTime")):
+        return fail(1, "a documented field is missing")
     if len(data["From_Account"].encode()) > 32:
         return fail(1, "From_Account too long")
     results = []
@@ -65,6 +70,8 @@ def answer(query, body):
             return fail(1, "bad item")
         if not isinstance(item.get("ResponseAction"), str):
             return fail(1, "bad item")
+        if BREAK == "strict" and not all(field in item for field in ("Remark", "TagName")):
+            return fail(1, "a documented item field is missing")
         if len(item["To_Account"].encode()) > 32:
             return fail(1, "To_Account too long")
         remark = item.get("Remark", "")

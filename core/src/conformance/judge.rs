@@ -17,6 +17,11 @@ pub enum Expect {
     Answer {
         /// The items' `To_Account`s, in order.
         to_accounts: Vec<String>,
+        /// Documented fields this body lacks, which friendgate answers
+        /// anyway (`EventTime`, `Requester_Account`, an item's `Remark` or
+        /// `TagName`): an endpoint that refuses such a body only warns,
+        /// since every sample of the documentation has them.
+        absent: Vec<&'static str>,
     },
     /// A request the platform never sends: anything but an `OK` answer that
     /// allows. friendgate refuses it as below (checked under [`Rules::strict`]).
@@ -41,7 +46,7 @@ impl Expect {
     /// A short description for reports.
     pub fn describe(&self, rules: &Rules) -> String {
         match self {
-            Self::Answer { to_accounts } => format!("200 OK, {} item(s)", to_accounts.len()),
+            Self::Answer { to_accounts, .. } => format!("200 OK, {} item(s)", to_accounts.len()),
             Self::Refuse {
                 status,
                 error_code,
@@ -248,7 +253,20 @@ pub fn judge(expect: &Expect, answer: Result<Observed<'_>, NoAnswer>, rules: &Ru
         return Verdict::new(answer.summary(), Some(problem));
     }
     let problem = match expect {
-        Expect::Answer { to_accounts } => answer.problem_as_answer(to_accounts),
+        Expect::Answer {
+            to_accounts,
+            absent,
+        } => {
+            let problem = answer.problem_as_answer(to_accounts);
+            if problem.is_some() && !absent.is_empty() && !rules.strict && answer.refused() {
+                let problem = format!(
+                    "refused a callback without {}, which friendgate answers: the documentation shows the field in every sample, but the platform lets a refused callback through",
+                    absent.join(", ")
+                );
+                return Verdict::new(answer.summary(), Some(problem)).at(Level::Warn, HARDENINGS);
+            }
+            problem
+        }
         Expect::Processed => answer.problem_as_processed(rules.strict || rules.one_url),
         Expect::Refuse {
             status,
@@ -306,6 +324,11 @@ impl Answer {
 
     fn field(&self, name: &str) -> Option<&Value> {
         self.json.as_ref().and_then(|json| json.get(name))
+    }
+
+    /// A refusal: a status other than 200, or a `FAIL` answer.
+    fn refused(&self) -> bool {
+        self.status != 200 || self.field("ActionStatus").and_then(Value::as_str) == Some("FAIL")
     }
 
     fn is_ok(&self) -> bool {
@@ -478,7 +501,40 @@ mod tests {
     fn answer(accounts: &[&str]) -> Expect {
         Expect::Answer {
             to_accounts: accounts.iter().map(|a| (*a).to_owned()).collect(),
+            absent: Vec::new(),
         }
+    }
+
+    #[test]
+    fn refusing_a_body_without_a_documented_field_warns_unless_strict() {
+        let lacking = Expect::Answer {
+            to_accounts: vec!["a".to_owned()],
+            absent: vec!["EventTime"],
+        };
+        let refused = |rules: &Rules| judge(&lacking, Ok(observed(400, FAIL)), rules);
+        let warned = refused(&Rules::default());
+        assert_eq!(warned.level, Level::Warn);
+        assert!(warned.problem.unwrap().contains("without EventTime"));
+        let strict = Rules {
+            strict: true,
+            ..Rules::default()
+        };
+        assert_eq!(refused(&strict).level, Level::Fail);
+        // Answered wrongly (not a refusal) still fails.
+        let dropped = judge(
+            &lacking,
+            Ok(observed(
+                200,
+                r#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[]}"#,
+            )),
+            &Rules::default(),
+        );
+        assert_eq!(dropped.level, Level::Fail);
+        // A body with every documented field: refusing it fails.
+        assert_eq!(
+            judge(&answer(&["a"]), Ok(observed(400, FAIL)), &Rules::default()).level,
+            Level::Fail
+        );
     }
 
     fn refuse() -> Expect {

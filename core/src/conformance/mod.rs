@@ -151,6 +151,7 @@ impl Case {
                                 .iter()
                                 .map(|item| item.to_account.clone().into_owned())
                                 .collect(),
+                            absent: absent_fields(&self.body),
                         },
                         Err(error) => Expect::refuse(&error),
                     }
@@ -164,6 +165,30 @@ impl Case {
             expect,
         })
     }
+}
+
+/// The documented fields a valid body lacks (see [`Expect::Answer`]).
+fn absent_fields(body: &[u8]) -> Vec<&'static str> {
+    let Ok(serde_json::Value::Object(root)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return Vec::new();
+    };
+    let mut absent: Vec<&'static str> = ["Requester_Account", "EventTime"]
+        .into_iter()
+        .filter(|field| !root.contains_key(*field))
+        .collect();
+    let items = root.get("ResponseFriendItem").and_then(|v| v.as_array());
+    for field in ["Remark", "TagName"] {
+        let missing = items.is_some_and(|items| {
+            items
+                .iter()
+                .any(|item| item.as_object().is_some_and(|i| !i.contains_key(field)))
+        });
+        if missing {
+            absent.push(field);
+        }
+    }
+    absent
 }
 
 /// Every case for `target`: the shared vectors translated to it, then the

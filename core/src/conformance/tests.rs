@@ -218,7 +218,7 @@ fn an_endpoint_that_allows_everything_fails_the_hostile_cases() {
         };
         // What a hand-written endpoint often does: allow, one item per "To_Account" it can find.
         let items: Vec<String> = match &prepared.expect {
-            Expect::Answer { to_accounts } => to_accounts.clone(),
+            Expect::Answer { to_accounts, .. } => to_accounts.clone(),
             Expect::Refuse { .. } => vec!["x".to_owned()],
             Expect::Processed => Vec::new(),
         };
