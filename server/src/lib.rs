@@ -15,48 +15,56 @@
 //!
 //! Embedding it: settings from a file ([`Settings::load`]) or in code
 //! ([`Settings::builder`], same defaults and checks), logging as the binary
-//! does it ([`Gateway::init_logging`]), then [`command::serve`] until SIGTERM
+//! does it ([`Gateway::init_logging`]), then [`cli::serve`] until SIGTERM
 //! or [`Server::start`] to control the lifetime yourself.
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use friendgate_server::{command, Gateway, Settings};
+//! use friendgate_server::{cli, Gateway, Settings};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let settings = Settings::builder([1400000000]).token_env("FRIENDGATE_TOKEN").build()?;
 //! let gateway = Arc::new(Gateway::new(settings));
 //! let _logging = gateway.init_logging();
-//! tokio::runtime::Runtime::new()?.block_on(command::serve(gateway))?;
+//! tokio::runtime::Runtime::new()?.block_on(cli::serve(gateway))?;
 //! # Ok(())
 //! # }
 //! ```
 
 pub mod admin;
-pub(crate) mod builder;
-pub mod command;
-pub(crate) mod connections;
+pub(crate) mod callback;
+pub mod cli;
+pub(crate) mod clock;
+pub(crate) mod config;
 pub mod events;
-pub(crate) mod files;
 pub mod gateway;
-pub(crate) mod idle;
-pub(crate) mod linger;
-pub mod listener;
-pub mod lists;
-pub(crate) mod logformat;
-pub mod logwriter;
+pub(crate) mod http;
+pub(crate) mod logging;
 pub mod metrics;
-pub(crate) mod normalize;
 pub mod policy;
-pub(crate) mod redact;
-pub(crate) mod refusals;
-pub(crate) mod routes;
-pub mod settings;
-pub mod sources;
+pub mod server;
 pub mod state;
-pub(crate) mod tls;
 pub mod upstream;
 
+pub use config::builder::SettingsBuilder;
+pub use config::settings::{Settings, SettingsError};
 pub use gateway::Gateway;
-pub use listener::{ServeError, Server};
-pub use logwriter::BatchGuard as LogGuard;
-pub use settings::{Settings, SettingsBuilder, SettingsError};
+pub use logging::writer::BatchGuard as LogGuard;
+pub use server::{ServeError, Server};
+
+// The paths of earlier releases, kept for embedders.
+pub use admin::lists;
+pub use cli as command;
+pub use http::sources;
+pub use logging::writer as logwriter;
+
+/// The configuration, as earlier releases named it.
+pub mod settings {
+    pub use crate::config::builder::SettingsBuilder;
+    pub use crate::config::settings::*;
+}
+
+/// The server, as earlier releases named it.
+pub mod listener {
+    pub use crate::server::{raise_descriptor_limit, ServeError, Server};
+}

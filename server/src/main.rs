@@ -1,17 +1,14 @@
 //! The `friendgate` command line.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use friendgate_conform::{self as conform, ConformArgs};
-use friendgate_core::testing::{QueryBuilder, SAMPLE_APP_ID};
+use friendgate_core::testing::SAMPLE_APP_ID;
 use friendgate_core::unix_now;
-use friendgate_server::policy::parse_list;
-use friendgate_server::state::{edit_set, SetEdit};
-use friendgate_server::{command, Gateway, Settings};
+use friendgate_server::{cli, Gateway, Settings};
 
 /// mimalloc: a callback makes a dozen small, short-lived allocations (the
 /// request, the answer, the log line's parts), which it serves in about half
@@ -163,65 +160,13 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             config,
             listen,
             admin_listen,
-        } => {
-            let mut settings = Settings::load(&config)?;
-            if let Some(listen) = listen {
-                settings.server.listen = listen;
-            }
-            if let (Some(listen), Some(admin)) = (admin_listen, settings.admin.as_mut()) {
-                admin.listen = listen;
-            }
-            let gateway = Arc::new(Gateway::new(settings));
-            let _guard = gateway.init_logging();
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(command::serve(gateway))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        } => serve(&config, listen, admin_listen),
         Command::Accounts {
             config,
             rule,
             change,
         } => {
-            let settings = Settings::load(&config)?;
-            let Some(state) = &settings.state else {
-                return Err(format!("{}: has no [state] section", config.display()).into());
-            };
-            let Some(key) = settings.policy.redis_set(&rule) else {
-                return Err(format!(
-                    "{}: no accounts rule named `{rule}` with a `redis_set`",
-                    config.display()
-                )
-                .into());
-            };
-            let edit = match change {
-                AccountsChange::Add { accounts } => SetEdit::Add(accounts),
-                AccountsChange::Remove { accounts } => SetEdit::Remove(accounts),
-                AccountsChange::Load {
-                    file,
-                    replace,
-                    allow_shrink,
-                } => {
-                    let text = String::from_utf8(read_body(&file)?)
-                        .map_err(|_| format!("{}: not UTF-8", file.display()))?;
-                    let accounts =
-                        parse_list(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-                    if replace {
-                        SetEdit::Replace {
-                            accounts,
-                            allow_shrink,
-                        }
-                    } else {
-                        SetEdit::Add(accounts)
-                    }
-                }
-            };
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let said = runtime.block_on(edit_set(state, key, edit))?;
-            println!("{said}");
+            println!("{}", cli::accounts::run(&config, &rule, change.into())?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Conform(args) => Ok(match conform::run(&args)? {
@@ -229,37 +174,7 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             false => ExitCode::FAILURE,
         }),
         Command::CheckConfig { config } => {
-            let settings = Settings::load(&config)?;
-            let rules: Vec<&str> = settings.policy.rule_names().collect();
-            let routes: Vec<String> = settings
-                .upstreams
-                .routes
-                .iter()
-                .map(|route| format!("{} -> {}", route.command, route.shown_url()))
-                .collect();
-            println!(
-                "{}: ok (listen {}, path {}, {} app id(s), {} token(s), rules: {}; other commands: {}; sources: {}; state: {})",
-                config.display(),
-                settings.server.listen,
-                settings.server.path,
-                settings.callback.app_ids().len(),
-                settings.callback.tokens().len(),
-                if rules.is_empty() {
-                    "none".to_owned()
-                } else {
-                    rules.join(", ")
-                },
-                if routes.is_empty() {
-                    match settings.other_commands {
-                        friendgate_server::settings::OtherCommands::AnswerOk => "answered OK".to_owned(),
-                        friendgate_server::settings::OtherCommands::Refuse => "refused".to_owned(),
-                    }
-                } else {
-                    routes.join(", ")
-                },
-                if settings.sources.is_on() { "allowlist" } else { "any" },
-                settings.state.as_ref().map_or("in memory", |state| state.redis.as_str())
-            );
+            println!("{}", cli::check::run(&config)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Sign {
@@ -276,12 +191,8 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 (None, None) => return Err("give --token or --token-env".into()),
             };
             let time = time.unwrap_or_else(unix_now);
-            println!("RequestTime={time}");
-            println!("Sign={}", friendgate_core::testing::sign(&token, time));
-            if let Some(base) = url {
-                let query = QueryBuilder::new(app_id).signed(&token, time).build();
-                let separator = if base.contains('?') { '&' } else { '?' };
-                println!("{base}{separator}{query}");
+            for line in cli::sign::lines(&token, time, url.as_deref(), app_id) {
+                println!("{line}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -291,19 +202,7 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             body,
             now,
         } => {
-            let gateway = Gateway::new(Settings::load(&config)?);
-            let body = read_body(&body)?;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let reply = runtime.block_on(async {
-                gateway
-                    .connect_state(std::time::Duration::from_secs(2))
-                    .await;
-                gateway
-                    .answer(&query, &body, now.unwrap_or_else(unix_now))
-                    .await
-            });
+            let reply = cli::handle::run(&config, &query, &body, now.unwrap_or_else(unix_now))?;
             println!("HTTP {}", reply.status);
             println!("{}", String::from_utf8_lossy(&reply.body));
             Ok(if reply.status == 200 {
@@ -315,12 +214,42 @@ fn execute(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
 }
 
-fn read_body(path: &Path) -> Result<Vec<u8>, std::io::Error> {
-    if path == Path::new("-") {
-        let mut body = Vec::new();
-        std::io::stdin().read_to_end(&mut body)?;
-        Ok(body)
-    } else {
-        std::fs::read(path)
+/// `serve`: the config, with the addresses the command line overrides.
+fn serve(
+    config: &std::path::Path,
+    listen: Option<std::net::SocketAddr>,
+    admin_listen: Option<std::net::SocketAddr>,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let mut settings = Settings::load(config)?;
+    if let Some(listen) = listen {
+        settings.server.listen = listen;
+    }
+    if let (Some(listen), Some(admin)) = (admin_listen, settings.admin.as_mut()) {
+        admin.listen = listen;
+    }
+    let gateway = Arc::new(Gateway::new(settings));
+    let _guard = gateway.init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(cli::serve(gateway))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+impl From<AccountsChange> for cli::accounts::Change {
+    fn from(change: AccountsChange) -> Self {
+        match change {
+            AccountsChange::Add { accounts } => Self::Add(accounts),
+            AccountsChange::Remove { accounts } => Self::Remove(accounts),
+            AccountsChange::Load {
+                file,
+                replace,
+                allow_shrink,
+            } => Self::Load {
+                file,
+                replace,
+                allow_shrink,
+            },
+        }
     }
 }

@@ -188,7 +188,7 @@ impl EventMetrics {
 
     /// Whether a drop should be logged now (the first in a second).
     pub fn log_drop_now(&self) -> bool {
-        let now = crate::events::unix_ms() / 1000;
+        let now = crate::clock::unix_ms() / 1000;
         self.last_logged.swap(now, Ordering::Relaxed) != now
     }
 
@@ -251,6 +251,34 @@ pub struct Metrics {
     awaiting_body: Gauge,
     forwarding: Gauge,
     ok: Counter,
+}
+
+/// What one listener's accept loop counts (see
+/// [`Metrics::connection_metrics`]).
+#[derive(Debug, Clone)]
+pub struct ConnectionMetrics {
+    open: Option<Gauge>,
+    limited: Family<LimitedLabels, Counter>,
+    latency: Option<Histogram>,
+}
+
+impl ConnectionMetrics {
+    /// Sets the open-connections gauge (the callback listener's only).
+    pub(crate) fn set_open(&self, open: usize) {
+        if let Some(gauge) = &self.open {
+            gauge.set(i64::try_from(open).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Counts a connection closed at `max_connections`.
+    pub(crate) fn limited(&self, action: &'static str) {
+        self.limited.get_or_create(&LimitedLabels { action }).inc();
+    }
+
+    /// The answer-latency histogram its connections observe, if any.
+    pub(crate) fn latency(&self) -> Option<&Histogram> {
+        self.latency.as_ref()
+    }
 }
 
 /// The rule name of items no rule decided.
@@ -510,7 +538,7 @@ impl Metrics {
     }
 
     /// The answer-latency histogram, observed by the callback listener's
-    /// connections when an answer is written (see `crate::idle`).
+    /// connections when an answer is written (see `crate::http::idle`).
     pub fn latency(&self) -> &Histogram {
         &self.latency
     }
@@ -547,6 +575,17 @@ impl Metrics {
     /// The open-connections gauge.
     pub fn connections(&self) -> &Gauge {
         &self.connections
+    }
+
+    /// The handles a listener's accept loop counts in: open connections and
+    /// answer latency for the callback listener (`callbacks`), connections
+    /// closed at `max_connections` for both.
+    pub fn connection_metrics(&self, callbacks: bool) -> ConnectionMetrics {
+        ConnectionMetrics {
+            open: callbacks.then(|| self.connections.clone()),
+            limited: self.limited.clone(),
+            latency: callbacks.then(|| self.latency.clone()),
+        }
     }
 
     /// Counts a connection closed at `max_connections` (`evicted` or `refused`).

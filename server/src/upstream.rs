@@ -16,7 +16,7 @@ use hyper_util::rt::TokioExecutor;
 use rustls_pki_types::CertificateDer;
 use serde::Deserialize;
 
-use crate::files::SettingsError;
+use crate::config::files::SettingsError;
 
 /// `[upstream]` as written.
 #[derive(Debug, Default, Deserialize)]
@@ -56,7 +56,7 @@ pub struct Route {
 impl Route {
     /// The URL as it may be shown: a `user:password@` in it hidden.
     pub fn shown_url(&self) -> String {
-        crate::redact::url(&self.url.to_string())
+        crate::config::redact::url(&self.url.to_string())
     }
 }
 
@@ -90,9 +90,14 @@ impl Default for Upstreams {
 }
 
 fn upstream_url(path: &Path, key: &str, text: &str) -> Result<Uri, SettingsError> {
-    let bad =
-        |why: &str| SettingsError::new(path, key, format!("`{}` {why}", crate::redact::url(text)));
-    if let Some(why) = crate::redact::credentials_or_fragment(text) {
+    let bad = |why: &str| {
+        SettingsError::new(
+            path,
+            key,
+            format!("`{}` {why}", crate::config::redact::url(text)),
+        )
+    };
+    if let Some(why) = crate::config::redact::credentials_or_fragment(text) {
         return Err(bad(why));
     }
     let uri: Uri = text
@@ -122,7 +127,7 @@ impl Upstreams {
     ) -> Result<Self, SettingsError> {
         let extra_roots = match &section.ca_file {
             None => Vec::new(),
-            Some(file) => crate::tls::read_roots(path, base, "upstream.ca_file", file)?,
+            Some(file) => crate::http::tls::read_roots(path, base, "upstream.ca_file", file)?,
         };
         let mut routes = Vec::with_capacity(section.routes.len() + 1);
         for (index, route) in section.routes.into_iter().enumerate() {
@@ -234,7 +239,7 @@ impl Forwarder {
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(Duration::from_secs(1)));
-        let connector = match crate::tls::client_config(extra_roots) {
+        let connector = match crate::http::tls::client_config(extra_roots) {
             Ok(config) => hyper_rustls::HttpsConnectorBuilder::new()
                 .with_tls_config(config)
                 .https_or_http()

@@ -37,7 +37,7 @@ use warp::reply::Response;
 use warp::Reply;
 
 use super::{Emitted, EventBus, LIVE_DRAIN, LIVE_EVENTS_PER_MESSAGE, LIVE_FLUSH};
-use crate::listener::Connection;
+use crate::http::peer::Connection;
 use crate::metrics::EventMetrics;
 
 /// Latencies kept per message for its percentiles.

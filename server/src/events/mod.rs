@@ -92,13 +92,6 @@ impl Emitted {
     }
 }
 
-/// Unix milliseconds now.
-pub(crate) fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 /// Default of `events.queue_events`.
 pub const DEFAULT_QUEUE_EVENTS: usize = 10_000;
 
@@ -145,9 +138,9 @@ impl EventsSettings {
         base: &std::path::Path,
         section: EventsSection,
         has_state: bool,
-    ) -> Result<Self, crate::files::SettingsError> {
+    ) -> Result<Self, crate::config::files::SettingsError> {
         if !(1..=1_000_000).contains(&section.queue_events) {
-            return Err(crate::files::SettingsError::new(
+            return Err(crate::config::files::SettingsError::new(
                 path,
                 "events.queue_events",
                 "must be between 1 and 1000000",

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
 
 use super::{backoff, next_batch, Emitted, EventBus};
-use crate::files::SettingsError;
+use crate::config::files::SettingsError;
 
 /// `[events.redis_stream]` as written.
 #[derive(Debug, Deserialize)]

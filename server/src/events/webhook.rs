@@ -17,8 +17,8 @@ use sha2::Sha256;
 use tokio::sync::{mpsc, watch};
 
 use super::{backoff, next_batch, Emitted, EventBus};
-use crate::files::SettingsError;
-use crate::settings::{read_secret, SecretSource};
+use crate::config::files::SettingsError;
+use crate::config::secret::{read_secret, SecretSource};
 use crate::upstream::Forwarder;
 
 /// `[events.webhook]` as written.
@@ -69,7 +69,7 @@ pub struct WebhookSettings {
 impl std::fmt::Debug for WebhookSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebhookSettings")
-            .field("url", &crate::redact::url(&self.url.to_string()))
+            .field("url", &crate::config::redact::url(&self.url.to_string()))
             .field("batch_max_events", &self.batch_max_events)
             .finish_non_exhaustive()
     }
@@ -87,10 +87,10 @@ impl WebhookSettings {
         let err = |key: &str, reason: String| {
             SettingsError::new(path, format!("events.webhook.{key}"), reason)
         };
-        if let Some(why) = crate::redact::credentials_or_fragment(&section.url) {
+        if let Some(why) = crate::config::redact::credentials_or_fragment(&section.url) {
             return Err(err(
                 "url",
-                format!("`{}` {why}", crate::redact::url(&section.url)),
+                format!("`{}` {why}", crate::config::redact::url(&section.url)),
             ));
         }
         let url: Uri = section
@@ -105,7 +105,7 @@ impl WebhookSettings {
                     "url",
                     format!(
                         "`{}` is not an http:// or https:// URL",
-                        crate::redact::url(&section.url)
+                        crate::config::redact::url(&section.url)
                     ),
                 )
             })?;
@@ -235,7 +235,7 @@ async fn deliver(
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
-        let timestamp = super::unix_ms() / 1000;
+        let timestamp = crate::clock::unix_ms() / 1000;
         let headers = [
             ("webhook-id", id.to_owned()),
             ("webhook-timestamp", timestamp.to_string()),

@@ -23,9 +23,9 @@ use futures_util::StreamExt;
 use rustls_pki_types::CertificateDer;
 use serde::Deserialize;
 
-use crate::files::SettingsError;
+use crate::config::files::SettingsError;
+use crate::config::secret::{read_secret, SecretSource};
 use crate::metrics::RedisMetrics;
-use crate::settings::{read_secret, SecretSource};
 use limits::LimitCall;
 use sets::SharedSet;
 
@@ -191,7 +191,7 @@ impl StateSettings {
                 "redis_url",
                 format!(
                     "`{}` is not a Redis URL (redis://, rediss://, redis-sentinel://, redis-cluster://, redis+unix://; a sentinel URL needs ?sentinelServiceName=...)",
-                    crate::redact::url(&url)
+                    crate::config::redact::url(&url)
                 ),
             )
         })?;
@@ -207,12 +207,12 @@ impl StateSettings {
             None => None,
         };
         let roots = match &section.ca_file {
-            Some(file) => crate::tls::read_roots(path, base, "state.ca_file", file)?,
+            Some(file) => crate::http::tls::read_roots(path, base, "state.ca_file", file)?,
             None => Vec::new(),
         };
         if config.tls.is_some() {
             // rustls with the web's roots and `ca_file`, as for upstreams.
-            let tls = crate::tls::client_config(&roots)
+            let tls = crate::http::tls::client_config(&roots)
                 .map_err(|e| err("redis_url", format!("TLS: {e}")))?;
             config.tls = Some(tls.into());
         } else if section.ca_file.is_some() {
@@ -249,7 +249,7 @@ impl StateSettings {
         }
         Ok(Self {
             config,
-            redis: crate::redact::url(&url),
+            redis: crate::config::redact::url(&url),
             source: (url, password, roots),
             timeout,
             key_prefix: prefix,

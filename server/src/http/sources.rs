@@ -11,7 +11,7 @@ use std::path::Path;
 use ipnet::IpNet;
 use serde::Deserialize;
 
-use crate::files::SettingsError;
+use crate::config::files::SettingsError;
 
 /// `[sources]` as written.
 #[derive(Debug, Default, Deserialize)]

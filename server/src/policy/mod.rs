@@ -5,6 +5,8 @@
 //! filter on `Remark` and `TagName`), `rate_limit` (accepting responses per
 //! `From_Account`), `action` (always allow or reject some `ResponseAction`s).
 
+pub(crate) mod normalize;
+
 use std::collections::HashSet;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -16,8 +18,8 @@ use friendgate_core::{DeciderError, Decision, FriendResponseCallback, ResponseIt
 use lru::LruCache;
 use serde::Deserialize;
 
-use crate::files::{resolve, SettingsError};
-use crate::normalize::{normalize, skeletons};
+use crate::config::files::{resolve, SettingsError};
+use crate::policy::normalize::{normalize, skeletons};
 
 pub use crate::metrics::DEFAULT_RULE;
 use crate::metrics::{RedisMetrics, Slot};

@@ -17,12 +17,12 @@ use friendgate_core::{
     CallbackError, CallbackQuery, Decider, FriendResponseCallback, Reply, Routed,
 };
 
+use crate::config::settings::{OtherCommands, Settings, SettingsError};
 use crate::events::{Event, EventBus, EventItem, SinkQueues};
-use crate::logformat::{write_json_str, write_json_u64};
+use crate::logging::format::{write_json_str, write_json_u64};
+use crate::logging::refusals::RefusalLog;
 pub use crate::metrics::EMBEDDED_RULE;
 use crate::metrics::{DecisionCounters, Metrics, Slot, DECIDER_ERROR_RULE};
-use crate::refusals::RefusalLog;
-use crate::settings::{OtherCommands, Settings, SettingsError};
 use crate::state::{Store, StoreError};
 use crate::upstream::{Forwarded, Forwarder, Outgoing};
 
@@ -333,7 +333,7 @@ impl Gateway {
     /// serving; if the process already has a tracing subscriber, that one
     /// stays. Keep the guard alive: dropping it writes what is left.
     pub fn init_logging(&self) -> crate::LogGuard {
-        crate::command::init_logging(&self.settings().log, self.metrics.log_lines_dropped())
+        crate::logging::init_logging(&self.settings().log, self.metrics.log_lines_dropped())
     }
 
     /// Whether the gateway takes traffic (false once shutdown began).
@@ -624,7 +624,7 @@ impl Gateway {
 
     /// [`Gateway::refuse`] for a request refused before it was
     /// authenticated: counted like every refusal, but logged at a bounded
-    /// rate (see [`crate::refusals`]), so that an outsider cannot fill the
+    /// rate (see [`crate::logging::refusals`]), so that an outsider cannot fill the
     /// log.
     pub(crate) fn refuse_unauthenticated(&self, error: CallbackError, started: Instant) -> Reply {
         self.refusal(error, started, true)
@@ -678,7 +678,7 @@ impl Gateway {
                 kind: "friend_response",
                 version: crate::events::EVENT_VERSION,
                 id: self.events.next_id(),
-                answered_at_ms: crate::events::unix_ms(),
+                answered_at_ms: crate::clock::unix_ms(),
                 latency_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
                 app_id: callback.sdk_app_id(),
                 platform: callback.platform().map(|p| p.as_str().to_owned()),
@@ -788,7 +788,7 @@ mod tests {
             .unwrap();
         let settings = Settings {
             path: PathBuf::from("(in code)"),
-            server: crate::settings::ServerSettings {
+            server: crate::config::settings::ServerSettings {
                 listen: "127.0.0.1:0".parse().unwrap(),
                 path: "/".to_owned(),
                 request_deadline: std::time::Duration::from_millis(1500),
@@ -801,16 +801,16 @@ mod tests {
                 tls: None,
             },
             callback,
-            log: crate::settings::LogSettings {
-                format: crate::settings::LogFormat::Json,
+            log: crate::config::settings::LogSettings {
+                format: crate::config::settings::LogFormat::Json,
                 level: "info".to_owned(),
                 buffer_bytes: 1 << 20,
             },
             admin: None,
             policy: crate::policy::Policy::default(),
             upstreams: crate::upstream::Upstreams::default(),
-            other_commands: crate::settings::OtherCommands::AnswerOk,
-            sources: crate::sources::Sources::default(),
+            other_commands: crate::config::settings::OtherCommands::AnswerOk,
+            sources: crate::http::sources::Sources::default(),
             state: None,
             events: Default::default(),
             watched_files: Vec::new(),
@@ -824,8 +824,8 @@ mod tests {
         }));
         let gateway = Gateway::new(settings).with_decider(decider);
         let captured = Captured::default();
-        let subscriber =
-            tracing_subscriber::registry().with(crate::logformat::JsonLines::new(captured.clone()));
+        let subscriber = tracing_subscriber::registry()
+            .with(crate::logging::format::JsonLines::new(captured.clone()));
         let query =
             friendgate_core::testing::QueryBuilder::new(friendgate_core::testing::SAMPLE_APP_ID)
                 .build();

@@ -5,6 +5,8 @@
 //! and `/readyz` want `Authorization: Bearer <token>` (`/healthz` tells
 //! nothing and stays open, for probes).
 
+pub mod lists;
+
 use std::sync::Arc;
 
 use subtle::ConstantTimeEq;
@@ -13,8 +15,8 @@ use warp::reply::Response;
 use warp::Filter;
 
 use crate::gateway::Gateway;
-use crate::listener::{Connection, Peer};
-use crate::routes::text;
+use crate::http::peer::{Connection, Peer};
+use crate::http::respond::text;
 
 /// The content type of the OpenMetrics text format that
 /// prometheus-client writes (with `# EOF` and `_total` counters).
@@ -114,7 +116,7 @@ async fn edit(
             "the lists are `accounts` and `words`",
         );
     }
-    let edit: crate::lists::ListEdit = match serde_json::from_slice(body) {
+    let edit: crate::admin::lists::ListEdit = match serde_json::from_slice(body) {
         Ok(edit) => edit,
         Err(error) => {
             return refused(
@@ -123,7 +125,7 @@ async fn edit(
             )
         }
     };
-    match crate::lists::apply(gateway, rule, list, edit).await {
+    match crate::admin::lists::apply(gateway, rule, list, edit).await {
         Ok(done) => json(StatusCode::OK, done),
         Err((status, reason)) => refused(status, &reason),
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use tokio::task::{AbortHandle, Id};
 
-use crate::idle::Activity;
+use crate::http::idle::Activity;
 
 /// What to do with a new connection at accept time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

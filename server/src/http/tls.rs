@@ -66,10 +66,10 @@ pub(crate) fn read_roots(
     base: &Path,
     key: &str,
     file: &Path,
-) -> Result<Vec<CertificateDer<'static>>, crate::files::SettingsError> {
-    let file = crate::files::resolve(base, file);
+) -> Result<Vec<CertificateDer<'static>>, crate::config::files::SettingsError> {
+    let file = crate::config::files::resolve(base, file);
     let bad = |e: &dyn std::fmt::Display| {
-        crate::files::SettingsError::new(path, key, format!("{}: {e}", file.display()))
+        crate::config::files::SettingsError::new(path, key, format!("{}: {e}", file.display()))
     };
     let roots = CertificateDer::pem_file_iter(&file)
         .map_err(|e| bad(&e))?

@@ -6,314 +6,20 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use friendgate_core::{Config, ConfigError, ConfigSpec, FailurePolicySpec, LimitOverrides};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
+use friendgate_core::{Config, ConfigError, ConfigSpec};
 
-pub use crate::builder::SettingsBuilder;
-use crate::events::{EventsSection, EventsSettings};
-use crate::files::resolve;
-pub use crate::files::SettingsError;
-use crate::policy::{Policy, RuleSpec};
-use crate::sources::{Sources, SourcesSection};
-use crate::state::{StateSection, StateSettings};
-use crate::upstream::{UpstreamSection, Upstreams};
-
-/// The file as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct FileSettings {
-    #[serde(default)]
-    pub(crate) server: ServerSection,
-    pub(crate) callback: CallbackSection,
-    #[serde(default)]
-    pub(crate) log: LogSection,
-    #[serde(default)]
-    pub(crate) admin: AdminSection,
-    #[serde(default)]
-    pub(crate) upstream: UpstreamSection,
-    #[serde(default)]
-    pub(crate) sources: SourcesSection,
-    #[serde(default)]
-    pub(crate) state: Option<StateSection>,
-    #[serde(default)]
-    pub(crate) events: Option<EventsSection>,
-    #[serde(default, rename = "rule")]
-    pub(crate) rules: Vec<RuleSpec>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(crate) struct ServerSection {
-    pub(crate) listen: String,
-    pub(crate) path: String,
-    pub(crate) request_deadline_ms: u64,
-    pub(crate) header_timeout_ms: u64,
-    pub(crate) max_in_flight: usize,
-    pub(crate) max_connections: usize,
-    pub(crate) max_header_bytes: usize,
-    pub(crate) shutdown_grace_ms: u64,
-    pub(crate) watch_config: bool,
-    pub(crate) tls: Option<TlsSection>,
-}
-
-/// Default of `server.max_connections`.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
-
-/// Default of `server.max_header_bytes`: the platform's request line and
-/// headers take well under 1 KiB.
-pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 << 10;
-
-/// Bounds of `server.max_header_bytes` (hyper's buffer cannot be smaller
-/// than 8 KiB).
-const HEADER_BYTES_RANGE: std::ops::RangeInclusive<usize> = 8192..=(1 << 20);
-
-impl Default for ServerSection {
-    fn default() -> Self {
-        Self {
-            listen: "127.0.0.1:8080".to_owned(),
-            path: "/".to_owned(),
-            request_deadline_ms: 1500,
-            header_timeout_ms: 10_000,
-            max_in_flight: 512,
-            max_connections: DEFAULT_MAX_CONNECTIONS,
-            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
-            shutdown_grace_ms: 10_000,
-            watch_config: false,
-            tls: None,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(crate) struct AdminSection {
-    pub(crate) enabled: bool,
-    pub(crate) listen: String,
-    pub(crate) token: Option<SecretSource>,
-    pub(crate) live_readers: usize,
-}
-
-impl Default for AdminSection {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            listen: "127.0.0.1:9090".to_owned(),
-            token: None,
-            live_readers: crate::events::live::DEFAULT_LIVE_READERS,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct TlsSection {
-    pub(crate) cert: PathBuf,
-    pub(crate) key: PathBuf,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CallbackSection {
-    pub(crate) app_ids: Vec<u64>,
-    #[serde(default, deserialize_with = "secret_list")]
-    pub(crate) tokens: Vec<SecretSource>,
-    #[serde(default = "default_window")]
-    pub(crate) window_seconds: u64,
-    #[serde(default)]
-    pub(crate) limits: LimitOverrides,
-    #[serde(default)]
-    pub(crate) on_decider_error: Option<FailurePolicySpec>,
-    #[serde(default)]
-    pub(crate) other_commands: OtherCommands,
-}
-
-/// What an authenticated callback of another command gets when no upstream
-/// takes it (`callback.other_commands`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OtherCommands {
-    /// 200 with core's "processed, go on" answer (the default: an endpoint at
-    /// the one URL must not break the app's other callbacks).
-    #[default]
-    AnswerOk,
-    /// Refused with `unexpected_command` (an endpoint that serves this
-    /// callback alone).
-    Refuse,
-}
-
-fn default_window() -> u64 {
-    friendgate_core::config::DEFAULT_WINDOW_SECONDS
-}
-
-/// Where a secret (a token) comes from. Deserialized by hand so that no
-/// error ever quotes a value written where a secret goes.
-#[derive(Debug, Default)]
-pub(crate) struct SecretSource {
-    pub(crate) env: Option<String>,
-    pub(crate) file: Option<PathBuf>,
-    pub(crate) value: Option<String>,
-}
-
-/// The forms a secret takes, as said in errors.
-const SECRET_FORMS: &str =
-    "a table: `{ env = \"VAR\" }`, `{ file = \"path\" }` or `{ value = \"...\" }`";
-
-impl<'de> Deserialize<'de> for SecretSource {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(SecretVisitor)
-    }
-}
-
-/// Refuses every scalar without quoting it (the serde default would).
-struct SecretVisitor;
-
-impl SecretVisitor {
-    fn refuse<E: de::Error>(what: &str) -> E {
-        E::custom(format!(
-            "a secret is {SECRET_FORMS}, not {what} (the value is not shown)"
-        ))
-    }
-}
-
-impl<'de> Visitor<'de> for SecretVisitor {
-    type Value = SecretSource;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(SECRET_FORMS)
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Err(Self::refuse("a bare string"))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Err(Self::refuse("a number"))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Err(Self::refuse("a number"))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Err(Self::refuse("a number"))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Err(Self::refuse("a boolean"))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut source = SecretSource::default();
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "env" => source.env = Some(map.next_value()?),
-                "file" => source.file = Some(map.next_value()?),
-                "value" => source.value = Some(map.next_value::<SecretText>()?.0),
-                other => return Err(de::Error::unknown_field(other, &["env", "file", "value"])),
-            }
-        }
-        Ok(source)
-    }
-}
-
-/// A list of secrets; anything else is refused without being quoted.
-fn secret_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<SecretSource>, D::Error> {
-    struct List;
-    impl<'de> Visitor<'de> for List {
-        type Value = Vec<SecretSource>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a list of secrets")
-        }
-        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut list = Vec::new();
-            while let Some(source) = seq.next_element()? {
-                list.push(source);
-            }
-            Ok(list)
-        }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Err(SecretVisitor::refuse("a bare string; give a list of them"))
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Err(SecretVisitor::refuse("a number"))
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Err(SecretVisitor::refuse("a number"))
-        }
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-            Ok(vec![SecretVisitor.visit_map(map)?])
-        }
-    }
-    deserializer.deserialize_any(List)
-}
-
-/// The `value` of a secret: a string, refused without being quoted.
-struct SecretText(String);
-
-impl<'de> Deserialize<'de> for SecretText {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Text;
-        impl Visitor<'_> for Text {
-            type Value = SecretText;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_str<E: de::Error>(self, value: &str) -> Result<SecretText, E> {
-                Ok(SecretText(value.to_owned()))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<SecretText, E> {
-                Err(E::custom(
-                    "`value` must be a string (the value is not shown)",
-                ))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<SecretText, E> {
-                Err(E::custom(
-                    "`value` must be a string (the value is not shown)",
-                ))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<SecretText, E> {
-                Err(E::custom(
-                    "`value` must be a string (the value is not shown)",
-                ))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<SecretText, E> {
-                Err(E::custom(
-                    "`value` must be a string (the value is not shown)",
-                ))
-            }
-        }
-        deserializer.deserialize_any(Text)
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(crate) struct LogSection {
-    pub(crate) format: LogFormat,
-    pub(crate) level: String,
-    pub(crate) buffer_bytes: usize,
-}
-
-impl Default for LogSection {
-    fn default() -> Self {
-        Self {
-            format: LogFormat::Text,
-            level: "info".to_owned(),
-            buffer_bytes: crate::logwriter::DEFAULT_CAPACITY,
-        }
-    }
-}
-
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
+use crate::config::files::resolve;
+pub use crate::config::files::SettingsError;
+use crate::config::secret::read_secret;
+use crate::config::sections::{
+    AdminSection, CallbackSection, FileSettings, ServerSection, HEADER_BYTES_RANGE,
+};
+pub use crate::config::sections::{LogFormat, OtherCommands};
+use crate::events::EventsSettings;
+use crate::http::sources::Sources;
+use crate::policy::Policy;
+use crate::state::StateSettings;
+use crate::upstream::Upstreams;
 
 /// The HTTP side of the settings (read at start; a reload does not change it).
 #[derive(Debug, Clone)]
@@ -406,12 +112,6 @@ impl Settings {
             .map_err(|e| SettingsError::new(path, "(file)", format!("cannot read: {e}")))?;
         let file: FileSettings = toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
         Self::from_file(path, path.parent().unwrap_or(Path::new(".")), file)
-    }
-
-    /// Settings built in code, with the file's defaults and checks:
-    /// `Settings::builder([1400000000]).token_env("FRIENDGATE_TOKEN").build()`.
-    pub fn builder(app_ids: impl IntoIterator<Item = u64>) -> SettingsBuilder {
-        SettingsBuilder::new(app_ids)
     }
 
     /// Validates the sections as read (`path` names them in errors; `base`
@@ -558,7 +258,7 @@ fn server_settings(
         }
         // Loaded as `serve` loads them, so that a swapped or mismatched
         // pair is reported here rather than by the first TLS client.
-        crate::tls::server_config(cert, key)
+        crate::http::tls::server_config(cert, key)
             .map_err(|e| SettingsError::new(path, "server.tls", e.to_string()))?;
     }
     Ok(ServerSettings {
@@ -648,30 +348,4 @@ fn callback_config(path: &Path, base: &Path, c: CallbackSection) -> Result<Confi
         };
         SettingsError::new(path, key, e.to_string())
     })
-}
-
-pub(crate) fn read_secret(
-    path: &Path,
-    base: &Path,
-    key: &str,
-    source: &SecretSource,
-) -> Result<String, SettingsError> {
-    match (&source.env, &source.file, &source.value) {
-        (Some(var), None, None) => std::env::var(var).map_err(|_| {
-            SettingsError::new(path, key, format!("environment variable {var} is not set"))
-        }),
-        (None, Some(file), None) => {
-            let file = resolve(base, file);
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                SettingsError::new(path, key, format!("cannot read {}: {e}", file.display()))
-            })?;
-            Ok(text.trim_end_matches(['\r', '\n']).to_owned())
-        }
-        (None, None, Some(value)) => Ok(value.clone()),
-        _ => Err(SettingsError::new(
-            path,
-            key,
-            "give exactly one of `env = \"VAR\"`, `file = \"path\"` or `value = \"...\"`",
-        )),
-    }
 }

@@ -9,11 +9,21 @@ use std::time::Duration;
 
 use friendgate_core::{FailurePolicySpec, LimitOverrides};
 
-use crate::settings::{
-    AdminSection, CallbackSection, FileSettings, LogFormat, OtherCommands, SecretSource,
-    ServerSection, TlsSection,
+use crate::config::files::SettingsError;
+use crate::config::secret::SecretSource;
+use crate::config::sections::{
+    AdminSection, CallbackSection, FileSettings, LogFormat, OtherCommands, ServerSection,
+    TlsSection,
 };
-use crate::{Settings, SettingsError};
+use crate::config::settings::Settings;
+
+impl Settings {
+    /// Settings built in code, with the file's defaults and checks:
+    /// `Settings::builder([1400000000]).token_env("FRIENDGATE_TOKEN").build()`.
+    pub fn builder(app_ids: impl IntoIterator<Item = u64>) -> SettingsBuilder {
+        SettingsBuilder::new(app_ids)
+    }
+}
 
 /// What errors call the settings' origin, in place of a file name.
 const IN_CODE: &str = "(in code)";

@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{sleep, Instant, Sleep};
 
-use crate::idle::Activity;
+use crate::http::idle::Activity;
 
 /// The longest a lingering close takes in all.
 pub(crate) const LINGER_TIME: Duration = Duration::from_secs(5);

@@ -16,7 +16,7 @@ use std::task::Poll;
 use std::time::Instant;
 
 use bytes::{Buf, BufMut};
-use friendgate_core::{CallbackError, Reply};
+use friendgate_core::CallbackError;
 use futures_util::{Stream, StreamExt};
 use prometheus_client::metrics::gauge::Gauge;
 use warp::http::{header, Method, StatusCode};
@@ -28,10 +28,11 @@ use std::net::IpAddr;
 
 use friendgate_core::Routed;
 
+use crate::config::settings::Settings;
 use crate::gateway::{Gateway, OtherAnswer, OtherRequest};
-use crate::idle::Activity;
-use crate::listener::Peer;
-use crate::settings::Settings;
+use crate::http::idle::Activity;
+use crate::http::peer::Peer;
+use crate::http::respond::{closing, reply, text};
 use crate::upstream::Forwarded;
 
 /// What the callback route reads of a request besides its path and body.
@@ -374,39 +375,3 @@ fn append<B: Buf>(
 
 /// First capacity of a body that came in more than one chunk.
 const INITIAL_BODY_BUFFER: usize = 16 << 10;
-
-/// An answer after which hyper closes the connection (its unread body is
-/// discarded by a bounded lingering read, see [`crate::linger`]): for
-/// requests refused before authentication, so an outsider keeps no
-/// connection open with a refused request, and for bodies refused unread.
-fn closing(answer: Reply) -> Response {
-    let mut response = reply(answer);
-    response.headers_mut().insert(
-        header::CONNECTION,
-        header::HeaderValue::from_static("close"),
-    );
-    response
-}
-
-/// The HTTP response for a core reply.
-fn reply(reply: Reply) -> Response {
-    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = Response::new(reply.body.into());
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static(reply.content_type),
-    );
-    response
-}
-
-/// A plain answer of the non-callback routes.
-pub(crate) fn text(status: StatusCode, content_type: &'static str, body: String) -> Response {
-    let mut response = Response::new(body.into());
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static(content_type),
-    );
-    response
-}
