@@ -36,6 +36,7 @@ pub(crate) mod callback;
 pub mod cli;
 pub(crate) mod clock;
 pub(crate) mod config;
+pub mod decided;
 pub mod events;
 pub mod gateway;
 pub(crate) mod http;

@@ -16,7 +16,7 @@ use std::task::Poll;
 use std::time::Instant;
 
 use bytes::{Buf, BufMut};
-use friendgate_core::CallbackError;
+use friendgate_core::{CallbackError, CallbackQuery};
 use futures_util::{Stream, StreamExt};
 use prometheus_client::metrics::gauge::Gauge;
 use warp::http::{header, Method, StatusCode};
@@ -29,7 +29,8 @@ use std::net::IpAddr;
 use friendgate_core::Routed;
 
 use crate::config::settings::Settings;
-use crate::gateway::{Gateway, OtherAnswer, OtherRequest};
+use crate::gateway::other::{OtherAnswer, OtherRequest};
+use crate::gateway::Gateway;
 use crate::http::idle::Activity;
 use crate::http::peer::Peer;
 use crate::http::respond::{closing, reply, text};
@@ -244,27 +245,13 @@ impl Routes {
                     .await
             }
             (Ok(Ok(bytes)), Routed::Other(other)) => {
-                let Some(_forwarding) =
-                    InFlight::enter(gateway.metrics().forwarding(), self.max_forwarding)
-                else {
-                    return Answered::callback(reply(
-                        gateway.refuse(CallbackError::Overloaded, started),
-                    ));
-                };
                 let request = OtherRequest {
                     raw_query: query,
                     body: bytes,
                     content_type: content_type.as_ref().and_then(|v| v.to_str().ok()),
                     forwarded_for: Some(forwarded(forwarded_for, peer)),
                 };
-                let response = match gateway
-                    .answer_other(settings, other, request, started)
-                    .await
-                {
-                    OtherAnswer::Reply(answer) => reply(answer),
-                    OtherAnswer::Forwarded(forwarded) => passed_on(forwarded),
-                };
-                return (response, Answered::Forwarded);
+                return self.other(settings, other, request, started).await;
             }
             (Ok(Err(error)), _) => gateway.refuse(error, started),
             (Err(_), _) => {
@@ -273,6 +260,33 @@ impl Routes {
             }
         };
         (reply(answer), Answered::Callback)
+    }
+}
+
+impl Routes {
+    /// An authenticated callback of another command, its body read: to its
+    /// upstream (holding a forwarding slot) or answered by the gateway.
+    async fn other(
+        &self,
+        settings: &Settings,
+        other: CallbackQuery<'_>,
+        request: OtherRequest<'_>,
+        started: Instant,
+    ) -> (Response, Answered) {
+        let gateway = &self.gateway;
+        let Some(_forwarding) =
+            InFlight::enter(gateway.metrics().forwarding(), self.max_forwarding)
+        else {
+            return Answered::callback(reply(gateway.refuse(CallbackError::Overloaded, started)));
+        };
+        let response = match gateway
+            .answer_other(settings, other, request, started)
+            .await
+        {
+            OtherAnswer::Reply(answer) => reply(answer),
+            OtherAnswer::Forwarded(forwarded) => passed_on(forwarded),
+        };
+        (response, Answered::Forwarded)
     }
 }
 

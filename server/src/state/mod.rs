@@ -6,262 +6,38 @@
 //! what it does when Redis is slow or down (`on_redis_error`). Without the
 //! section, everything stays in the process, as before.
 
+pub(crate) mod client;
+pub(crate) mod edit;
 pub(crate) mod limits;
 pub mod sets;
+pub(crate) mod settings;
+
+pub use edit::{edit_set, SetEdit};
+pub(crate) use settings::StateSection;
+pub use settings::{
+    OnRedisError, StateSettings, DEFAULT_KEY_PREFIX, DEFAULT_REFRESH_SECONDS, DEFAULT_TIMEOUT_MS,
+};
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use fred::clients::{Client, SubscriberClient};
-use fred::interfaces::{ClientLike, EventInterface, PubsubInterface, SetsInterface};
-use fred::types::config::{Config as RedisConfig, ReconnectPolicy};
-use fred::types::scan::Scanner;
-use futures_util::StreamExt;
-use rustls_pki_types::CertificateDer;
-use serde::Deserialize;
+use fred::interfaces::{ClientLike, EventInterface, PubsubInterface};
 
-use crate::config::files::SettingsError;
-use crate::config::secret::{read_secret, SecretSource};
 use crate::metrics::RedisMetrics;
+use client::{client_builder, read_members};
 use limits::LimitCall;
 use sets::SharedSet;
-
-/// Default of `state.timeout_ms`: a Redis round trip on a LAN takes well
-/// under a millisecond; a call this late is failing, and the callback
-/// still has most of its deadline for the fallback.
-pub const DEFAULT_TIMEOUT_MS: u64 = 50;
-
-/// Default of `state.refresh_seconds`.
-pub const DEFAULT_REFRESH_SECONDS: u64 = 5;
-
-/// Default of `state.key_prefix`.
-pub const DEFAULT_KEY_PREFIX: &str = "friendgate";
 
 /// How often the store pings Redis, which bounds how long an `accounts`
 /// rule trusts its snapshot after Redis went down.
 const PING_EVERY: Duration = Duration::from_secs(1);
 
-/// Members read per `SSCAN` page.
-const SCAN_COUNT: u32 = 1000;
-
 /// Time a change notice waits for more before the set is re-read, so that
 /// a burst of `SADD`s costs one read.
 const COALESCE: Duration = Duration::from_millis(50);
-
-/// The URL schemes fred takes (Valkey's names too).
-const SCHEMES: &[&str] = &[
-    "redis",
-    "rediss",
-    "redis-cluster",
-    "rediss-cluster",
-    "redis-sentinel",
-    "rediss-sentinel",
-    "redis+unix",
-    "valkey",
-    "valkeys",
-    "valkey-cluster",
-    "valkeys-cluster",
-    "valkey-sentinel",
-    "valkeys-sentinel",
-    "valkey+unix",
-];
-
-/// `[state]` as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct StateSection {
-    redis_url: UrlSource,
-    #[serde(default)]
-    password: Option<SecretSource>,
-    #[serde(default = "default_timeout")]
-    timeout_ms: u64,
-    #[serde(default = "default_prefix")]
-    key_prefix: String,
-    #[serde(default = "default_refresh")]
-    refresh_seconds: u64,
-    #[serde(default)]
-    ca_file: Option<PathBuf>,
-}
-
-/// The URL as a string, or from the environment or a file (managed Redis
-/// often gives one URL with the password in it).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum UrlSource {
-    Plain(String),
-    Secret(SecretSource),
-}
-
-fn default_timeout() -> u64 {
-    DEFAULT_TIMEOUT_MS
-}
-
-fn default_prefix() -> String {
-    DEFAULT_KEY_PREFIX.to_owned()
-}
-
-fn default_refresh() -> u64 {
-    DEFAULT_REFRESH_SECONDS
-}
-
-/// What a rule does when Redis does not answer in time (`on_redis_error`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OnRedisError {
-    /// The rule does not decide the item (the gate opens for it).
-    Allow,
-    /// The rule decides the item, with its own code and info.
-    Reject,
-    /// The rule decides in the process: a rate limit with a bucket of this
-    /// replica (so N replicas allow up to N times the limit), an account
-    /// list with its last snapshot (the default).
-    #[default]
-    Local,
-}
-
-impl OnRedisError {
-    /// The name written in the config and in the metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Allow => "allow",
-            Self::Reject => "reject",
-            Self::Local => "local",
-        }
-    }
-}
-
-/// Validated `[state]`.
-#[derive(Clone)]
-pub struct StateSettings {
-    config: RedisConfig,
-    /// URL, password and CA as given, to tell a changed section on reload.
-    source: (String, Option<String>, Vec<CertificateDer<'static>>),
-    /// The URL with any password replaced by `***`, for logs.
-    pub redis: String,
-    /// Time one Redis call may take.
-    pub timeout: Duration,
-    /// Prefix of every key friendgate writes.
-    pub key_prefix: String,
-    /// Time after which a set's snapshot is re-read in any case.
-    pub refresh: Duration,
-}
-
-impl PartialEq for StateSettings {
-    fn eq(&self, other: &Self) -> bool {
-        self.source == other.source
-            && self.timeout == other.timeout
-            && self.key_prefix == other.key_prefix
-            && self.refresh == other.refresh
-    }
-}
-
-impl std::fmt::Debug for StateSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StateSettings")
-            .field("redis", &self.redis)
-            .field("timeout", &self.timeout)
-            .field("key_prefix", &self.key_prefix)
-            .field("refresh", &self.refresh)
-            .finish_non_exhaustive()
-    }
-}
-
-impl StateSettings {
-    /// Validates `[state]`; `deadline` is `server.request_deadline`.
-    pub(crate) fn build(
-        path: &Path,
-        base: &Path,
-        section: StateSection,
-        deadline: Duration,
-    ) -> Result<Self, SettingsError> {
-        let err =
-            |key: &str, reason: String| SettingsError::new(path, format!("state.{key}"), reason);
-        let url = match &section.redis_url {
-            UrlSource::Plain(url) => url.clone(),
-            UrlSource::Secret(source) => read_secret(path, base, "state.redis_url", source)?,
-        };
-        // fred's parse errors may quote the URL, which may hold a password.
-        let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
-        let known = SCHEMES.contains(&scheme);
-        let mut config = RedisConfig::from_url(if known { &url } else { "" }).map_err(|_| {
-            err(
-                "redis_url",
-                format!(
-                    "`{}` is not a Redis URL (redis://, rediss://, redis-sentinel://, redis-cluster://, redis+unix://; a sentinel URL needs ?sentinelServiceName=...)",
-                    crate::config::redact::url(&url)
-                ),
-            )
-        })?;
-        let password = match &section.password {
-            Some(source) => {
-                let password = read_secret(path, base, "state.password", source)?;
-                if password.is_empty() {
-                    return Err(err("password", "is empty".to_owned()));
-                }
-                config.password = Some(password.clone());
-                Some(password)
-            }
-            None => None,
-        };
-        let roots = match &section.ca_file {
-            Some(file) => crate::http::tls::read_roots(path, base, "state.ca_file", file)?,
-            None => Vec::new(),
-        };
-        if config.tls.is_some() {
-            // rustls with the web's roots and `ca_file`, as for upstreams.
-            let tls = crate::http::tls::client_config(&roots)
-                .map_err(|e| err("redis_url", format!("TLS: {e}")))?;
-            config.tls = Some(tls.into());
-        } else if section.ca_file.is_some() {
-            return Err(err(
-                "ca_file",
-                "applies to a TLS URL only (rediss://, rediss-sentinel://, rediss-cluster://)"
-                    .to_owned(),
-            ));
-        }
-        let timeout = Duration::from_millis(section.timeout_ms);
-        if section.timeout_ms == 0 || timeout >= deadline / 2 {
-            return Err(err(
-                "timeout_ms",
-                format!(
-                    "must be between 1 and {} (half of server.request_deadline_ms), so that a callback whose Redis call failed still gets its fallback answer in time",
-                    deadline.as_millis() / 2 - 1
-                ),
-            ));
-        }
-        let prefix = section.key_prefix;
-        if prefix.is_empty() || prefix.contains(['{', '}']) || prefix.contains(char::is_whitespace)
-        {
-            return Err(err(
-                "key_prefix",
-                "must be non-empty, without braces (they make Redis Cluster hash tags) or spaces"
-                    .to_owned(),
-            ));
-        }
-        if !(1..=3600).contains(&section.refresh_seconds) {
-            return Err(err(
-                "refresh_seconds",
-                "must be between 1 and 3600".to_owned(),
-            ));
-        }
-        Ok(Self {
-            config,
-            redis: crate::config::redact::url(&url),
-            source: (url, password, roots),
-            timeout,
-            key_prefix: prefix,
-            refresh: Duration::from_secs(section.refresh_seconds),
-        })
-    }
-
-    /// The channel on which `friendgate accounts` announces a changed set.
-    pub fn changes_channel(&self) -> String {
-        format!("{}:changed", self.key_prefix)
-    }
-}
 
 /// Why a Redis call gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -367,28 +143,6 @@ impl std::fmt::Debug for Store {
             .field("up", &self.is_up())
             .finish_non_exhaustive()
     }
-}
-
-/// A fred client on `settings`: calls time out after `timeout`, are not
-/// retried after a lost connection (a rate-limit take must not count
-/// twice), and the connection is re-made forever with a backoff of 50 ms
-/// to 1 s; a connection that answers nothing for 2 s is closed and re-made.
-fn client_builder(settings: &StateSettings) -> fred::types::Builder {
-    let mut builder = fred::types::Builder::from_config(settings.config.clone());
-    let timeout = settings.timeout;
-    builder
-        .with_performance_config(|performance| {
-            performance.default_command_timeout = timeout;
-        })
-        .with_connection_config(|connection| {
-            connection.connection_timeout = Duration::from_secs(1);
-            connection.internal_command_timeout = Duration::from_secs(1);
-            connection.max_command_attempts = 1;
-            connection.unresponsive.max_timeout = Some(Duration::from_secs(2));
-            connection.unresponsive.interval = Duration::from_millis(500);
-        })
-        .set_policy(ReconnectPolicy::new_exponential(0, 50, 1000, 2));
-    builder
 }
 
 impl Store {
@@ -684,21 +438,6 @@ async fn refresher(store: Weak<Store>) {
     }
 }
 
-/// Every member of the set `key`, read with `SSCAN` in pages of
-/// [`SCAN_COUNT`] (never one `SMEMBERS` that would hold Redis up on a big set).
-async fn read_members(client: &Client, key: &str) -> Result<HashSet<String>, fred::error::Error> {
-    let mut members = HashSet::new();
-    let mut pages = std::pin::pin!(client.sscan(key, "*", Some(SCAN_COUNT)));
-    while let Some(page) = pages.next().await {
-        let mut page = page?;
-        if let Some(values) = page.take_results() {
-            members.extend(values.into_iter().filter_map(|v| v.into_string()));
-        }
-        page.next();
-    }
-    Ok(members)
-}
-
 /// The set a change notice names: the message of `friendgate accounts`,
 /// or the key of a keyspace notification's channel.
 fn changed_key(message: &fred::types::Message, channel: &str) -> String {
@@ -711,97 +450,4 @@ fn changed_key(message: &fred::types::Message, channel: &str) -> String {
             .map(|(_, key)| key.to_owned())
             .unwrap_or_default()
     }
-}
-
-/// A change to a rule's set made by `friendgate accounts`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SetEdit {
-    /// `SADD` these accounts.
-    Add(Vec<String>),
-    /// `SREM` these accounts.
-    Remove(Vec<String>),
-    /// Make the set hold exactly these accounts (`load --replace`);
-    /// refused when it would lose more than half of the set unless
-    /// `allow_shrink`.
-    Replace {
-        /// The accounts.
-        accounts: Vec<String>,
-        /// Whether a shrink by more than half is intended.
-        allow_shrink: bool,
-    },
-}
-
-/// Applies `edit` to `key`, announces it to every replica, and says what
-/// changed.
-pub async fn edit_set(
-    settings: &StateSettings,
-    key: &str,
-    edit: SetEdit,
-) -> Result<String, String> {
-    let client = client_builder(settings)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let connect = tokio::time::timeout(Duration::from_secs(5), client.init())
-        .await
-        .map_err(|_| format!("cannot reach {} within 5 s", settings.redis))?;
-    connect.map_err(|e| format!("cannot reach {}: {}", settings.redis, e.details()))?;
-    let run = async {
-        let chunks = |accounts: &[String]| {
-            accounts
-                .chunks(SCAN_COUNT as usize)
-                .map(<[String]>::to_vec)
-                .collect::<Vec<_>>()
-        };
-        let (mut added, mut removed) = (0u64, 0u64);
-        match edit {
-            SetEdit::Add(accounts) => {
-                for chunk in chunks(&accounts) {
-                    added += client.sadd::<u64, _, _>(key, chunk).await?;
-                }
-            }
-            SetEdit::Remove(accounts) => {
-                for chunk in chunks(&accounts) {
-                    removed += client.srem::<u64, _, _>(key, chunk).await?;
-                }
-            }
-            SetEdit::Replace {
-                accounts,
-                allow_shrink,
-            } => {
-                let wanted: HashSet<&String> = accounts.iter().collect();
-                let current = read_members(&client, key).await?;
-                if !allow_shrink
-                    && !current.is_empty()
-                    && (wanted.len() as f64) < current.len() as f64 * 0.5
-                {
-                    return Ok(Err(format!(
-                        "{key} holds {} accounts and the file {}; not replaced (give --allow-shrink if this is intended)",
-                        current.len(),
-                        wanted.len()
-                    )));
-                }
-                let gone: Vec<String> = current
-                    .into_iter()
-                    .filter(|a| !wanted.contains(a))
-                    .collect();
-                for chunk in chunks(&accounts) {
-                    added += client.sadd::<u64, _, _>(key, chunk).await?;
-                }
-                for chunk in chunks(&gone) {
-                    removed += client.srem::<u64, _, _>(key, chunk).await?;
-                }
-            }
-        }
-        let _: i64 = client.publish(settings.changes_channel(), key).await?;
-        let size: u64 = client.scard(key).await?;
-        Ok::<_, fred::error::Error>(Ok(format!(
-            "{key}: {added} added, {removed} removed, {size} accounts now; replicas told on {}",
-            settings.changes_channel()
-        )))
-    };
-    let done = run
-        .await
-        .map_err(|e| format!("{}: {}", settings.redis, e.details()));
-    let _ = client.quit().await;
-    done?
 }
