@@ -88,8 +88,8 @@ impl Gateway {
         received: Instant,
     ) -> Reply {
         let started = received;
-        let state = self.state.load();
-        let settings = &state.settings;
+        let current = self.current.load();
+        let settings = &current.settings;
         let config = &settings.callback;
         let callback = match verify_body(config, query, body) {
             Ok(callback) => callback,
@@ -172,7 +172,7 @@ impl Gateway {
             // A FAIL answer carries no item.
             log.iter_mut().for_each(|item| item.result = None);
         }
-        self.record(&callback, &log, &state.counters, &reply, started);
+        self.record(&callback, &log, &current.counters, &reply, started);
         reply
     }
 }

@@ -57,7 +57,8 @@ impl Loaded {
 
 /// Answers callbacks under the current configuration.
 pub struct Gateway {
-    state: ArcSwap<Loaded>,
+    /// The configuration in force and its counters (swapped whole on reload).
+    current: ArcSwap<Loaded>,
     config_path: PathBuf,
     decider: Option<SharedDecider>,
     clock: Clock,
@@ -112,7 +113,7 @@ impl Gateway {
         );
         Self {
             config_path: settings.path.clone(),
-            state: ArcSwap::from_pointee(Loaded::new(settings, &metrics, store.as_deref())),
+            current: ArcSwap::from_pointee(Loaded::new(settings, &metrics, store.as_deref())),
             store,
             events: Arc::new(events),
             sink_queues: std::sync::Mutex::new(Some(sink_queues)),
@@ -153,7 +154,7 @@ impl Gateway {
 
     /// The current settings.
     pub fn settings(&self) -> Arc<Settings> {
-        self.state.load().settings.clone()
+        self.current.load().settings.clone()
     }
 
     /// The Redis store of `[state]`, when configured.

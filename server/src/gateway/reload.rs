@@ -33,7 +33,7 @@ impl Gateway {
                 }
                 let rules: Vec<&str> = new.policy.rule_names().collect();
                 tracing::info!(target: "friendgate::reload", file = %self.config_path.display(), rules = ?rules, "configuration reloaded");
-                self.state.store(Arc::new(Loaded::new(
+                self.current.store(Arc::new(Loaded::new(
                     new,
                     &self.metrics,
                     self.store.as_deref(),
