@@ -148,7 +148,23 @@ export declare class ConfigurationError extends Error {
 }
 
 export declare const ERROR_CODES: readonly string[]
-/** Core's FAIL reply for a transport refusal (method_not_allowed, request_timeout, overloaded, body_incomplete). */
+/** One row of friendgate-core's error catalogue. */
+export interface ErrorEntry {
+  /** Stable snake_case code (`bad_signature`). */
+  readonly code: string
+  /** Platform ErrorCode of the FAIL answer, in [38000, 39000]. */
+  readonly errorCode: number
+  /** HTTP status of the FAIL answer. */
+  readonly httpStatus: number
+  /** The family (`signature`, `body`, ...): the subclass that is thrown. */
+  readonly family: string
+}
+/** Every error friendgate-core can refuse a callback with, in catalogue order (as Python's and Kotlin's). */
+export declare const ERROR_CATALOGUE: readonly ErrorEntry[]
+/**
+ * Core's FAIL reply for a transport refusal (method_not_allowed, request_timeout, overloaded, body_incomplete);
+ * any other code throws (core's message), as in every binding.
+ */
 export declare function refusal(code: string, detail?: string): Reply
 /** Core's 200 "processed, go on" reply for a callback of another command nobody decides. */
 export declare function processed(): Reply

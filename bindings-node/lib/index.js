@@ -431,6 +431,7 @@ module.exports = {
   CallbackRequest,
   ConfigurationError,
   DecisionError,
+  ERROR_CATALOGUE: Object.freeze([...CATALOGUE.values()].map((entry) => Object.freeze({ ...entry }))),
   ERROR_CODES: Object.freeze(native.errorCodes()),
   LimitError,
   QueryError,

@@ -3,6 +3,6 @@ import friendgate from './index.js'
 
 export const {
   Allow, AppIdError, BodyError, CallbackError, CallbackHandler, CallbackRequest, ConfigurationError, DecisionError,
-  ERROR_CODES, LimitError, QueryError, Reject, Response, SignatureError, TransportError, allow, reject, refusal, processed,
+  ERROR_CATALOGUE, ERROR_CODES, LimitError, QueryError, Reject, Response, SignatureError, TransportError, allow, reject, refusal, processed,
 } = friendgate
 export default friendgate

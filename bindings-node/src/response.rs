@@ -79,8 +79,8 @@ pub fn fail_bytes(code: f64, info: String) -> napi::Result<Buffer> {
 /// `body_incomplete` (detail: the reason).
 #[napi]
 pub fn refusal(code: String, detail: Option<String>) -> napi::Result<Reply> {
-    let error = CallbackError::transport(&code, detail.as_deref().unwrap_or(""))
-        .ok_or_else(|| napi::Error::from_reason(format!("{code} is not a transport refusal")))?;
+    let error = CallbackError::transport_refusal(&code, detail.as_deref().unwrap_or(""))
+        .map_err(|reason| napi::Error::new(napi::Status::InvalidArg, reason))?;
     Ok(CoreReply::from_error(error).into())
 }
 

@@ -200,3 +200,17 @@ test('handleAsync parses a large body off the event loop', async () => {
   assert.equal(reply.body.toString().split('"ResultCode":0').length - 1, 8000)
   assert.ok(returned * 4n < total, `the call returned after ${returned} of ${total} ns`)
 })
+
+test('the error catalogue is core\'s, as in every binding', () => {
+  assert.deepEqual(fg.ERROR_CATALOGUE.map((entry) => entry.code), [...fg.ERROR_CODES])
+  const bad = fg.ERROR_CATALOGUE.find((entry) => entry.code === 'bad_signature')
+  assert.deepEqual({ ...bad }, { code: 'bad_signature', errorCode: 38012, httpStatus: 401, family: 'signature' })
+  assert.ok(Object.isFrozen(fg.ERROR_CATALOGUE) && Object.isFrozen(bad))
+})
+
+test('refusal with a code that is no transport refusal throws core\'s message', () => {
+  assert.equal(fg.refusal('overloaded').status, 503)
+  assert.throws(() => fg.refusal('bad_signature'), {
+    message: 'bad_signature is not a transport refusal (method_not_allowed, request_timeout, overloaded, body_incomplete)',
+  })
+})

@@ -50,3 +50,19 @@ fn callback_error<'py>(py: Python<'py>, error: &CallbackError) -> PyResult<Bound
         error.to_string(),
     ))
 }
+
+/// Core's error catalogue as `(code, error_code, http_status, family)`
+/// rows, in catalogue order (`friendgate.ERROR_CATALOGUE` wraps each row).
+pub(crate) fn catalogue() -> Vec<(&'static str, u32, u16, &'static str)> {
+    friendgate_core::CATALOGUE
+        .iter()
+        .map(|entry| {
+            (
+                entry.code,
+                entry.error_code,
+                entry.http_status,
+                entry.family.as_str(),
+            )
+        })
+        .collect()
+}

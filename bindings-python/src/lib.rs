@@ -33,6 +33,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(testing::signed_query, m)?)?;
     m.add_function(wrap_pyfunction!(testing::sample_body, m)?)?;
     m.add("ERROR_CODES", friendgate_core::error::ERROR_CODES.to_vec())?;
+    m.add("ERROR_CATALOGUE", error::catalogue())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

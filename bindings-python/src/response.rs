@@ -72,11 +72,8 @@ pub fn reply(py: Python<'_>, reply: CoreReply) -> Reply {
 #[pyfunction]
 #[pyo3(signature = (code, detail = String::new()))]
 pub fn refusal(py: Python<'_>, code: &str, detail: String) -> PyResult<Reply> {
-    let error = friendgate_core::CallbackError::transport(code, &detail).ok_or_else(|| {
-        pyo3::exceptions::PyValueError::new_err(format!(
-            "{code} is not a transport refusal (method_not_allowed, request_timeout, overloaded, body_incomplete)"
-        ))
-    })?;
+    let error = friendgate_core::CallbackError::transport_refusal(code, &detail)
+        .map_err(pyo3::exceptions::PyValueError::new_err)?;
     Ok(reply(py, CoreReply::from_error(error)))
 }
 

@@ -202,3 +202,19 @@ def test_authenticate_and_route_any_command():
     refused = handler.route(query, now=1669872112 + 3600)
     assert isinstance(refused, Reply) and refused.error_code == "request_time_too_old"
     assert processed().body == b'{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}'
+
+
+def test_the_error_catalogue_is_cores_as_in_every_binding():
+    assert [entry.code for entry in friendgate.ERROR_CATALOGUE] == list(friendgate.ERROR_CODES)
+    bad = next(entry for entry in friendgate.ERROR_CATALOGUE if entry.code == "bad_signature")
+    assert bad == friendgate.ErrorEntry("bad_signature", 38012, 401, "signature")
+    assert all(38000 <= entry.error_code <= 39000 for entry in friendgate.ERROR_CATALOGUE)
+
+
+def test_refusal_with_a_code_that_is_no_transport_refusal_raises_cores_message():
+    from friendgate._native import refusal
+
+    assert refusal("overloaded", "").status == 503
+    with pytest.raises(ValueError, match=r"^bad_signature is not a transport refusal "
+                       r"\(method_not_allowed, request_timeout, overloaded, body_incomplete\)$"):
+        refusal("bad_signature", "")

@@ -55,3 +55,44 @@ impl<T> UniffiErrorExt<T> for Result<T, ConfigError> {
         })
     }
 }
+
+/// A call given an argument core refuses (a `refusal` code that names no
+/// transport refusal); core's message says why. Kotlin sees
+/// `ArgumentException.Invalid`, Python a `ValueError`, Node an `Error`.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum ArgumentError {
+    /// The one variant.
+    #[error("{reason}")]
+    Invalid {
+        /// Core's message.
+        reason: String,
+    },
+}
+
+/// One row of core's error catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ErrorEntry {
+    /// Stable snake_case code (`bad_signature`).
+    pub code: String,
+    /// Platform ErrorCode of the FAIL answer, in [38000, 39000].
+    pub error_code: i32,
+    /// HTTP status of the FAIL answer.
+    pub http_status: i32,
+    /// The family (`signature`, `body`, ...).
+    pub family: String,
+}
+
+/// Every error core can refuse a callback with, in catalogue order (the
+/// same rows as Python's `ERROR_CATALOGUE` and Node's `ERROR_CATALOGUE`).
+#[uniffi::export]
+pub fn error_catalogue() -> Vec<ErrorEntry> {
+    friendgate_core::CATALOGUE
+        .iter()
+        .map(|entry| ErrorEntry {
+            code: entry.code.to_owned(),
+            error_code: i32::try_from(entry.error_code).unwrap_or(i32::MAX),
+            http_status: i32::from(entry.http_status),
+            family: entry.family.as_str().to_owned(),
+        })
+        .collect()
+}

@@ -3,7 +3,7 @@
 use friendgate_core::{Reply as CoreReply, Response, ResultCode};
 
 use crate::decision::Decision;
-use crate::error::{CallbackError, UniffiErrorExt};
+use crate::error::{ArgumentError, CallbackError, UniffiErrorExt};
 
 /// What to send back.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -50,14 +50,14 @@ pub fn fail_bytes(code: i64, info: String) -> Result<Vec<u8>, CallbackError> {
     Ok(Response::fail(code, info).to_bytes())
 }
 
-/// The FAIL reply an HTTP host sends around `handle`: `method_not_allowed`
-/// (detail: the method), `request_timeout` (detail: the deadline in ms),
-/// `overloaded`, or `body_incomplete` (detail: what went wrong). Null for
-/// any other code.
+/// Core's FAIL reply for a transport refusal (`method_not_allowed`,
+/// `request_timeout`, `overloaded`, `body_incomplete`); any other code
+/// throws with core's message, as in every binding.
 #[uniffi::export]
-pub fn refusal(code: String, detail: String) -> Option<Reply> {
-    friendgate_core::CallbackError::transport(&code, &detail)
+pub fn refusal(code: String, detail: String) -> Result<Reply, ArgumentError> {
+    friendgate_core::CallbackError::transport_refusal(&code, &detail)
         .map(|error| CoreReply::from_error(error).into())
+        .map_err(|reason| ArgumentError::Invalid { reason })
 }
 
 /// Core's 200 "processed, go on" reply for a callback of another command

@@ -361,6 +361,18 @@ impl CallbackError {
         self.entry().family
     }
 
+    /// [`CallbackError::transport`], or why `code` names none: the message
+    /// every binding raises as its language's argument error.
+    pub fn transport_refusal(code: &str, detail: &str) -> Result<Self, String> {
+        Self::transport(code, detail).ok_or_else(|| {
+            format!(
+                "{} is not a transport refusal ({})",
+                quote(code),
+                HOST_REFUSALS.join(", ")
+            )
+        })
+    }
+
     /// The transport refusal named `code` (`method_not_allowed` with the
     /// method as `detail`, `request_timeout` with the deadline in ms,
     /// `overloaded`, `body_incomplete` with the reason), for HTTP hosts in
@@ -381,6 +393,15 @@ impl CallbackError {
         })
     }
 }
+
+/// The refusals an HTTP host in another language answers itself
+/// ([`CallbackError::transport`]).
+pub const HOST_REFUSALS: [&str; 4] = [
+    "method_not_allowed",
+    "request_timeout",
+    "overloaded",
+    "body_incomplete",
+];
 
 /// Caller-supplied text as quoted in a message: at most [`QUOTE_LIMIT`]
 /// bytes, with control characters escaped (`\n`, `\u{1b}`), so that a message
@@ -472,6 +493,16 @@ mod tests {
             "overloaded"
         );
         assert_eq!(CallbackError::transport("bad_signature", ""), None);
+        assert_eq!(
+            CallbackError::transport_refusal("bad_signature", "").unwrap_err(),
+            "bad_signature is not a transport refusal (method_not_allowed, request_timeout, overloaded, body_incomplete)"
+        );
+        for code in HOST_REFUSALS {
+            assert!(
+                CallbackError::transport_refusal(code, "1").is_ok(),
+                "{code}"
+            );
+        }
     }
 
     #[test]

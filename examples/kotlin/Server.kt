@@ -66,7 +66,7 @@ fun startServer(
                 }
             } else {
                 it.responseHeaders.add("Allow", "POST")
-                refusal("method_not_allowed", it.requestMethod)!!
+                refusal("method_not_allowed", it.requestMethod)
             }
             it.responseHeaders.add("Content-Type", reply.contentType)
             it.sendResponseHeaders(reply.status, reply.body.size.toLong())

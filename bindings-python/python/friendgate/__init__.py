@@ -35,12 +35,14 @@ from ._native import (
 )
 from ._native import CallbackHandler as _NativeHandler
 from .errors import (
+    ERROR_CATALOGUE,
     AppIdError,
     BodyAlreadyConsumed,
     BodyError,
     CallbackError,
     ConfigurationError,
     DecisionError,
+    ErrorEntry,
     LimitError,
     QueryError,
     SignatureError,
@@ -69,6 +71,7 @@ Decide = Callable[[FriendResponseCallback, ResponseItem], Union[Decision, Awaita
 OnOther = Callable[[CallbackRequest, bytes], Any]
 
 __all__ = [
+    "ERROR_CATALOGUE",
     "ERROR_CODES",
     "Allow",
     "AppIdError",
@@ -82,6 +85,7 @@ __all__ = [
     "Decide",
     "Decision",
     "DecisionError",
+    "ErrorEntry",
     "FriendResponseCallback",
     "LimitError",
     "METHODS",

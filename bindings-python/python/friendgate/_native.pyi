@@ -9,6 +9,7 @@ __all__ = [
     "Allow",
     "CallbackHandler",
     "CallbackRequest",
+    "ERROR_CATALOGUE",
     "ERROR_CODES",
     "FriendResponseCallback",
     "Pending",
@@ -24,6 +25,7 @@ __all__ = [
     "sign",
     "signed_query",
 ]
+ERROR_CATALOGUE: List[Tuple[str, int, int, str]]
 ERROR_CODES: List[str]
 __version__: str
 

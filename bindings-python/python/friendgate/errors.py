@@ -8,9 +8,12 @@ carrying friendgate-core's stable ``code`` (e.g. ``"bad_signature"``), the HTTP
 
 from __future__ import annotations
 
-from typing import Tuple, Type
+from typing import NamedTuple, Tuple, Type
+
+from ._native import ERROR_CATALOGUE as _CATALOGUE
 
 __all__ = [
+    "ERROR_CATALOGUE",
     "AppIdError",
     "BodyAlreadyConsumed",
     "BodyError",
@@ -20,8 +23,27 @@ __all__ = [
     "LimitError",
     "QueryError",
     "SignatureError",
+    "ErrorEntry",
     "TransportError",
 ]
+
+
+class ErrorEntry(NamedTuple):
+    """One row of friendgate-core's error catalogue."""
+
+    code: str
+    """Stable snake_case code (``bad_signature``)."""
+    error_code: int
+    """Platform ErrorCode of the FAIL answer, in [38000, 39000]."""
+    http_status: int
+    """HTTP status of the FAIL answer."""
+    family: str
+    """The family (``signature``, ``body``, ...): the subclass that is raised."""
+
+
+ERROR_CATALOGUE: Tuple[ErrorEntry, ...] = tuple(ErrorEntry(*row) for row in _CATALOGUE)
+"""Every error friendgate-core can refuse a callback with, in catalogue order
+(the same rows as Node's ``errorCatalogue()`` and Kotlin's ``errorCatalogue()``)."""
 
 
 class CallbackError(ValueError):

@@ -226,11 +226,24 @@ class ApiTest {
 
     @Test
     fun refusalIsCoresTransportAnswer() {
-        val reply = refusal("overloaded", "")!!
+        val reply = refusal("overloaded", "")
         assertEquals(503, reply.status)
         assertEquals("overloaded", reply.errorCode)
         assertTrue(String(reply.body).contains("\"ErrorCode\":38042"))
-        assertEquals(null, refusal("bad_signature", ""))
+        // Any other code throws core's message, as in every binding.
+        val error = assertThrows(ArgumentException.Invalid::class.java) { refusal("bad_signature", "") }
+        assertEquals(
+            "bad_signature is not a transport refusal (method_not_allowed, request_timeout, overloaded, body_incomplete)",
+            error.reason,
+        )
+    }
+
+    @Test
+    fun theErrorCatalogueIsCoresAsInEveryBinding() {
+        val catalogue = errorCatalogue()
+        assertEquals(ErrorEntry("bad_signature", 38012, 401, "signature"), catalogue.first { it.code == "bad_signature" })
+        assertTrue(catalogue.all { it.errorCode in 38000..39000 })
+        assertEquals(catalogue.size, catalogue.map { it.code }.toSet().size)
     }
 
     @Test
