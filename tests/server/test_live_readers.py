@@ -63,7 +63,9 @@ def metric(admin: str, name: str) -> float:
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
 
 
-def test_stalled_live_readers_cost_no_callback_its_time(tmp_path):
+def start_gateway(tmp_path: Path, admin_extra: str = "", rules: str = "") -> tuple[subprocess.Popen, int, str]:
+    """A `friendgate serve` on free ports with the test token; its process,
+    callback port and admin base URL, once it answers."""
     (tmp_path / "token").write_text(TOKEN + "\n")
     port, admin_port = free_port(), free_port()
     config = tmp_path / "friendgate.toml"
@@ -74,26 +76,32 @@ path = "/callback"
 
 [admin]
 listen = "127.0.0.1:{admin_port}"
-
+{admin_extra}
 [callback]
 app_ids = [{APP_ID}]
 tokens = [{{ file = "token" }}]
 
 [log]
 level = "error"
+{rules}""")
+    process = subprocess.Popen([os.environ["FRIENDGATE"], "serve", "--config", str(config)],
+                               stdout=subprocess.DEVNULL)
+    admin = f"http://127.0.0.1:{admin_port}"
+    wait_for(f"{admin}/healthz")
+    return process, port, admin
 
+
+def test_stalled_live_readers_cost_no_callback_its_time(tmp_path):
+    process, port, admin = start_gateway(tmp_path, rules="""
 [[rule]]
 name = "blocked"
 kind = "accounts"
 accounts = ["mallory"]
 code = 38001
 """)
-    process = subprocess.Popen([os.environ["FRIENDGATE"], "serve", "--config", str(config)],
-                               stdout=subprocess.DEVNULL)
+    admin_port = int(admin.rsplit(":", 1)[1])
     readers: list[socket.socket] = []
     try:
-        admin = f"http://127.0.0.1:{admin_port}"
-        wait_for(f"{admin}/healthz")
         bodies = [big_body(n) for n in range(CALLBACKS)]
         assert len(bodies[0]) > 200_000
         for _ in range(READERS):
@@ -132,30 +140,9 @@ code = 38001
 
 
 def test_a_reader_that_falls_behind_is_dropped_and_counted(tmp_path):
-    (tmp_path / "token").write_text(TOKEN + "\n")
-    port, admin_port = free_port(), free_port()
-    config = tmp_path / "friendgate.toml"
-    config.write_text(f"""
-[server]
-listen = "127.0.0.1:{port}"
-path = "/callback"
-
-[admin]
-listen = "127.0.0.1:{admin_port}"
-live_readers = 2
-
-[callback]
-app_ids = [{APP_ID}]
-tokens = [{{ file = "token" }}]
-
-[log]
-level = "error"
-""")
-    process = subprocess.Popen([os.environ["FRIENDGATE"], "serve", "--config", str(config)],
-                               stdout=subprocess.DEVNULL)
+    process, port, admin = start_gateway(tmp_path, admin_extra="live_readers = 2\n")
+    admin_port = int(admin.rsplit(":", 1)[1])
     try:
-        admin = f"http://127.0.0.1:{admin_port}"
-        wait_for(f"{admin}/healthz")
         first, second = stalled_reader(admin_port), stalled_reader(admin_port)
         assert first is not None and second is not None
         # A third reader is past `live_readers = 2`: refused with a reason.
@@ -190,28 +177,8 @@ def test_the_latency_histogram_measures_what_the_client_waited(tmp_path):
     """From the first byte of the request read to the answer written: a
     client whose request line comes 400 ms before the rest waited 400 ms,
     whatever the route's own time (a stalled runtime shows the same way)."""
-    (tmp_path / "token").write_text(TOKEN + "\n")
-    port, admin_port = free_port(), free_port()
-    (tmp_path / "friendgate.toml").write_text(f"""
-[server]
-listen = "127.0.0.1:{port}"
-path = "/callback"
-
-[admin]
-listen = "127.0.0.1:{admin_port}"
-
-[callback]
-app_ids = [{APP_ID}]
-tokens = [{{ file = "token" }}]
-
-[log]
-level = "error"
-""")
-    process = subprocess.Popen([os.environ["FRIENDGATE"], "serve", "--config", str(tmp_path / "friendgate.toml")],
-                               stdout=subprocess.DEVNULL)
+    process, port, admin = start_gateway(tmp_path)
     try:
-        admin = f"http://127.0.0.1:{admin_port}"
-        wait_for(f"{admin}/healthz")
         body = json.dumps({
             "CallbackCommand": "Sns.CallbackPrevFriendResponse", "Requester_Account": "a", "From_Account": "a",
             "EventTime": 1, "ResponseFriendItem": [{"To_Account": "b", "ResponseAction": "Response_Action_Agree"}],
