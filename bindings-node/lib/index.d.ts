@@ -75,7 +75,7 @@ export interface HandlerOptions {
   /** RequestTime window in seconds, each way (default 60). */
   windowSeconds?: number
   /** Told of every failed decision (default: a process warning, code FRIENDGATE_DECIDER_FAILED). */
-  onDeciderFailure?: (failure: { index: number; toAccount: string; reason: string }) => void
+  onDeciderFailure?: (failure: DeciderFailure) => void
   limits?: {
     maxBodyBytes?: number
     maxItems?: number
@@ -148,6 +148,17 @@ export declare class ConfigurationError extends Error {
 }
 
 export declare const ERROR_CODES: readonly string[]
+/** A failed decision, as every binding reports it (Python's `DeciderFailure`, Kotlin's listener). */
+export interface DeciderFailure {
+  /** The item's position in the callback. */
+  readonly index: number
+  /** The item's `To_Account`. */
+  readonly toAccount: string
+  /** Why its decision failed. */
+  readonly reason: string
+  /** Core's line naming the item and the reason. */
+  readonly report: string
+}
 /** One row of friendgate-core's error catalogue. */
 export interface ErrorEntry {
   /** Stable snake_case code (`bad_signature`). */

@@ -222,9 +222,9 @@ function failed(state, index, error) {
   info(state, index, error && error.message !== undefined ? String(error.message) : String(error))
 }
 
-/** The default `onDeciderFailure`: a process warning naming the item. */
-function warnDeciderFailure({ index, toAccount, reason }) {
-  process.emitWarning(native.failureReport(index, toAccount, reason), {
+/** The default `onDeciderFailure`: a process warning naming the item (core's report). */
+function warnDeciderFailure({ report }) {
+  process.emitWarning(report, {
     type: 'FriendgateDeciderWarning',
     code: 'FRIENDGATE_DECIDER_FAILED',
   })
@@ -234,7 +234,7 @@ function warnDeciderFailure({ index, toAccount, reason }) {
 class CallbackHandler {
   /**
    * @param {object} options `{ appIds, tokens = [], windowSeconds = 60, limits, onDeciderError, deciderDeadlineMs = 1500, onDeciderFailure }`;
-   *   `onDeciderFailure({ index, toAccount, reason })` is told of every failed decision
+   *   `onDeciderFailure({ index, toAccount, reason, report })` is told of every failed decision
    *   (default: `process.emitWarning` with code `FRIENDGATE_DECIDER_FAILED`).
    */
   constructor(options) {
@@ -350,8 +350,9 @@ class CallbackHandler {
       const code = state.codes[i]
       if (code !== FAILED && code !== LATE) continue
       const reason = code === LATE ? 'decider deadline exceeded' : (state.infos?.[i] ?? 'decider failed')
+      const toAccount = state.toAccounts?.[i] ?? ''
       try {
-        this.#onDeciderFailure({ index: i, toAccount: state.toAccounts?.[i] ?? '', reason })
+        this.#onDeciderFailure({ index: i, toAccount, reason, report: native.failureReport(i, toAccount, reason) })
       } catch {
         // A failing hook must not cost the callback its answer.
       }

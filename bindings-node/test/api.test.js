@@ -94,7 +94,13 @@ test('a failing decider is reported to onDeciderFailure, or as a process warning
   }
   const reply = reporting.handle(query, body, decide, { now: NOW })
   assert.ok(reply.body.toString().includes('"ResultCode":38900'))
-  assert.deepEqual(seen, [{ index: 1, toAccount: 'id2', reason: 'moderation service unreachable' }])
+  // Core's rows, as in every binding: the item, the reason, core's report.
+  assert.deepEqual(seen, [{
+    index: 1,
+    toAccount: 'id2',
+    reason: 'moderation service unreachable',
+    report: 'decision for item 1 (To_Account "id2") failed: moderation service unreachable; answered by the failure policy',
+  }])
   await reporting.handleAsync(query, body, async () => 42, { now: NOW })
   assert.equal(seen.length, 3)
   // Warnings of earlier tests may still be on their way: wait for this one.

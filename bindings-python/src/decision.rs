@@ -102,3 +102,27 @@ pub fn outcome(value: &Bound<'_, PyAny>) -> Result<Decision, DeciderError> {
     }
     Returned::Other(&kind).outcome()
 }
+
+/// A failed decision, as every binding reports it: the item's index and
+/// `To_Account`, core's reason, and core's one-line report.
+#[pyclass(frozen, get_all, module = "friendgate._native")]
+pub struct DeciderFailure {
+    /// The item's position in the callback.
+    pub(crate) index: usize,
+    /// The item's `To_Account`.
+    pub(crate) to_account: String,
+    /// Why its decision failed (core's message).
+    pub(crate) reason: String,
+    /// Core's line naming the item and the reason.
+    pub(crate) report: String,
+}
+
+#[pymethods]
+impl DeciderFailure {
+    fn __repr__(&self) -> String {
+        format!(
+            "DeciderFailure(index={}, to_account={:?}, reason={:?})",
+            self.index, self.to_account, self.reason
+        )
+    }
+}

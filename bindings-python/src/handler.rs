@@ -9,7 +9,7 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
-use crate::decision::outcome;
+use crate::decision::{outcome, DeciderFailure};
 use crate::error::PythonErrorExt;
 use crate::request::{to_python, CallbackRequest, FriendResponseCallback};
 use crate::response::{reply, Reply};
@@ -21,6 +21,9 @@ const DETACH_ABOVE: usize = 64 * 1024;
 #[pyclass(frozen, subclass, module = "friendgate._native")]
 pub struct CallbackHandler {
     config: Config,
+    /// Told of every failed decision (`on_decider_failure`); None: the
+    /// `friendgate` logger.
+    on_failure: Option<Py<PyAny>>,
 }
 
 /// A verified callback waiting for its decisions (see `begin`/`finish`).
@@ -97,31 +100,58 @@ impl CallbackHandler {
 
 #[pymethods]
 impl CallbackHandler {
+    /// The settings are core's `ConfigSpec`, read from one dict of them (as
+    /// Node reads one options object, Kotlin one `HandlerConfig`);
+    /// `on_decider_failure` is a host hook, not a setting of core's.
     #[new]
-    #[pyo3(signature = (app_ids, tokens = Vec::new(), window_seconds = None, limits = None, on_decider_error = None, decider_deadline_ms = None))]
+    #[pyo3(signature = (app_ids, tokens = None, window_seconds = None, limits = None, on_decider_error = None, decider_deadline_ms = None, on_decider_failure = None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        app_ids: Vec<u64>,
-        tokens: Vec<String>,
-        window_seconds: Option<u64>,
-        limits: Option<Bound<'_, PyDict>>,
-        on_decider_error: Option<Bound<'_, PyDict>>,
-        decider_deadline_ms: Option<u64>,
+        app_ids: Bound<'_, PyAny>,
+        tokens: Option<Bound<'_, PyAny>>,
+        window_seconds: Option<Bound<'_, PyAny>>,
+        limits: Option<Bound<'_, PyAny>>,
+        on_decider_error: Option<Bound<'_, PyAny>>,
+        decider_deadline_ms: Option<Bound<'_, PyAny>>,
+        on_decider_failure: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let spec = ConfigSpec {
-            app_ids,
-            tokens,
-            window_seconds,
-            limits: limits
-                .map(|limits| from_dict(py, "limits", &limits))
-                .transpose()?,
-            on_decider_error: on_decider_error
-                .map(|policy| from_dict(py, "on_decider_error", &policy))
-                .transpose()?,
-            decider_deadline_ms,
-        };
+        let settings = PyDict::new(py);
+        settings.set_item(
+            "app_ids",
+            py.import("builtins")?.getattr("list")?.call1((app_ids,))?,
+        )?;
+        if let Some(tokens) = tokens {
+            settings.set_item(
+                "tokens",
+                py.import("builtins")?.getattr("list")?.call1((tokens,))?,
+            )?;
+        }
+        for (key, value) in [
+            ("window_seconds", window_seconds),
+            ("limits", limits),
+            ("on_decider_error", on_decider_error),
+            ("decider_deadline_ms", decider_deadline_ms),
+        ] {
+            if let Some(value) = value {
+                settings.set_item(key, value)?;
+            }
+        }
+        let spec: ConfigSpec = from_dict(py, "settings", &settings)?;
         let config = spec.build().or_raise(py)?;
-        Ok(Self { config })
+        if on_decider_failure
+            .as_ref()
+            .is_some_and(|hook| !hook.bind(py).is_callable())
+        {
+            return Err(ConfigError::InvalidSetting {
+                reason: "on_decider_failure must be callable".to_owned(),
+            })
+            .or_raise(py);
+        }
+        Ok(Self {
+            config,
+            on_failure: on_decider_failure,
+        })
     }
 
     /// Milliseconds deciders get for one callback (core's default 1500).
@@ -166,7 +196,7 @@ impl CallbackHandler {
                     .collect::<PyResult<_>>()?
             }
         };
-        report_failures(py, &callback, &outcomes);
+        self.report_failures(py, &callback, &outcomes);
         Ok(reply(py, respond(&self.config, &callback, outcomes)))
     }
 
@@ -250,40 +280,61 @@ impl CallbackHandler {
         outcomes: Vec<Bound<'_, PyAny>>,
     ) -> Reply {
         let outcomes: Vec<_> = outcomes.iter().map(outcome).collect();
-        report_failures(py, &pending.callback, &outcomes);
+        self.report_failures(py, &pending.callback, &outcomes);
         reply(py, respond(&self.config, &pending.callback, outcomes))
     }
 }
 
-/// Reports each failed decision (an exception, a wrong value, a missed
-/// deadline) on Python's `logging` logger `friendgate`, naming the item; the
-/// failure policy answers it. Nothing secret is in these lines.
-fn report_failures(
-    py: Python<'_>,
-    callback: &CoreCallback<'_>,
-    outcomes: &[Result<Decision, DeciderError>],
-) {
-    let mut failed = outcomes
-        .iter()
-        .enumerate()
-        .filter_map(|(index, outcome)| outcome.as_ref().err().map(|error| (index, error)))
-        .peekable();
-    if failed.peek().is_none() {
-        return;
-    }
-    let Ok(logger) = py
-        .import("logging")
-        .and_then(|logging| logging.call_method1("getLogger", ("friendgate",)))
-    else {
-        return;
-    };
-    for (index, error) in failed {
-        let to = callback
-            .items()
-            .get(index)
-            .map_or("", |item| &item.to_account);
-        // Nowhere to report a failing logger to.
-        let _ = logger.call_method1("warning", ("%s", error.report(index, to)));
+impl CallbackHandler {
+    /// Tells `on_decider_failure` of each failed decision (an exception, a
+    /// wrong value, a missed deadline) as a `DeciderFailure` row, or, without
+    /// a hook, logs its report on Python's `logging` logger `friendgate`; the
+    /// failure policy answers the item either way. A hook that raises costs
+    /// the callback nothing (its exception is logged). Nothing secret is in
+    /// these rows.
+    fn report_failures(
+        &self,
+        py: Python<'_>,
+        callback: &CoreCallback<'_>,
+        outcomes: &[Result<Decision, DeciderError>],
+    ) {
+        let failed = outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(index, outcome)| outcome.as_ref().err().map(|error| (index, error)));
+        let logger = || {
+            py.import("logging")
+                .and_then(|logging| logging.call_method1("getLogger", ("friendgate",)))
+        };
+        for (index, error) in failed {
+            let to = callback
+                .items()
+                .get(index)
+                .map_or("", |item| &item.to_account);
+            let report = error.report(index, to);
+            let told = match &self.on_failure {
+                None => logger().and_then(|logger| logger.call_method1("warning", ("%s", &report))),
+                Some(hook) => {
+                    let row = DeciderFailure {
+                        index,
+                        to_account: to.to_owned(),
+                        reason: error.message().to_owned(),
+                        report,
+                    };
+                    hook.bind(py).call1((row,))
+                }
+            };
+            if let Err(error) = told {
+                // Nowhere to report a failing logger to; a failing hook is
+                // logged, once per failure.
+                if let Ok(logger) = logger() {
+                    let _ = logger.call_method1(
+                        "warning",
+                        ("on_decider_failure raised: %s", error.value(py)),
+                    );
+                }
+            }
+        }
     }
 }
 

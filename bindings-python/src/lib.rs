@@ -24,6 +24,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<request::FriendResponseCallback>()?;
     m.add_class::<request::ResponseItem>()?;
     m.add_class::<request::CallbackRequest>()?;
+    m.add_class::<decision::DeciderFailure>()?;
     m.add_class::<response::Reply>()?;
     m.add_class::<response::Response>()?;
     m.add_function(wrap_pyfunction!(response::refusal, m)?)?;

@@ -218,3 +218,38 @@ def test_refusal_with_a_code_that_is_no_transport_refusal_raises_cores_message()
     with pytest.raises(ValueError, match=r"^bad_signature is not a transport refusal "
                        r"\(method_not_allowed, request_timeout, overloaded, body_incomplete\)$"):
         refusal("bad_signature", "")
+
+
+def test_decider_failures_go_to_the_hook_as_cores_rows():
+    seen: list = []
+    handler = friendgate.CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"],
+                                         on_decider_failure=seen.append)
+    now = 1669872112
+
+    def decide(event, item):
+        if item.to_account == "id1":
+            raise RuntimeError("lookup failed")
+        return "yes"
+
+    reply = handler.handle(signed_query(1400000000, "xxxxyyyy", now), sample_body(), decide, now=now)
+    assert reply.status == 200
+    assert [(f.index, f.to_account) for f in seen] == [(0, "id1"), (1, "id2")]
+    assert seen[0].reason == "lookup failed"
+    assert seen[0].report == ('decision for item 0 (To_Account "id1") failed: lookup failed; '
+                              'answered by the failure policy')
+    assert all(isinstance(f, friendgate.DeciderFailure) for f in seen)
+
+
+def test_a_hook_that_raises_costs_the_callback_nothing(caplog):
+    def hook(failure):
+        raise ValueError("broken hook")
+
+    handler = friendgate.CallbackHandler(app_ids=[1400000000], tokens=["xxxxyyyy"], on_decider_failure=hook)
+    now = 1669872112
+    with caplog.at_level("WARNING", logger="friendgate"):
+        reply = handler.handle(signed_query(1400000000, "xxxxyyyy", now), sample_body(),
+                               lambda event, item: None, now=now)
+    assert reply.status == 200
+    assert any("broken hook" in r.getMessage() for r in caplog.records)
+    with pytest.raises(friendgate.ConfigurationError):
+        friendgate.CallbackHandler(app_ids=[1400000000], on_decider_failure="not callable")

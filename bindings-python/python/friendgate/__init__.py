@@ -22,6 +22,7 @@ from typing import Any, Awaitable, Callable, Optional, Union
 from . import errors, testing
 from ._native import (
     ERROR_CODES,
+    DeciderFailure,
     Allow,
     CallbackRequest,
     FriendResponseCallback,
@@ -84,6 +85,7 @@ __all__ = [
     "AsyncDecide",
     "Decide",
     "Decision",
+    "DeciderFailure",
     "DecisionError",
     "ErrorEntry",
     "FriendResponseCallback",
@@ -109,13 +111,17 @@ class CallbackHandler(_NativeHandler):
     """Verifies and answers callbacks for your app ids and tokens.
 
     ``CallbackHandler(app_ids, tokens=(), window_seconds=60, limits=None,
-    on_decider_error=None, decider_deadline_ms=None)``: ``limits`` is a dict of
+    on_decider_error=None, decider_deadline_ms=None, on_decider_failure=None)``: ``limits`` is a dict of
     ``max_body_bytes``, ``max_items``, ``max_user_id_bytes``,
     ``max_remark_bytes``, ``max_tag_name_bytes``, ``max_depth``;
     ``on_decider_error`` is ``{"policy": "reject", "code": 38900, "info": ...}``,
     ``{"policy": "allow"}`` or ``{"policy": "fail_callback"}`` (default: reject
     with 38900); ``decider_deadline_ms`` in milliseconds (default 1500). A
     bad setting raises ``ConfigurationError`` with core's code and message.
+    ``on_decider_failure(failure)`` is told of every failed decision as a
+    :class:`DeciderFailure` (``index``, ``to_account``, ``reason``, ``report``),
+    as Node's ``onDeciderFailure`` and Kotlin's listener are; by default the
+    ``report`` is logged on the ``friendgate`` logger.
 
     ``handle(query, body, decide=None, *, now=None)`` answers synchronously:
     ``decide(event, item)`` returns ``Allow()`` or ``Reject(code, info)``. If it

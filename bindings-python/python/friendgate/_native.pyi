@@ -9,6 +9,7 @@ __all__ = [
     "Allow",
     "CallbackHandler",
     "CallbackRequest",
+    "DeciderFailure",
     "ERROR_CATALOGUE",
     "ERROR_CODES",
     "FriendResponseCallback",
@@ -143,17 +144,30 @@ class Pending:
     @property
     def event(self) -> FriendResponseCallback: ...
 
+@final
+class DeciderFailure:
+    """A failed decision: the item, core's reason and core's report line."""
+    @property
+    def index(self) -> int: ...
+    @property
+    def to_account(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def report(self) -> str: ...
+
 @disjoint_base
 class CallbackHandler:
     """Verifies and answers callbacks for a set of app ids and tokens."""
     def __new__(
         cls,
         app_ids: Sequence[int],
-        tokens: Sequence[str] = ...,
+        tokens: Optional[Sequence[str]] = ...,
         window_seconds: Optional[int] = ...,
         limits: Optional[Dict[str, int]] = ...,
         on_decider_error: Optional[Dict[str, Any]] = ...,
         decider_deadline_ms: Optional[int] = ...,
+        on_decider_failure: Optional[Callable[[DeciderFailure], object]] = ...,
     ) -> CallbackHandler: ...
     @property
     def decider_deadline_ms(self) -> int: ...
