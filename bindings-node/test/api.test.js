@@ -220,3 +220,10 @@ test('refusal with a code that is no transport refusal throws core\'s message', 
     message: 'bad_signature is not a transport refusal (method_not_allowed, request_timeout, overloaded, body_incomplete)',
   })
 })
+
+test('a bad setting gets core\'s message naming it, as in every binding', () => {
+  assert.throws(() => new fg.CallbackHandler({ appIds: [-1] }), {
+    code: 'invalid_setting',
+    message: 'app_ids[0]: invalid value: integer `-1`, expected u64',
+  })
+})

@@ -35,24 +35,6 @@ pub struct Pending {
     event: Py<FriendResponseCallback>,
 }
 
-/// Converts a dict through JSON into one of core's serde config types, so
-/// that key checking, defaults, codes and messages are core's.
-fn from_dict<T: for<'de> serde::Deserialize<'de>>(
-    py: Python<'_>,
-    name: &str,
-    value: &Bound<'_, PyDict>,
-) -> PyResult<T> {
-    let text: String = py
-        .import("json")?
-        .call_method1("dumps", (value,))?
-        .extract()?;
-    serde_json::from_str(&text)
-        .map_err(|e| ConfigError::InvalidSetting {
-            reason: format!("{name}: {e}"),
-        })
-        .or_raise(py)
-}
-
 /// The request body: borrowed from a `bytes` object (the usual case), or
 /// copied from `bytearray`, `memoryview` or `str`.
 enum Body<'a> {
@@ -137,7 +119,11 @@ impl CallbackHandler {
                 settings.set_item(key, value)?;
             }
         }
-        let spec: ConfigSpec = from_dict(py, "settings", &settings)?;
+        let text: String = py
+            .import("json")?
+            .call_method1("dumps", (&settings,))?
+            .extract()?;
+        let spec = ConfigSpec::from_json(&text).or_raise(py)?;
         let config = spec.build().or_raise(py)?;
         if on_decider_failure
             .as_ref()

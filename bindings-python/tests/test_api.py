@@ -253,3 +253,10 @@ def test_a_hook_that_raises_costs_the_callback_nothing(caplog):
     assert any("broken hook" in r.getMessage() for r in caplog.records)
     with pytest.raises(friendgate.ConfigurationError):
         friendgate.CallbackHandler(app_ids=[1400000000], on_decider_failure="not callable")
+
+
+def test_a_bad_setting_gets_cores_message_naming_it_as_in_every_binding():
+    with pytest.raises(ConfigurationError) as info:
+        friendgate.CallbackHandler(app_ids=[-1])
+    assert (info.value.code, info.value.message) == (
+        "invalid_setting", "app_ids[0]: invalid value: integer `-1`, expected u64")

@@ -6,8 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use friendgate_core::{
     authenticate_any, respond, route_query, unix_now, verify, ConfigError, ConfigSpec,
-    FailurePolicySpec, FriendResponseCallback as CoreCallback, LimitOverrides, Reply as CoreReply,
-    Routed,
+    FriendResponseCallback as CoreCallback, Reply as CoreReply, Routed,
 };
 
 use crate::decision::{DeciderFailure, Outcome};
@@ -76,57 +75,37 @@ pub struct HandlerConfig {
     pub decider_deadline_ms: Option<i64>,
 }
 
-/// A negative number where core counts: core's `invalid_setting`.
-fn count<T: TryFrom<i64>>(name: &str, value: i64) -> Result<T, ConfigError> {
-    T::try_from(value).map_err(|_| ConfigError::InvalidSetting {
-        reason: format!("{name}: {value} is not a non-negative count"),
-    })
-}
-
-fn limit(name: &str, value: Option<i64>) -> Result<Option<usize>, ConfigError> {
-    value
-        .map(|v| count(&format!("limits.{name}"), v))
-        .transpose()
-}
-
 impl HandlerConfig {
+    /// The record as core's `ConfigSpec`, read by core from one value as
+    /// every binding's settings are (Python's keyword arguments, Node's
+    /// options object), so that every check and message is core's.
     fn spec(self) -> Result<ConfigSpec, ConfigError> {
-        let limits = match self.limits {
-            None => None,
-            Some(l) => Some(LimitOverrides {
-                max_body_bytes: limit("max_body_bytes", l.max_body_bytes)?,
-                max_items: limit("max_items", l.max_items)?,
-                max_user_id_bytes: limit("max_user_id_bytes", l.max_user_id_bytes)?,
-                max_remark_bytes: limit("max_remark_bytes", l.max_remark_bytes)?,
-                max_tag_name_bytes: limit("max_tag_name_bytes", l.max_tag_name_bytes)?,
-                max_depth: limit("max_depth", l.max_depth)?,
-            }),
-        };
-        Ok(ConfigSpec {
-            app_ids: self
-                .app_ids
-                .into_iter()
-                .map(|id| count("app_ids", id))
-                .collect::<Result<_, _>>()?,
-            tokens: self.tokens,
-            window_seconds: self
-                .window_seconds
-                .map(|w| count("window_seconds", w))
-                .transpose()?,
-            limits,
-            on_decider_error: self.on_decider_error.map(|policy| match policy {
-                OnDeciderError::Reject { code, info } => FailurePolicySpec::Reject {
-                    code: Some(i64::from(code)),
-                    info: Some(info),
-                },
-                OnDeciderError::Allow => FailurePolicySpec::Allow {},
-                OnDeciderError::FailCallback => FailurePolicySpec::FailCallback {},
-            }),
-            decider_deadline_ms: self
-                .decider_deadline_ms
-                .map(|d| count("decider_deadline_ms", d))
-                .transpose()?,
-        })
+        let limits = self.limits.map(|l| {
+            serde_json::json!({
+                "max_body_bytes": l.max_body_bytes,
+                "max_items": l.max_items,
+                "max_user_id_bytes": l.max_user_id_bytes,
+                "max_remark_bytes": l.max_remark_bytes,
+                "max_tag_name_bytes": l.max_tag_name_bytes,
+                "max_depth": l.max_depth,
+            })
+        });
+        let on_decider_error = self.on_decider_error.map(|policy| match policy {
+            OnDeciderError::Reject { code, info } => {
+                serde_json::json!({"policy": "reject", "code": code, "info": info})
+            }
+            OnDeciderError::Allow => serde_json::json!({"policy": "allow"}),
+            OnDeciderError::FailCallback => serde_json::json!({"policy": "fail_callback"}),
+        });
+        let settings = serde_json::json!({
+            "app_ids": self.app_ids,
+            "tokens": self.tokens,
+            "window_seconds": self.window_seconds,
+            "limits": limits,
+            "on_decider_error": on_decider_error,
+            "decider_deadline_ms": self.decider_deadline_ms,
+        });
+        ConfigSpec::from_json(&settings.to_string())
     }
 }
 

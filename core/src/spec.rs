@@ -40,8 +40,34 @@ impl ConfigSpec {
     /// Reads a spec from JSON (the form bindings hand over); an unknown key
     /// or a wrong type is `invalid_setting`, naming it.
     pub fn from_json(text: &str) -> Result<Self, ConfigError> {
-        serde_json::from_str(text).map_err(|e| ConfigError::InvalidSetting {
-            reason: e.to_string(),
+        let mut json = serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(&mut json).map_err(|e| {
+            // The host wrote a value of its language, not JSON: the setting's
+            // path names the fault; a position in the text a binding made
+            // would mean nothing to it.
+            let mut path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.to_string().starts_with("unknown field") {
+                // The path ends at the unknown key, which the message names:
+                // the table it is in is the place.
+                path = match path.rsplit_once('.') {
+                    Some((table, _)) => table.to_owned(),
+                    None => ".".to_owned(),
+                };
+            }
+            let mut reason = inner.to_string();
+            if inner.line() > 0 {
+                if let Some((message, _)) = reason.rsplit_once(" at line ") {
+                    reason = message.to_owned();
+                }
+            }
+            ConfigError::InvalidSetting {
+                reason: if path == "." {
+                    reason
+                } else {
+                    format!("{path}: {reason}")
+                },
+            }
         })
     }
 
@@ -77,6 +103,29 @@ impl ConfigSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_setting_is_named_without_a_json_position() {
+        let error = ConfigSpec::from_json(r#"{"app_ids": [-1]}"#).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "app_ids[0]: invalid value: integer `-1`, expected u64"
+        );
+        let error = ConfigSpec::from_json(r#"{"app_ids": [1], "windw": 3}"#).unwrap_err();
+        assert!(
+            error.to_string().starts_with("unknown field `windw`"),
+            "{error}"
+        );
+        let error =
+            ConfigSpec::from_json(r#"{"app_ids": [1], "limits": {"max_itemz": 3}}"#).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("limits: unknown field `max_itemz`"),
+            "{error}"
+        );
+        assert!(!error.to_string().contains(" at line "), "{error}");
+    }
 
     #[test]
     fn defaults_and_checks_are_cores() {
