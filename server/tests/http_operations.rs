@@ -87,16 +87,25 @@ async fn metrics_count_known_traffic_and_health_endpoints_answer() {
     assert_eq!(r.status(), 405);
     assert_eq!(r.headers()["allow"], "POST");
 
-    let metrics = client
-        .get(format!("{}/metrics", running.admin))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        metrics.headers()["content-type"],
-        friendgate_server::admin::OPENMETRICS
-    );
-    let metrics = metrics.text().await.unwrap();
+    // The latency of an answer is observed once its last byte is written,
+    // which a fast client may see before the server has: wait for it.
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        let response = client
+            .get(format!("{}/metrics", running.admin))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()["content-type"],
+            friendgate_server::admin::OPENMETRICS
+        );
+        metrics = response.text().await.unwrap();
+        if metrics.contains("friendgate_callback_duration_seconds_count 4") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     for line in [
         "friendgate_callbacks_total{outcome=\"ok\",error=\"none\"} 2",
         "friendgate_callbacks_total{outcome=\"fail\",error=\"bad_signature\"} 1",

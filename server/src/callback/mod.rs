@@ -154,10 +154,15 @@ impl Routes {
             let started = Instant::now();
             let activity = request.activity.clone();
             let (response, answered) = self.callback(&settings, request, body, started).await;
-            if let (Some(activity), Answered::Callback) = (activity, answered) {
-                activity.answered(started);
+            match (activity, answered) {
+                (Some(activity), Answered::Callback) => activity.answered(started),
+                (Some(activity), Answered::Forwarded) => activity.answered_untimed(),
+                (None, _) => {}
             }
             return response;
+        }
+        if let Some(activity) = &request.activity {
+            activity.answered_untimed();
         }
         // Metrics and readiness are the admin listener's (crate::admin).
         match (request.method, path) {

@@ -48,10 +48,15 @@ struct Waited {
     opened: std::time::Instant,
     /// When the request being answered began to arrive, µs + 1 (0: none).
     arrived: AtomicU64,
-    /// When its route began, µs + 1, once its answer is ready (0: none).
+    /// When its route began, µs + 1, once its answer is ready (0: none;
+    /// [`NOT_TIMED`]: an answer that is not a callback's).
     answered: AtomicU64,
     latency: Histogram,
 }
+
+/// `Waited::answered` for an answer the histogram does not count (a health
+/// check, a forwarded command): its flush only ends the request's clock.
+const NOT_TIMED: u64 = u64::MAX;
 
 impl Waited {
     fn micros(&self, at: std::time::Instant) -> u64 {
@@ -95,6 +100,14 @@ impl Activity {
         }
     }
 
+    /// An answer that is not a callback's is ready: once written, the next
+    /// request's clock starts afresh, and nothing is observed.
+    pub fn answered_untimed(&self) {
+        if let Some(waited) = &self.waited {
+            waited.answered.store(NOT_TIMED, Ordering::Relaxed);
+        }
+    }
+
     /// What was written is flushed: an answer ready by then is observed,
     /// from the first byte of its request (or from its route's start, for a
     /// request read with the one before it).
@@ -107,6 +120,9 @@ impl Activity {
             return;
         }
         let arrived = waited.arrived.swap(0, Ordering::Relaxed);
+        if answered == NOT_TIMED {
+            return;
+        }
         let from = if arrived == 0 {
             answered
         } else {
