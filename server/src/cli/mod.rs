@@ -11,6 +11,10 @@ pub mod sign;
 
 pub use serve::serve;
 
+/// Logging as the binary sets it up; here for the path of earlier releases
+/// (`command::init_logging`).
+pub use crate::logging::init_logging;
+
 /// The bytes of `path`, or of standard input for `-`.
 pub(crate) fn read_input(path: &std::path::Path) -> Result<Vec<u8>, std::io::Error> {
     if path == std::path::Path::new("-") {
