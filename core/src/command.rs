@@ -4,6 +4,15 @@
 //! metrics with bounded cardinality) and the answer the platform expects
 //! from a callback nobody decides.
 
+/// `Sns.CallbackPrevFriendResponse`: before a friend request is answered.
+pub const FRIEND_RESPONSE: &str = "Sns.CallbackPrevFriendResponse";
+
+/// `Sns.CallbackPrevFriendAdd`: before a friend request is sent.
+pub const FRIEND_ADD: &str = "Sns.CallbackPrevFriendAdd";
+
+/// The commands friendgate decides item by item, at the one URL.
+pub const DECIDED_COMMANDS: [&str; 2] = [FRIEND_RESPONSE, FRIEND_ADD];
+
 /// The commands the Chat documentation lists (third-party callbacks), in
 /// groups. A command not here is still authenticated and routed: the
 /// platform may add commands; only its label is `other`.

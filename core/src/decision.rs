@@ -4,6 +4,8 @@
 use std::fmt;
 
 use crate::error::CallbackError;
+use crate::friend::{FriendAdd, FriendCommand, FriendResponse};
+use crate::friend_add::{AddItem, FriendAddCallback};
 use crate::request::{FriendResponseCallback, ResponseItem};
 
 /// A platform result or error code, always in `[38000, 39000]`.
@@ -203,21 +205,25 @@ impl Returned<'_> {
     }
 }
 
-/// Decides each item of a verified callback.
+/// Decides each item of a verified callback of command `K` (friend
+/// responses unless named: `Decider<FriendAdd>` decides friend requests).
 ///
-/// Closures `Fn(&FriendResponseCallback, usize, &ResponseItem) ->
-/// Result<Decision, DeciderError>` are deciders.
-pub trait Decider {
-    /// Decides item `index` of `callback`.
+/// Closures `Fn(&K::Callback, usize, &K::Item) -> Result<Decision,
+/// DeciderError>` are deciders: `Fn(&FriendResponseCallback, usize,
+/// &ResponseItem)` of friend responses, `Fn(&FriendAddCallback, usize,
+/// &AddItem)` of friend requests.
+pub trait Decider<K: FriendCommand = FriendResponse> {
+    /// The decision for item `index` of `callback`. An `Err` is answered by
+    /// the configured [`FailurePolicy`].
     fn decide(
         &self,
-        callback: &FriendResponseCallback<'_>,
+        callback: &K::Callback<'_>,
         index: usize,
-        item: &ResponseItem<'_>,
+        item: &K::Item<'_>,
     ) -> Result<Decision, DeciderError>;
 }
 
-impl<F> Decider for F
+impl<F> Decider<FriendResponse> for F
 where
     F: Fn(&FriendResponseCallback<'_>, usize, &ResponseItem<'_>) -> Result<Decision, DeciderError>,
 {
@@ -231,9 +237,22 @@ where
     }
 }
 
-/// Makes a closure a [`Decider`]. Passing the closure through this function
-/// lets Rust infer the signature for every lifetime, which a closure stored
-/// in a `let` with elided argument types does not get.
+impl<F> Decider<FriendAdd> for F
+where
+    F: Fn(&FriendAddCallback<'_>, usize, &AddItem<'_>) -> Result<Decision, DeciderError>,
+{
+    fn decide(
+        &self,
+        callback: &FriendAddCallback<'_>,
+        index: usize,
+        item: &AddItem<'_>,
+    ) -> Result<Decision, DeciderError> {
+        self(callback, index, item)
+    }
+}
+
+/// Types a closure as a friend-response [`Decider`] (so that its argument
+/// types need no annotation).
 ///
 /// ```
 /// use friendgate_core::{decider_fn, Decision};
@@ -253,16 +272,37 @@ where
     decide
 }
 
-/// A decider that allows every item (watch-only deployments, tests).
+/// Types a closure as a friend-request [`Decider<FriendAdd>`].
+///
+/// ```
+/// use friendgate_core::{add_decider_fn, Decision};
+/// let decider = add_decider_fn(|_, _, item| {
+///     if item.add_wording.contains("spam") {
+///         Ok(Decision::reject(38002, "greeting not allowed")?)
+///     } else {
+///         Ok(Decision::allow())
+///     }
+/// });
+/// # let _ = decider;
+/// ```
+pub fn add_decider_fn<F>(decide: F) -> F
+where
+    F: Fn(&FriendAddCallback<'_>, usize, &AddItem<'_>) -> Result<Decision, DeciderError>,
+{
+    decide
+}
+
+/// A decider that allows every item of any command (watch-only
+/// deployments, tests).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AllowAll;
 
-impl Decider for AllowAll {
+impl<K: FriendCommand> Decider<K> for AllowAll {
     fn decide(
         &self,
-        _: &FriendResponseCallback<'_>,
+        _: &K::Callback<'_>,
         _: usize,
-        _: &ResponseItem<'_>,
+        _: &K::Item<'_>,
     ) -> Result<Decision, DeciderError> {
         Ok(Decision::Allow)
     }

@@ -110,9 +110,11 @@ catalogue! {
 
     /// The query's `CallbackCommand` is not this callback.
     UnexpectedCommand {
+        /// The command the entry point answers.
+        expected: &'static str,
         /// The value received (shortened).
         got: String,
-    } => "unexpected_command", 38005, 400, Query, "query parameter `CallbackCommand` must be `Sns.CallbackPrevFriendResponse`, got `{got}`";
+    } => "unexpected_command", 38005, 400, Query, "query parameter `CallbackCommand` must be `{expected}`, got `{got}`";
 
     /// `SdkAppid` is not one of the configured app ids.
     ForeignAppId {
@@ -203,9 +205,11 @@ catalogue! {
 
     /// `ResponseFriendItem` has more items than the configured limit.
     TooManyItems {
+        /// The items array (`ResponseFriendItem`, `FriendItem`).
+        list: &'static str,
         /// The configured limit.
         limit: usize,
-    } => "too_many_items", 38027, 413, Limit, "$.ResponseFriendItem has more than {limit} items";
+    } => "too_many_items", 38027, 413, Limit, "$.{list} has more than {limit} items";
 
     /// A string field is longer (in UTF-8 bytes) than its limit.
     FieldTooLong {
@@ -219,9 +223,11 @@ catalogue! {
 
     /// The body's `CallbackCommand` differs from the query's.
     CommandMismatch {
+        /// The query's command.
+        expected: &'static str,
         /// The body's value (shortened).
         got: String,
-    } => "command_mismatch", 38029, 400, Body, "$.CallbackCommand must be `Sns.CallbackPrevFriendResponse` like the query's, got `{got}`";
+    } => "command_mismatch", 38029, 400, Body, "$.CallbackCommand must be `{expected}` like the query's, got `{got}`";
 
     /// A result or error code outside `[38000, 39000]` was asked for.
     InvalidResultCode {

@@ -44,6 +44,8 @@ pub mod config;
 pub mod conformance;
 pub mod decision;
 pub mod error;
+pub mod friend;
+pub mod friend_add;
 pub mod handle;
 pub mod query;
 pub mod request;
@@ -53,21 +55,30 @@ pub mod spec;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod validate;
+pub mod verified;
 pub mod view;
 
-pub use command::{command_label, command_matches, DOCUMENTED_COMMANDS, PROCESSED_ANSWER};
+pub use command::{
+    command_label, command_matches, DECIDED_COMMANDS, DOCUMENTED_COMMANDS, FRIEND_ADD,
+    FRIEND_RESPONSE, PROCESSED_ANSWER,
+};
 pub use config::{Config, ConfigBuilder, ConfigError, LimitOverrides, Limits, Token};
 pub use decision::{
-    decider_fn, AllowAll, Decider, DeciderError, Decision, FailurePolicy, FailurePolicySpec,
-    ResultCode, Returned,
+    add_decider_fn, decider_fn, AllowAll, Decider, DeciderError, Decision, FailurePolicy,
+    FailurePolicySpec, ResultCode, Returned,
 };
 pub use error::{CallbackError, ErrorEntry, ErrorFamily, CATALOGUE};
+pub use friend::{FriendAdd, FriendCommand, FriendResponse};
+pub use friend_add::{AddBody, AddItem, AddType, FriendAddCallback, ADD_SOURCE_PREFIX};
 pub use handle::{
-    authenticate_any, decide_all, decide_item, handle, reply_headers, respond, respond_each,
-    route_query, unix_now, verify, verify_body, verify_query, Reply, Routed, CONTENT_TYPE_JSON,
+    authenticate_any, decide_all, decide_all_for, decide_item, decide_item_for, handle, handle_add,
+    handle_for, handle_one_url, reply_headers, respond, respond_each, respond_each_for,
+    respond_for, route_query, unix_now, verify, verify_body, verify_body_for, verify_for,
+    verify_query, Deciders, OneUrl, Reply, Routed, CONTENT_TYPE_JSON,
 };
 pub use query::{CallbackQuery, ClientIp, Platform, RequestTime, CALLBACK_COMMAND};
 pub use request::{CallbackBody, FriendResponseCallback, ResponseAction, ResponseItem};
 pub use response::{ActionStatus, AnswerWriter, Response, ResultItem};
 pub use spec::ConfigSpec;
-pub use view::{CallbackView, ItemView, RequestView};
+pub use verified::{failures_of, FailedDecision, Verified};
+pub use view::{AddCallbackView, AddItemView, CallbackView, ItemView, RequestView};

@@ -9,8 +9,9 @@ use percent_encoding::percent_decode_str;
 
 use crate::error::{quote, CallbackError};
 
-/// The only `CallbackCommand` this crate answers.
-pub const CALLBACK_COMMAND: &str = "Sns.CallbackPrevFriendResponse";
+/// The friend-response `CallbackCommand` ([`crate::command::FRIEND_RESPONSE`]),
+/// which [`CallbackQuery::parse`] expects.
+pub const CALLBACK_COMMAND: &str = crate::command::FRIEND_RESPONSE;
 
 /// The only `contenttype` the platform sends.
 pub const CONTENT_TYPE: &str = "json";
@@ -203,9 +204,16 @@ impl<'a> CallbackQuery<'a> {
     /// when present; whether
     /// `Sign` and `RequestTime` are required is for authentication to say.
     pub fn parse(raw: &'a str) -> Result<Self, CallbackError> {
+        Self::parse_for(raw, CALLBACK_COMMAND)
+    }
+
+    /// [`parse`](Self::parse) for the callback whose command is `expected`
+    /// (another command is `unexpected_command`).
+    pub fn parse_for(raw: &'a str, expected: &'static str) -> Result<Self, CallbackError> {
         let query = Self::parse_any(raw)?;
-        if query.callback_command != CALLBACK_COMMAND {
+        if query.callback_command != expected {
             return Err(CallbackError::UnexpectedCommand {
+                expected,
                 got: quote(&query.callback_command),
             });
         }

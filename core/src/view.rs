@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 
+use crate::friend_add::FriendAddCallback;
 use crate::query::CallbackQuery;
 use crate::request::FriendResponseCallback;
 
@@ -84,6 +85,85 @@ impl<'a> FriendResponseCallback<'a> {
     }
 }
 
+/// One item of an [`AddCallbackView`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddItemView<'a> {
+    /// Position in `FriendItem`.
+    pub index: usize,
+    /// `To_Account`: the account asked.
+    pub to_account: Cow<'a, str>,
+    /// `Remark` (empty when absent).
+    pub remark: Cow<'a, str>,
+    /// `GroupName` (empty when absent).
+    pub group_name: Cow<'a, str>,
+    /// `AddSource` as sent (empty when absent).
+    pub add_source: Cow<'a, str>,
+    /// `AddWording`: the request's message (empty when absent).
+    pub add_wording: Cow<'a, str>,
+}
+
+/// A verified friend request as host languages show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddCallbackView<'a> {
+    /// `SdkAppid`.
+    pub sdk_app_id: u64,
+    /// `OptPlatform` in its canonical spelling, or as sent when unknown;
+    /// `None` when absent.
+    pub platform: Option<Cow<'a, str>>,
+    /// Whether the platform is one of the documented ones.
+    pub platform_known: bool,
+    /// `ClientIP` as sent; `None` when absent.
+    pub client_ip: Option<Cow<'a, str>>,
+    /// `RequestTime` (Unix seconds), when signed.
+    pub request_time: Option<u64>,
+    /// `Requester_Account` (empty when absent).
+    pub requester_account: Cow<'a, str>,
+    /// `From_Account`: who asks.
+    pub from_account: Cow<'a, str>,
+    /// `AddType` as sent (empty when absent).
+    pub add_type: Cow<'a, str>,
+    /// Whether the add type is one of the documented two.
+    pub add_type_known: bool,
+    /// `ForceAddFlags` (0 when absent).
+    pub force_add_flags: u64,
+    /// `EventTime` in Unix milliseconds (0 when absent).
+    pub event_time_ms: u64,
+    /// The items, in order.
+    pub items: Vec<AddItemView<'a>>,
+}
+
+impl<'a> FriendAddCallback<'a> {
+    /// The host view of this friend request, borrowing its text.
+    pub fn view(&self) -> AddCallbackView<'_> {
+        AddCallbackView {
+            sdk_app_id: self.sdk_app_id(),
+            platform: self.platform().map(|p| Cow::Borrowed(p.as_str())),
+            platform_known: self.platform().is_some_and(|p| p.is_known()),
+            client_ip: self.client_ip().map(|ip| Cow::Borrowed(ip.as_str())),
+            request_time: self.query.request_time.as_ref().map(|t| t.seconds()),
+            requester_account: Cow::Borrowed(self.requester_account()),
+            from_account: Cow::Borrowed(self.from_account()),
+            add_type: Cow::Borrowed(self.add_type().as_str()),
+            add_type_known: self.add_type().is_known(),
+            force_add_flags: self.force_add_flags(),
+            event_time_ms: self.event_time_ms(),
+            items: self
+                .items()
+                .iter()
+                .enumerate()
+                .map(|(index, item)| AddItemView {
+                    index,
+                    to_account: Cow::Borrowed(&item.to_account),
+                    remark: Cow::Borrowed(&item.remark),
+                    group_name: Cow::Borrowed(&item.group_name),
+                    add_source: Cow::Borrowed(&item.add_source),
+                    add_wording: Cow::Borrowed(&item.add_wording),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// An authenticated callback of any command as host languages show it
 /// (what a host's own handlers for its other callbacks get).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +223,38 @@ impl CallbackView<'_> {
                     action: owned(item.action),
                     action_known: item.action_known,
                     is_accept: item.is_accept,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl AddCallbackView<'_> {
+    /// The same view, owning its text.
+    pub fn into_owned(self) -> AddCallbackView<'static> {
+        let owned = |text: Cow<'_, str>| Cow::Owned(text.into_owned());
+        AddCallbackView {
+            sdk_app_id: self.sdk_app_id,
+            platform: self.platform.map(owned),
+            platform_known: self.platform_known,
+            client_ip: self.client_ip.map(owned),
+            request_time: self.request_time,
+            requester_account: owned(self.requester_account),
+            from_account: owned(self.from_account),
+            add_type: owned(self.add_type),
+            add_type_known: self.add_type_known,
+            force_add_flags: self.force_add_flags,
+            event_time_ms: self.event_time_ms,
+            items: self
+                .items
+                .into_iter()
+                .map(|item| AddItemView {
+                    index: item.index,
+                    to_account: owned(item.to_account),
+                    remark: owned(item.remark),
+                    group_name: owned(item.group_name),
+                    add_source: owned(item.add_source),
+                    add_wording: owned(item.add_wording),
                 })
                 .collect(),
         }

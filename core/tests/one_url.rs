@@ -87,3 +87,87 @@ fn a_host_that_answers_this_callback_alone_still_refuses_the_others() {
         "unexpected_command"
     );
 }
+
+#[test]
+fn one_url_decides_both_friend_commands_with_their_own_deciders() {
+    use friendgate_core::{add_decider_fn, decider_fn, handle_one_url, Deciders, Decision, OneUrl};
+    use std::cell::Cell;
+    let config = config();
+    let asked = Cell::new(0);
+    let responses = decider_fn(|_, _, item| {
+        asked.set(asked.get() + 1);
+        Ok(Decision::reject(
+            38001,
+            format!("response {}", item.to_account),
+        )?)
+    });
+    let requests = add_decider_fn(|_, _, item| {
+        asked.set(asked.get() + 1);
+        if item.add_wording.contains("id2") {
+            Ok(Decision::reject(38010, "greeting")?)
+        } else {
+            Ok(Decision::allow())
+        }
+    });
+    let deciders = Deciders {
+        response: Some(&responses),
+        add: Some(&requests),
+    };
+    let body_of = |outcome: OneUrl<'_>| match outcome {
+        OneUrl::Reply(reply) => (reply.status, String::from_utf8(reply.body).unwrap()),
+        OneUrl::Other(query) => panic!("{query:?}"),
+    };
+    let add = testing::signed_add_query(testing::SAMPLE_APP_ID, testing::SAMPLE_TOKEN, NOW);
+    let (status, body) = body_of(handle_one_url(
+        &config,
+        &add,
+        testing::SAMPLE_ADD_BODY.as_bytes(),
+        NOW,
+        deciders,
+    ));
+    assert_eq!(status, 200);
+    assert!(body.contains(r#"{"To_Account":"id1","ResultCode":0,"ResultInfo":""},{"To_Account":"id2","ResultCode":38010,"ResultInfo":"greeting"}"#), "{body}");
+    let response = query("Sns.CallbackPrevFriendResponse", testing::SAMPLE_TOKEN, NOW);
+    let (_, body) = body_of(handle_one_url(
+        &config,
+        &response,
+        testing::SAMPLE_BODY.as_bytes(),
+        NOW,
+        deciders,
+    ));
+    assert!(
+        body.contains(r#""ResultCode":38001,"ResultInfo":"response id1""#),
+        "{body}"
+    );
+    assert_eq!(asked.get(), 4);
+    // An absent decider allows; another command is handed back.
+    let (_, body) = body_of(handle_one_url(
+        &config,
+        &add,
+        testing::SAMPLE_ADD_BODY.as_bytes(),
+        NOW,
+        Deciders::default(),
+    ));
+    assert!(!body.contains("38010"), "{body}");
+    let other = query("C2C.CallbackAfterSendMsg", testing::SAMPLE_TOKEN, NOW);
+    assert!(matches!(
+        handle_one_url(&config, &other, b"{}", NOW, deciders),
+        OneUrl::Other(_)
+    ));
+    // Forged, stale and foreign friend requests never reach a decider.
+    let forged = testing::signed_add_query(testing::SAMPLE_APP_ID, "another token", NOW);
+    let stale =
+        testing::signed_add_query(testing::SAMPLE_APP_ID, testing::SAMPLE_TOKEN, NOW - 3600);
+    let foreign = testing::signed_add_query(1_400_000_001, testing::SAMPLE_TOKEN, NOW);
+    for (query, code) in [(forged, 401), (stale, 401), (foreign, 403)] {
+        let (status, _) = body_of(handle_one_url(
+            &config,
+            &query,
+            testing::SAMPLE_ADD_BODY.as_bytes(),
+            NOW,
+            deciders,
+        ));
+        assert_eq!(status, code, "{query}");
+    }
+    assert_eq!(asked.get(), 4);
+}

@@ -5,15 +5,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use friendgate_core::testing::vectors::{load_dir, vectors_dir};
-use friendgate_core::{decider_fn, handle};
+use friendgate_core::{add_decider_fn, decider_fn, handle, handle_add, FRIEND_ADD};
 
 #[test]
 fn every_vector_matches_byte_for_byte() {
     let cases = load_dir(&vectors_dir()).unwrap();
     let mut failures = Vec::new();
     for case in &cases {
-        let decider = decider_fn(|_, index, _| case.outcome(index));
-        let reply = handle(&case.config, &case.query, &case.body, case.now, &decider);
+        let reply = if case.command == FRIEND_ADD {
+            let decider = add_decider_fn(|_, index, _| case.outcome(index));
+            handle_add(&case.config, &case.query, &case.body, case.now, &decider)
+        } else {
+            let decider = decider_fn(|_, index, _| case.outcome(index));
+            handle(&case.config, &case.query, &case.body, case.now, &decider)
+        };
         let got_error = reply.error.as_ref().map(|e| e.code().to_owned());
         let got_body = String::from_utf8_lossy(&reply.body);
         if reply.status != case.expect.status
@@ -47,6 +52,8 @@ fn every_vector_matches_byte_for_byte() {
 fn vectors_are_many_and_cover_every_error_code() {
     let cases = load_dir(&vectors_dir()).unwrap();
     assert!(cases.len() >= 50, "only {} cases", cases.len());
+    let adds = cases.iter().filter(|c| c.command == FRIEND_ADD).count();
+    assert!(adds >= 40, "only {adds} friend-request cases");
     let mut names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
     names.sort_unstable();
     let before = names.len();

@@ -457,6 +457,10 @@ FILES = {
 
 
 def main():
+    import friend_add  # the friend-request files, in friend_add/
+
+    FILES.update(friend_add.FILES)
+    (HERE / "friend_add").mkdir(exist_ok=True)
     check = "--check" in sys.argv[1:]
     total, stale = 0, []
     for file_name, (description, build) in FILES.items():
@@ -469,7 +473,8 @@ def main():
                 stale.append(file_name)
         else:
             path.write_text(text, encoding="utf-8")
-    extra = sorted(p.name for p in HERE.glob("*.json") if p.name not in FILES)
+    written = [p.relative_to(HERE).as_posix() for p in [*HERE.glob("*.json"), *HERE.glob("friend_add/*.json")]]
+    extra = sorted(name for name in written if name not in FILES)
     if check:
         if stale or extra:
             print(f"vectors differ from generate.py: {stale + extra}; run python3 tests/vectors/generate.py")
@@ -480,4 +485,5 @@ def main():
 
 
 if __name__ == "__main__":
+    sys.modules.setdefault("generate", sys.modules[__name__])
     main()

@@ -3,7 +3,7 @@ use std::time::Duration;
 use super::*;
 use crate::testing::vectors::{load_dir, vectors_dir};
 use crate::testing::{SAMPLE_APP_ID, SAMPLE_TOKEN};
-use crate::{handle, AllowAll, Config, Limits, Token};
+use crate::{Config, Limits, Token};
 
 const NOW: u64 = 1_800_000_000;
 
@@ -33,20 +33,23 @@ fn core_passes(target: &Target) -> usize {
         let Some(prepared) = case.prepare(target, NOW) else {
             continue;
         };
-        // A host at the one URL: any command is authenticated, and other
-        // commands get core's processed answer.
-        let routed = crate::route_query(target.config(), &prepared.query, NOW);
-        let reply = match (prepared.method, routed) {
-            (Method::Post, Err(error)) => crate::Reply::from_error(error),
-            (Method::Post, Ok(crate::Routed::Other(_))) => crate::Reply::processed(),
-            (Method::Post, Ok(crate::Routed::FriendResponse(_))) => handle(
-                target.config(),
-                &prepared.query,
-                prepared.body,
-                NOW,
-                &AllowAll,
-            ),
-            (Method::Get, _) => crate::Reply::from_error(crate::CallbackError::MethodNotAllowed {
+        // A host at the one URL: any command is authenticated, friend
+        // callbacks decided, and other commands get core's processed answer.
+        let reply = match prepared.method {
+            Method::Post => {
+                let deciders = crate::Deciders::default();
+                match crate::handle_one_url(
+                    target.config(),
+                    &prepared.query,
+                    prepared.body,
+                    NOW,
+                    deciders,
+                ) {
+                    crate::OneUrl::Reply(reply) => reply,
+                    crate::OneUrl::Other(_) => crate::Reply::processed(),
+                }
+            }
+            Method::Get => crate::Reply::from_error(crate::CallbackError::MethodNotAllowed {
                 method: "GET".into(),
             }),
         };
@@ -129,6 +132,11 @@ fn translation_keeps_what_each_vector_shows() {
             // `handle` serves this callback alone; at the one URL a signed
             // callback of another command is answered OK.
             (Expect::Processed, Some(want)) if want == "unexpected_command" => {}
+            // ...and the other friend command is decided as one: this body
+            // is the first's, so it lacks the other's items.
+            (Expect::Refuse { code, .. }, Some(want)) if want == "unexpected_command" => {
+                assert_eq!(*code, "missing_field", "{}", vector.name)
+            }
             (Expect::Refuse { code, .. }, Some(want)) => assert_eq!(code, want, "{}", vector.name),
             (got, want) => panic!("{}: {got:?} for {want:?} ({})", vector.name, prepared.query),
         }

@@ -18,6 +18,44 @@ pub const SAMPLE_SIGN: &str = "17773bc39a671d7b9aa835458704d2a6db81360a5940292b5
 /// The platform's sample request body, compact.
 pub const SAMPLE_BODY: &str = r#"{"CallbackCommand":"Sns.CallbackPrevFriendResponse","Requester_Account":"id","From_Account":"id","ResponseFriendItem":[{"To_Account":"id1","Remark":"remark1","TagName":"group1","ResponseAction":"Response_Action_AgreeAndAdd"},{"To_Account":"id2","Remark":"remark2","TagName":"group2","ResponseAction":"Response_Action_Reject"}],"EventTime":1631777645424}"#;
 
+/// The documentation's friend-request sample (`Sns.CallbackPrevFriendAdd`),
+/// compact.
+pub const SAMPLE_ADD_BODY: &str = r#"{"CallbackCommand":"Sns.CallbackPrevFriendAdd","Requester_Account":"id","From_Account":"id","FriendItem":[{"To_Account":"id1","Remark":"remark1","GroupName":"group1","AddSource":"AddSource_Type_Android","AddWording":"this is id1!"},{"To_Account":"id2","Remark":"remark2","GroupName":"group1","AddSource":"AddSource_Type_Android","AddWording":"this is id2!"}],"AddType":"Add_Type_Both","ForceAddFlags":0,"EventTime":1631777344870}"#;
+
+/// [`signed_query`] for a friend request (`Sns.CallbackPrevFriendAdd`).
+pub fn signed_add_query(app_id: u64, token: &str, request_time: u64) -> String {
+    QueryBuilder::new(app_id)
+        .command(crate::command::FRIEND_ADD)
+        .signed(token, request_time)
+        .build()
+}
+
+/// A friend request from `from_account` with `count` items, each with an
+/// `AddWording` (`hello {i}`): for load tests and benchmarks.
+pub fn add_body_with_items(from_account: &str, count: usize) -> String {
+    let items: Vec<serde_json::Value> = (0..count)
+        .map(|i| {
+            serde_json::json!({
+                "To_Account": format!("user{i}"),
+                "Remark": format!("remark{i}"),
+                "GroupName": "friends",
+                "AddSource": "AddSource_Type_Android",
+                "AddWording": format!("hello {i}"),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "CallbackCommand": crate::command::FRIEND_ADD,
+        "Requester_Account": from_account,
+        "From_Account": from_account,
+        "FriendItem": items,
+        "AddType": "Add_Type_Both",
+        "ForceAddFlags": 0,
+        "EventTime": 1_631_777_344_870_u64,
+    })
+    .to_string()
+}
+
 /// The Sign for `token` at `request_time` (Unix seconds).
 pub fn sign(token: &str, request_time: u64) -> String {
     compute_sign(token, &request_time.to_string())
@@ -68,6 +106,7 @@ pub fn body_with_items(from_account: &str, count: usize) -> String {
 #[derive(Debug, Clone)]
 pub struct QueryBuilder {
     app_id: u64,
+    command: String,
     client_ip: String,
     platform: String,
     signed: Option<(String, u64)>,
@@ -78,10 +117,17 @@ impl QueryBuilder {
     pub fn new(app_id: u64) -> Self {
         Self {
             app_id,
+            command: CALLBACK_COMMAND.to_owned(),
             client_ip: "127.0.0.1".to_owned(),
             platform: "iOS".to_owned(),
             signed: None,
         }
+    }
+
+    /// Sets `CallbackCommand` (friend responses by default).
+    pub fn command(mut self, command: &str) -> Self {
+        self.command = command.to_owned();
+        self
     }
 
     /// Sets `ClientIP`.
@@ -107,7 +153,7 @@ impl QueryBuilder {
         let mut query = form_urlencoded::Serializer::new(String::new());
         query
             .append_pair("SdkAppid", &self.app_id.to_string())
-            .append_pair("CallbackCommand", CALLBACK_COMMAND)
+            .append_pair("CallbackCommand", &self.command)
             .append_pair("contenttype", CONTENT_TYPE)
             .append_pair("ClientIP", &self.client_ip)
             .append_pair("OptPlatform", &self.platform);

@@ -19,6 +19,9 @@ pub fn vectors_dir() -> PathBuf {
 /// One conformance case, ready to run.
 #[derive(Debug, Clone)]
 pub struct VectorCase {
+    /// The `CallbackCommand` the case is for: friend responses for the
+    /// files at the top, friend requests for those in `friend_add/`.
+    pub command: &'static str,
     /// File the case came from.
     pub file: String,
     /// Unique name.
@@ -126,8 +129,22 @@ struct ExpectDoc {
     body: String,
 }
 
-/// Loads every `*.json` file of `dir`, in file-name order.
+/// The folder of friend-request vectors inside the vectors folder.
+pub const FRIEND_ADD_DIR: &str = "friend_add";
+
+/// Loads every `*.json` file of `dir` (friend responses), then of its
+/// [`FRIEND_ADD_DIR`] folder (friend requests, named `friend_add/<file>`),
+/// each in file-name order.
 pub fn load_dir(dir: &Path) -> Result<Vec<VectorCase>, String> {
+    let mut cases = load_files(dir, "")?;
+    let add = dir.join(FRIEND_ADD_DIR);
+    if add.is_dir() {
+        cases.extend(load_files(&add, &format!("{FRIEND_ADD_DIR}/"))?);
+    }
+    Ok(cases)
+}
+
+fn load_files(dir: &Path, prefix: &str) -> Result<Vec<VectorCase>, String> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -136,14 +153,23 @@ pub fn load_dir(dir: &Path) -> Result<Vec<VectorCase>, String> {
     files.sort();
     let mut cases = Vec::new();
     for path in files {
-        let file = path
+        let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let file = format!("{prefix}{name}");
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{file}: {e}"))?;
         cases.extend(parse_file(&file, &text)?);
     }
     Ok(cases)
+}
+
+/// The command of the cases of `file` (see [`VectorCase::command`]).
+fn command_of(file: &str) -> &'static str {
+    match file.strip_prefix(FRIEND_ADD_DIR) {
+        Some(rest) if rest.starts_with('/') => crate::command::FRIEND_ADD,
+        _ => crate::command::FRIEND_RESPONSE,
+    }
 }
 
 /// The vectors of this source tree, compiled into the library (for tools
@@ -166,6 +192,12 @@ pub fn embedded() -> Result<Vec<VectorCase>, String> {
         "query.json",
         "sign.json",
         "window.json",
+        "friend_add/auth.json",
+        "friend_add/body.json",
+        "friend_add/decisions.json",
+        "friend_add/limits.json",
+        "friend_add/platform.json",
+        "friend_add/values.json",
     );
     let mut cases = Vec::new();
     for (file, text) in files {
@@ -208,6 +240,7 @@ fn build_case(file: &str, case: CaseDoc) -> Result<VectorCase, String> {
         })
         .collect::<Result<_, String>>()?;
     Ok(VectorCase {
+        command: command_of(file),
         file: file.to_owned(),
         name: case.name,
         description: case.description,

@@ -1,4 +1,6 @@
-//! Strict, single-pass parsing of the callback body into [`CallbackBody`].
+//! Strict, single-pass parsing of a friend callback's body: friend responses
+//! into [`CallbackBody`] ([`response`]), friend requests into [`AddBody`]
+//! ([`add`]), on one machinery.
 //!
 //! serde_json drives hand-written visitors so that, in one pass and without a
 //! `Value` tree: strings borrow from the input unless they hold escapes; every
@@ -7,6 +9,9 @@
 //! depth limit; and the item count stops the parse as soon as it is exceeded.
 //! Errors carry a JSON path such as `$.ResponseFriendItem[1].Remark`.
 
+mod add;
+mod response;
+
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -14,17 +19,48 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use crate::command::{FRIEND_ADD, FRIEND_RESPONSE};
 use crate::config::Limits;
 use crate::error::{quote, CallbackError};
-use crate::query::CALLBACK_COMMAND;
-use crate::request::{CallbackBody, ResponseAction, ResponseItem};
+use crate::friend_add::AddBody;
+use crate::request::CallbackBody;
 
-/// Parses and validates a body against `limits`.
+/// Parses and validates a friend response's body against `limits`.
 ///
 /// Checks, in order: size, UTF-8, JSON syntax and shape (types, duplicate
 /// keys, depth, item count, field lengths, required fields), then that
 /// `CallbackCommand` is this callback's.
 pub fn parse_body<'a>(body: &'a [u8], limits: &Limits) -> Result<CallbackBody<'a>, CallbackError> {
+    let body = parse_with(body, limits, response::BodyShape)?;
+    same_command(&body.callback_command, FRIEND_RESPONSE)?;
+    Ok(body)
+}
+
+/// [`parse_body`] for a friend request (`Sns.CallbackPrevFriendAdd`). Its
+/// texts (`Remark`, `GroupName`, `AddSource`, `AddWording`) have no length
+/// limit but the body's: an over-long one is still decided.
+pub fn parse_add_body<'a>(body: &'a [u8], limits: &Limits) -> Result<AddBody<'a>, CallbackError> {
+    let body = parse_with(body, limits, add::AddBodyShape)?;
+    same_command(&body.callback_command, FRIEND_ADD)?;
+    Ok(body)
+}
+
+fn same_command(got: &str, expected: &'static str) -> Result<(), CallbackError> {
+    if got != expected {
+        return Err(CallbackError::CommandMismatch {
+            expected,
+            got: quote(got),
+        });
+    }
+    Ok(())
+}
+
+/// Size, UTF-8, then one pass of `shape` over the text.
+fn parse_with<'a, S: Shape<'a>>(
+    body: &'a [u8],
+    limits: &Limits,
+    shape: S,
+) -> Result<S::Value, CallbackError> {
     if body.len() > limits.max_body_bytes {
         return Err(CallbackError::BodyTooLarge {
             size: body.len(),
@@ -39,19 +75,10 @@ pub fn parse_body<'a>(body: &'a [u8], limits: &Limits) -> Result<CallbackBody<'a
         error: Cell::new(None),
     };
     let mut de = serde_json::Deserializer::from_str(text);
-    let parsed = Typed {
-        ctx: &ctx,
-        shape: BodyShape,
-    }
-    .deserialize(&mut de)
-    .and_then(|body| de.end().map(|()| body));
-    let body = parsed.map_err(|error| ctx.error.take().unwrap_or_else(|| malformed(&error)))?;
-    if body.callback_command != CALLBACK_COMMAND {
-        return Err(CallbackError::CommandMismatch {
-            got: quote(&body.callback_command),
-        });
-    }
-    Ok(body)
+    let parsed = Typed { ctx: &ctx, shape }
+        .deserialize(&mut de)
+        .and_then(|body| de.end().map(|()| body));
+    parsed.map_err(|error| ctx.error.take().unwrap_or_else(|| malformed(&error)))
 }
 
 /// Turns a syntax error of serde_json into `malformed_json`.
@@ -87,8 +114,9 @@ impl Ctx<'_> {
 enum Loc<'p> {
     Root,
     Field(&'static str),
-    Item(usize),
-    ItemField(usize, &'static str),
+    /// An element of the items array named first.
+    Item(&'static str, usize),
+    ItemField(&'static str, usize, &'static str),
     Key(&'p Loc<'p>, &'p str),
     Index(&'p Loc<'p>, usize),
 }
@@ -98,8 +126,8 @@ impl fmt::Display for Loc<'_> {
         match self {
             Self::Root => f.write_str("$"),
             Self::Field(name) => write!(f, "$.{name}"),
-            Self::Item(index) => write!(f, "$.ResponseFriendItem[{index}]"),
-            Self::ItemField(index, name) => write!(f, "$.ResponseFriendItem[{index}].{name}"),
+            Self::Item(list, index) => write!(f, "$.{list}[{index}]"),
+            Self::ItemField(list, index, name) => write!(f, "$.{list}[{index}].{name}"),
             Self::Key(parent, key) => write!(f, "{parent}.{}", quote(key)),
             Self::Index(parent, index) => write!(f, "{parent}[{index}]"),
         }
@@ -291,90 +319,28 @@ fn skip_unknown<'de, A: MapAccess<'de>>(
     })
 }
 
-/// The top-level object.
-struct BodyShape;
+/// An item shape of an items array: built for the item at `index`.
+trait ItemShape<'de>: Shape<'de> {
+    /// The array's field name (`ResponseFriendItem`, `FriendItem`).
+    const LIST: &'static str;
+    fn at(index: usize) -> Self;
+}
 
-impl<'de> Shape<'de> for BodyShape {
-    type Value = CallbackBody<'de>;
-    const EXPECTED: &'static str = "an object";
+/// An items array of at most `max_items` items of shape `I`.
+struct Items<I>(std::marker::PhantomData<I>);
 
-    fn loc(&self) -> Loc<'_> {
-        Loc::Root
-    }
-
-    fn object<A: MapAccess<'de>>(self, ctx: &Ctx<'_>, mut map: A) -> Result<Self::Value, A::Error> {
-        let limits = ctx.limits;
-        let (mut command, mut requester, mut from, mut items, mut event_time) =
-            (None, None, None, None, None);
-        let mut unknown = UnknownKeys::default();
-        while let Some(key) = map.next_key_seed(Key)? {
-            let name = match &*key {
-                "CallbackCommand" => "CallbackCommand",
-                "Requester_Account" => "Requester_Account",
-                "From_Account" => "From_Account",
-                "ResponseFriendItem" => "ResponseFriendItem",
-                "EventTime" => "EventTime",
-                _ => {
-                    skip_unknown(ctx, &mut map, &mut unknown, Loc::Root, key, 2)?;
-                    continue;
-                }
-            };
-            let loc = Loc::Field(name);
-            let string = |max| Typed {
-                ctx,
-                shape: Text { loc, max },
-            };
-            let fresh = match name {
-                "CallbackCommand" => first_time(&command, Loc::Root, name),
-                "Requester_Account" => first_time(&requester, Loc::Root, name),
-                "From_Account" => first_time(&from, Loc::Root, name),
-                "ResponseFriendItem" => first_time(&items, Loc::Root, name),
-                _ => first_time(&event_time, Loc::Root, name),
-            };
-            fresh.map_err(|e| ctx.fail(e))?;
-            match name {
-                "CallbackCommand" => command = Some(map.next_value_seed(string(None))?),
-                "Requester_Account" => {
-                    requester = Some(map.next_value_seed(string(Some(limits.max_user_id_bytes)))?)
-                }
-                "From_Account" => {
-                    from = Some(map.next_value_seed(string(Some(limits.max_user_id_bytes)))?)
-                }
-                "ResponseFriendItem" => {
-                    items = Some(map.next_value_seed(Typed { ctx, shape: Items })?)
-                }
-                _ => {
-                    event_time = Some(map.next_value_seed(Typed {
-                        ctx,
-                        shape: Millis { loc },
-                    })?)
-                }
-            }
-        }
-        let body = (|| {
-            Ok(CallbackBody {
-                callback_command: required(command, Loc::Field("CallbackCommand"))?,
-                // Neither decides an answer: refusing a callback without
-                // them would only let it through (docs/protocol.md).
-                requester_account: requester.unwrap_or_default(),
-                from_account: required(from, Loc::Field("From_Account"))?,
-                items: required(items, Loc::Field("ResponseFriendItem"))?,
-                event_time_ms: event_time.unwrap_or(0),
-            })
-        })();
-        body.map_err(|e| ctx.fail(e))
+impl<I> Items<I> {
+    fn new() -> Self {
+        Self(std::marker::PhantomData)
     }
 }
 
-/// `ResponseFriendItem`: an array of at most `max_items` items.
-struct Items;
-
-impl<'de> Shape<'de> for Items {
-    type Value = Vec<ResponseItem<'de>>;
+impl<'de, I: ItemShape<'de>> Shape<'de> for Items<I> {
+    type Value = Vec<I::Value>;
     const EXPECTED: &'static str = "an array";
 
     fn loc(&self) -> Loc<'_> {
-        Loc::Field("ResponseFriendItem")
+        Loc::Field(I::LIST)
     }
 
     fn array<A: SeqAccess<'de>>(self, ctx: &Ctx<'_>, mut seq: A) -> Result<Self::Value, A::Error> {
@@ -384,68 +350,19 @@ impl<'de> Shape<'de> for Items {
             let index = items.len();
             let item = Typed {
                 ctx,
-                shape: Item { index },
+                shape: I::at(index),
             };
             match seq.next_element_seed(item)? {
                 Some(_) if index == limit => {
-                    return Err(ctx.fail(CallbackError::TooManyItems { limit }))
+                    return Err(ctx.fail(CallbackError::TooManyItems {
+                        list: I::LIST,
+                        limit,
+                    }))
                 }
                 Some(item) => items.push(item),
                 None => return Ok(items),
             }
         }
-    }
-}
-
-/// One `ResponseFriendItem` object.
-struct Item {
-    index: usize,
-}
-
-impl<'de> Shape<'de> for Item {
-    type Value = ResponseItem<'de>;
-    const EXPECTED: &'static str = "an object";
-
-    fn loc(&self) -> Loc<'_> {
-        Loc::Item(self.index)
-    }
-
-    fn object<A: MapAccess<'de>>(self, ctx: &Ctx<'_>, mut map: A) -> Result<Self::Value, A::Error> {
-        let limits = ctx.limits;
-        let here = Loc::Item(self.index);
-        let (mut to, mut remark, mut tag, mut action) = (None, None, None, None);
-        let mut unknown = UnknownKeys::default();
-        while let Some(key) = map.next_key_seed(Key)? {
-            let (name, slot, max) = match &*key {
-                "To_Account" => ("To_Account", &mut to, Some(limits.max_user_id_bytes)),
-                "Remark" => ("Remark", &mut remark, Some(limits.max_remark_bytes)),
-                "TagName" => ("TagName", &mut tag, Some(limits.max_tag_name_bytes)),
-                "ResponseAction" => ("ResponseAction", &mut action, None),
-                _ => {
-                    skip_unknown(ctx, &mut map, &mut unknown, here, key, 4)?;
-                    continue;
-                }
-            };
-            first_time(slot, here, name).map_err(|e| ctx.fail(e))?;
-            let loc = Loc::ItemField(self.index, name);
-            *slot = Some(map.next_value_seed(Typed {
-                ctx,
-                shape: Text { loc, max },
-            })?);
-        }
-        let index = self.index;
-        let item = (|| {
-            Ok(ResponseItem {
-                to_account: required(to, Loc::ItemField(index, "To_Account"))?,
-                remark: remark.unwrap_or_default(),
-                tag_name: tag.unwrap_or_default(),
-                action: ResponseAction::from_wire(required(
-                    action,
-                    Loc::ItemField(index, "ResponseAction"),
-                )?),
-            })
-        })();
-        item.map_err(|e| ctx.fail(e))
     }
 }
 
@@ -476,7 +393,7 @@ impl<'de> Shape<'de> for Text<'_> {
     }
 }
 
-/// `EventTime`: a non-negative integer of milliseconds.
+/// `EventTime` (milliseconds) or `ForceAddFlags`: a non-negative integer.
 struct Millis<'p> {
     loc: Loc<'p>,
 }
@@ -577,6 +494,7 @@ impl<'de> Shape<'de> for Skip<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::ResponseAction;
 
     fn parse(body: &str) -> Result<CallbackBody<'_>, CallbackError> {
         parse_body(body.as_bytes(), &Limits::default())
@@ -652,7 +570,13 @@ mod tests {
             ..Limits::default()
         };
         let err = parse_body(SAMPLE.as_bytes(), &limits).unwrap_err();
-        assert_eq!(err, CallbackError::TooManyItems { limit: 1 });
+        assert_eq!(
+            err,
+            CallbackError::TooManyItems {
+                list: "ResponseFriendItem",
+                limit: 1
+            }
+        );
     }
 
     #[test]
