@@ -107,10 +107,10 @@ async fn metrics_count_known_traffic_and_health_endpoints_answer() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     for line in [
-        "friendgate_callbacks_total{outcome=\"ok\",error=\"none\"} 2",
-        "friendgate_callbacks_total{outcome=\"fail\",error=\"bad_signature\"} 1",
-        "friendgate_callbacks_total{outcome=\"fail\",error=\"method_not_allowed\"} 1",
-        "friendgate_decisions_total{rule=\"default\",decision=\"allow\"} 4",
+        "friendgate_callbacks_total{outcome=\"ok\",error=\"none\",command=\"Sns.CallbackPrevFriendResponse\"} 2",
+        "friendgate_callbacks_total{outcome=\"fail\",error=\"bad_signature\",command=\"unknown\"} 1",
+        "friendgate_callbacks_total{outcome=\"fail\",error=\"method_not_allowed\",command=\"unknown\"} 1",
+        "friendgate_decisions_total{rule=\"default\",decision=\"allow\",command=\"Sns.CallbackPrevFriendResponse\"} 4",
         "friendgate_callback_duration_seconds_count 4",
         "friendgate_in_flight 0",
     ] {
@@ -500,7 +500,7 @@ async fn shutdown_finishes_callbacks_in_flight() {
         gateway
             .metrics()
             .render()
-            .matches("outcome=\"ok\",error=\"none\"} 5")
+            .matches("outcome=\"ok\",error=\"none\",command=\"Sns.CallbackPrevFriendResponse\"} 5")
             .count(),
         1
     );

@@ -200,10 +200,10 @@ async fn action_rules_and_first_rule_wins() {
         .await
         .unwrap();
     for line in [
-        "friendgate_decisions_total{rule=\"rejects-pass\",decision=\"allow\"} 1",
-        "friendgate_decisions_total{rule=\"blocked\",decision=\"reject\"} 1",
-        "friendgate_decisions_total{rule=\"only-known-actions\",decision=\"reject\"} 1",
-        "friendgate_decisions_total{rule=\"default\",decision=\"allow\"} 1",
+        "friendgate_decisions_total{rule=\"rejects-pass\",decision=\"allow\",command=\"Sns.CallbackPrevFriendResponse\"} 1",
+        "friendgate_decisions_total{rule=\"blocked\",decision=\"reject\",command=\"Sns.CallbackPrevFriendResponse\"} 1",
+        "friendgate_decisions_total{rule=\"only-known-actions\",decision=\"reject\",command=\"Sns.CallbackPrevFriendResponse\"} 1",
+        "friendgate_decisions_total{rule=\"default\",decision=\"allow\",command=\"Sns.CallbackPrevFriendResponse\"} 1",
     ] {
         assert!(metrics.contains(line), "missing `{line}` in\n{metrics}");
     }

@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 
 use friendgate_core::testing::vectors::{load_dir, vectors_dir};
-use friendgate_core::{decider_fn, Decider};
+use friendgate_core::{add_decider_fn, decider_fn, Decider, FriendAdd};
 use friendgate_server::settings::OtherCommands;
 use friendgate_server::Gateway;
 
@@ -22,14 +22,43 @@ async fn every_vector_over_http() {
         let script = case.clone();
         let decider: Arc<dyn Decider + Send + Sync> =
             Arc::new(decider_fn(move |_, index, _| script.outcome(index)));
+        let script = case.clone();
+        let add_decider: Arc<dyn Decider<FriendAdd> + Send + Sync> =
+            Arc::new(add_decider_fn(move |_, index, _| script.outcome(index)));
         let now = case.now;
-        // The vectors are `handle`'s, which answers this callback alone: so
-        // does a gateway told to refuse other commands (its default answers
-        // them OK, see one_url.rs).
+        // The vectors are `handle`'s and `handle_add`'s, which answer their
+        // command alone: so does a gateway told to refuse other commands
+        // (its default answers them OK, see one_url.rs), except that at the
+        // one URL the other friend command is decided as one: for those
+        // cases the answer must be core's at the one URL.
+        let expect = match case.expect.error.as_deref() {
+            Some("unexpected_command") => {
+                let deciders = friendgate_core::Deciders {
+                    response: Some(decider.as_ref()),
+                    add: Some(add_decider.as_ref()),
+                };
+                match friendgate_core::handle_one_url(
+                    &case.config,
+                    &case.query,
+                    &case.body,
+                    now,
+                    deciders,
+                ) {
+                    friendgate_core::OneUrl::Reply(reply) => {
+                        (reply.status, String::from_utf8(reply.body).unwrap())
+                    }
+                    friendgate_core::OneUrl::Other(_) => {
+                        (case.expect.status, case.expect.body.clone())
+                    }
+                }
+            }
+            _ => (case.expect.status, case.expect.body.clone()),
+        };
         let mut settings = common::settings(case.config.clone());
         settings.other_commands = OtherCommands::Refuse;
         let gateway = Gateway::new(settings)
             .with_decider(decider)
+            .with_add_decider(add_decider)
             .with_clock(Arc::new(move || now));
         let running = common::start(gateway).await;
         let url = running.callback(&case.query);
@@ -45,13 +74,10 @@ async fn every_vector_over_http() {
             .unwrap()
             .to_owned();
         let body = response.text().await.unwrap();
-        if status != case.expect.status
-            || body != case.expect.body
-            || content_type != "application/json"
-        {
+        if status != expect.0 || body != expect.1 || content_type != "application/json" {
             failures.push(format!(
                 "{}/{}: expected {} {}, got {status} {content_type} {body}",
-                case.file, case.name, case.expect.status, case.expect.body
+                case.file, case.name, expect.0, expect.1
             ));
         }
         running.server.shutdown();

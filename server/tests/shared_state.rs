@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::process::{block_on, Serving};
 use common::redis::Redis;
-use common::{body, config_head, results, write_config};
+use common::{add_body, body, config_head, results, write_config};
 
 const AGREE: &str = "Response_Action_AgreeAndAdd";
 const REJECT: &str = "Response_Action_Reject";
@@ -198,6 +198,44 @@ fn a_limit_holds_across_two_replicas_with_one_round_trip_per_callback() {
         [0, 0, 0, 38002],
         "2 + 3 of 5 taken, across replicas"
     );
+
+    // Friend requests: counted per From_Account in their own bucket, on
+    // Redis as in memory, one round trip per callback whatever its items.
+    let request = |replica: &Serving, items: &[(&str, &str, &str, &str)]| -> Vec<u64> {
+        let answer = replica.post_command(friendgate_core::FRIEND_ADD, &add_body("mallory", items));
+        results(&answer).into_iter().map(|(code, _)| code).collect()
+    };
+    let before = redis.calls("evalsha");
+    let four = [
+        ("a", "", "", "hi"),
+        ("b", "", "", "spam!"),
+        ("c", "", "", "hi"),
+        ("d", "", "", "hi"),
+    ];
+    assert_eq!(request(&replicas[0], &four), [0, 38003, 0, 0]);
+    assert_eq!(
+        request(&replicas[1], &four),
+        [0, 38003, 0, 38002],
+        "5 of 5 across replicas"
+    );
+    assert_eq!(
+        redis.calls("evalsha") - before,
+        2,
+        "one script call per callback"
+    );
+    assert_eq!(
+        codes(&replicas[0], "mallory", &[("x", "", AGREE)]),
+        [0],
+        "responses have their own bucket"
+    );
+    let kinds = redis
+        .cli(&[
+            "EXISTS",
+            "fgtest:{mallory}:rlr:accepts",
+            "fgtest:{mallory}:rl:accepts",
+        ])
+        .unwrap();
+    assert_eq!(kinds.trim(), "2");
 
     // A callback no rate limit concerns makes no round trip.
     let before = redis.calls("evalsha");

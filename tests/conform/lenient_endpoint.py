@@ -2,7 +2,8 @@
 library only, as a careful team might write one by hand: it checks the app
 id, the command, the Sign (in constant time) and the RequestTime window,
 parses the JSON, checks the field types the answer depends on and the
-documented byte limits, and answers one ResultItem per item, in order. It
+documented byte limits of friend responses, and answers one ResultItem per
+item, in order, for friend responses and friend requests alike. It
 does none of friendgate's extra hardening (duplicate keys and parameters,
 depth, item count, exact types of fields the answer does not depend on).
 
@@ -12,8 +13,9 @@ real failures are still caught: `nosign` (no Sign check), `reorder`
 (ResultItem reversed), `drop` (the last item dropped), `badcode` (ResultCode
 1), `slow` (answers after 1.5 s). `BREAK=strict` is not broken but strict:
 it refuses a body that lacks any field the documentation shows
-(`Requester_Account`, `EventTime`, an item's `Remark` or `TagName`), which
-`conform` must warn about, not fail.
+(`Requester_Account`, `EventTime`, an item's `Remark` or `TagName`; for a
+friend request also `AddType`, `ForceAddFlags`, an item's `GroupName`,
+`AddSource` and `AddWording`), which `conform` must warn about, not fail.
 
 Usage: python3 lenient_endpoint.py PORT   (env FRIENDGATE_TOKEN, BREAK)
 """
@@ -30,7 +32,13 @@ from urllib.parse import parse_qs, urlsplit
 APP_ID = "1400000000"
 TOKEN = os.environ.get("FRIENDGATE_TOKEN", "xxxxyyyy")
 BREAK = os.environ.get("BREAK", "")
-COMMAND = "Sns.CallbackPrevFriendResponse"
+# Per command: its items' field, the fields a strict reading wants at the
+# top and in each item, and whether its items carry a ResponseAction.
+COMMANDS = {
+    "Sns.CallbackPrevFriendResponse": ("ResponseFriendItem", ("Requester_Account", "EventTime"), ("Remark", "TagName"), True),
+    "Sns.CallbackPrevFriendAdd": ("FriendItem", ("Requester_Account", "EventTime", "AddType", "ForceAddFlags"),
+                                  ("Remark", "GroupName", "AddSource", "AddWording"), False),
+}
 
 
 def fail(code, info):
@@ -48,19 +56,20 @@ def answer(query, body):
             return 401, {"ActionStatus": "FAIL", "ErrorCode": 1, "ErrorInfo": "bad Sign"}
         if not request_time.isdigit() or abs(int(request_time) - time.time()) > 60:
             return 401, {"ActionStatus": "FAIL", "ErrorCode": 1, "ErrorInfo": "stale"}
-    if params.get("CallbackCommand") != COMMAND:
+    if params.get("CallbackCommand") not in COMMANDS:
         # The app's one URL: other callbacks are processed elsewhere.
         return 200, {"ActionStatus": "OK", "ErrorCode": 0, "ErrorInfo": ""}
+    list_field, top_fields, item_fields, responses = COMMANDS[params["CallbackCommand"]]
     try:
         data = json.loads(body)
     except ValueError:
         return fail(1, "not JSON")
     if not isinstance(data, dict):
         return fail(1, "not an object")
-    items = data.get("ResponseFriendItem")
+    items = data.get(list_field)
     if not isinstance(data.get("From_Account"), str) or not isinstance(items, list):
         return fail(1, "missing fields")
-    if BREAK == "strict" and not all(field in data for field in ("Requester_Account", "EventTime")):
+    if BREAK == "strict" and not all(field in data for field in top_fields):
         return fail(1, "a documented field is missing")
     if len(data["From_Account"].encode()) > 32:
         return fail(1, "From_Account too long")
@@ -68,14 +77,14 @@ def answer(query, body):
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("To_Account"), str):
             return fail(1, "bad item")
-        if not isinstance(item.get("ResponseAction"), str):
+        if responses and not isinstance(item.get("ResponseAction"), str):
             return fail(1, "bad item")
-        if BREAK == "strict" and not all(field in item for field in ("Remark", "TagName")):
+        if BREAK == "strict" and not all(field in item for field in item_fields):
             return fail(1, "a documented item field is missing")
         if len(item["To_Account"].encode()) > 32:
             return fail(1, "To_Account too long")
         remark = item.get("Remark", "")
-        if isinstance(remark, str) and len(remark.encode()) > 96:
+        if responses and isinstance(remark, str) and len(remark.encode()) > 96:
             return fail(1, "Remark too long")
         results.append({"To_Account": item["To_Account"], "ResultCode": 1 if BREAK == "badcode" else 0, "ResultInfo": ""})
     if BREAK == "reorder":

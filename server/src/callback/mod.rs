@@ -244,11 +244,6 @@ impl Routes {
             }
         };
         let answer = match (read, routed) {
-            (Ok(Ok(bytes)), Routed::FriendResponse(callback)) => {
-                gateway
-                    .answer_authenticated(callback, &bytes, started)
-                    .await
-            }
             (Ok(Ok(bytes)), Routed::Other(other)) => {
                 let request = OtherRequest {
                     raw_query: query,
@@ -258,6 +253,8 @@ impl Routes {
                 };
                 return self.other(settings, other, request, started).await;
             }
+            // A friend response or a friend request.
+            (Ok(Ok(bytes)), friend) => gateway.answer_authenticated(friend, &bytes, started).await,
             (Ok(Err(error)), _) => gateway.refuse(error, started),
             (Err(_), _) => {
                 let millis = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);

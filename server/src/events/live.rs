@@ -340,11 +340,15 @@ mod tests {
                 requester: "r".into(),
                 from: "f".into(),
                 event_time_ms: 0,
+                add_type: None,
+                force_add_flags: None,
                 status: 200,
                 error: None,
                 items: vec![EventItem {
                     to: "t".into(),
-                    action: "Response_Action_Agree".into(),
+                    action: Some("Response_Action_Agree".into()),
+                    add_wording: None,
+                    add_source: None,
                     decision: Some(decision),
                     result_code: Some(u32::from(decision == "reject") * 38001),
                     rule: if decision == "reject" {

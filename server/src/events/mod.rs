@@ -1,5 +1,5 @@
-//! Events: after its answer, each friend-response callback becomes one
-//! [`Event`], handed to the configured sinks (`[events]`): a webhook to the
+//! Events: after its answer, each friend callback (a response or a request)
+//! becomes one [`Event`], handed to the configured sinks (`[events]`): a webhook to the
 //! app backend, a Redis Stream, and the admin listener's live stream.
 //!
 //! Handing an event over never waits: each sink has a bounded queue, and an
@@ -25,10 +25,10 @@ use prometheus_client::metrics::counter::Counter;
 /// The version of the event's JSON shape (`schema/event.v1.json`).
 pub const EVENT_VERSION: u32 = 1;
 
-/// One friend-response callback, as answered.
+/// One friend callback, as answered.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Event {
-    /// Always `friend_response`.
+    /// `friend_response` or `friend_request`.
     #[serde(rename = "type")]
     pub kind: &'static str,
     /// [`EVENT_VERSION`].
@@ -45,12 +45,19 @@ pub struct Event {
     pub platform: Option<String>,
     /// `ClientIP`, when the platform sent one.
     pub client_ip: Option<String>,
-    /// `Requester_Account`: who sent the friend request.
+    /// `Requester_Account`: who sent the friend request (a response), or
+    /// who initiated it (a request).
     pub requester: String,
-    /// `From_Account`: who responded.
+    /// `From_Account`: who responded (a response), or who asks (a request).
     pub from: String,
     /// `EventTime`, Unix milliseconds.
     pub event_time_ms: u64,
+    /// `AddType` of a friend request (absent from a response's event).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub add_type: Option<String>,
+    /// `ForceAddFlags` of a friend request (absent from a response's event).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub force_add_flags: Option<u64>,
     /// The HTTP status of the answer.
     pub status: u16,
     /// Core's error code when the answer was a FAIL, else `null`.
@@ -59,13 +66,20 @@ pub struct Event {
     pub items: Vec<EventItem>,
 }
 
-/// One response item of an [`Event`].
+/// One item of an [`Event`].
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct EventItem {
     /// `To_Account`.
     pub to: String,
-    /// `ResponseAction`, as sent.
-    pub action: String,
+    /// `ResponseAction`, as sent (a response's item only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// `AddWording` (a request's item only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub add_wording: Option<String>,
+    /// `AddSource` (a request's item only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub add_source: Option<String>,
     /// `allow` or `reject`; `null` when the answer carried no item (a FAIL).
     pub decision: Option<&'static str>,
     /// The `ResultCode` answered; `null` as for `decision`.

@@ -1,23 +1,27 @@
-//! Friend responses: authenticate the query, read the body, decide each
-//! item (the policy, with one Redis round trip for its rate limits, or an
-//! embedded decider), and write the answer.
+//! Friend responses and friend requests: authenticate the query, read the
+//! body, decide each item (the policy, with one Redis round trip for its
+//! rate limits, or an embedded decider), and write the answer. One path,
+//! generic over the command ([`Ruled`]).
 
 use std::cell::RefCell;
 use std::time::Instant;
 
 use friendgate_core::{
-    decide_item, respond_each, route_query, verify_body, verify_query, CallbackError,
-    CallbackQuery, Reply, Routed,
+    decide_item_for, respond_each_for, route_query, verify_body_for, verify_query, CallbackError,
+    Decider, FriendAdd, FriendResponse, Reply, Routed,
 };
 
 use super::{Gateway, ANSWER_MARGIN};
 use crate::config::settings::{OtherCommands, Settings};
 use crate::decided::{Slot, DECIDER_ERROR_RULE, EMBEDDED_RULE};
 use crate::gateway::record::ItemLog;
+use crate::policy::Ruled;
 use crate::state::StoreError;
 
 impl Gateway {
-    /// Answers one callback: raw query, raw body, the time (Unix seconds).
+    /// Answers one friend callback (a response or a request): raw query,
+    /// raw body, the time (Unix seconds). Another command is refused as
+    /// `unexpected_command`.
     ///
     /// ```
     /// use friendgate_core::testing::{signed_query, SAMPLE_BODY};
@@ -48,8 +52,8 @@ impl Gateway {
         received: Instant,
     ) -> Reply {
         let settings = self.settings();
-        match verify_query(&settings.callback, query, now) {
-            Ok(query) => self.answer_authenticated(query, body, received).await,
+        match route_query(&settings.callback, query, now) {
+            Ok(routed) => self.answer_authenticated(routed, body, received).await,
             Err(error) => self.refuse(error, received),
         }
     }
@@ -76,14 +80,48 @@ impl Gateway {
         Ok(routed)
     }
 
-    /// Answers a callback whose query [`Gateway::route`] accepted:
-    /// validates the body, decides each item, logs and counts. Rate limits
-    /// read `received` as the time (one clock read per callback); those on
-    /// Redis are decided for every item in one round trip, before the rules
-    /// in memory run.
+    /// Answers a friend callback whose query [`Gateway::route`] accepted:
+    /// validates the body, decides each item, logs and counts.
     pub(crate) async fn answer_authenticated(
         &self,
-        query: CallbackQuery<'_>,
+        routed: Routed<'_>,
+        body: &[u8],
+        received: Instant,
+    ) -> Reply {
+        match routed {
+            Routed::FriendResponse(query) => {
+                let decider = self.decider.as_deref().map(|d| d as &(dyn Decider + Sync));
+                self.answer_friend::<FriendResponse>(query, decider, body, received)
+                    .await
+            }
+            Routed::FriendAdd(query) => {
+                let decider = self
+                    .add_decider
+                    .as_deref()
+                    .map(|d| d as &(dyn Decider<FriendAdd> + Sync));
+                self.answer_friend::<FriendAdd>(query, decider, body, received)
+                    .await
+            }
+            // Other commands go to their upstream (the HTTP route); here,
+            // core's unexpected_command.
+            other => {
+                let error = CallbackError::UnexpectedCommand {
+                    expected: friendgate_core::FRIEND_RESPONSE,
+                    got: other.query().callback_command.chars().take(64).collect(),
+                };
+                self.refuse(error, received)
+            }
+        }
+    }
+
+    /// [`Gateway::answer_authenticated`] for command `K`: rate limits read
+    /// `received` as the time (one clock read per callback); those on Redis
+    /// are decided for every item in one round trip, before the rules in
+    /// memory run.
+    async fn answer_friend<K: Ruled>(
+        &self,
+        query: friendgate_core::CallbackQuery<'_>,
+        decider: Option<&(dyn Decider<K> + Sync)>,
         body: &[u8],
         received: Instant,
     ) -> Reply {
@@ -91,14 +129,20 @@ impl Gateway {
         let current = self.current.load();
         let settings = &current.settings;
         let config = &settings.callback;
-        let callback = match verify_body(config, query, body) {
+        let callback = match verify_body_for::<K>(config, query, body) {
             Ok(callback) => callback,
-            Err(error) => return self.refuse(error, started),
+            Err(error) => return self.refuse_command(K::COMMAND, error, started),
         };
-        let planned = match &self.decider {
+        let items = K::items(&callback);
+        let subjects: Vec<_> = items
+            .iter()
+            .map(|item| K::subject(&callback, item))
+            .collect();
+        let planned = match decider {
             None if settings.policy.has_shared_limits() => {
-                let plan = settings.policy.plan(&callback, received);
-                let outcome = match settings.policy.limit_call(&plan, &callback) {
+                let plan = settings.policy.plan(&subjects, received);
+                let from = K::from_account(&callback);
+                let outcome = match settings.policy.limit_call(&plan, K::COMMAND, from) {
                     Some(call) => Some(match &self.store {
                         Some(store) => {
                             store.start();
@@ -119,50 +163,53 @@ impl Gateway {
         };
         // Filled as items are decided, then with what the answer carries
         // for each (core reports it: nothing here applies the policy again).
-        let log = RefCell::new(Vec::with_capacity(callback.items().len()));
-        let outcomes = callback.items().iter().enumerate().map(|(index, item)| {
-            let mut note = None;
-            let decided = match (&self.decider, &planned) {
-                // Through core, so that a panicking decider is a failed
-                // decision rather than a dropped connection (which the
-                // platform would take as "allow").
-                (Some(decider), _) => decide_item(decider.as_ref(), &callback, index, item)
-                    .map(|decision| (decision, EMBEDDED_RULE, Slot::Decider)),
-                (None, Some((plan, outcome))) => {
-                    let (verdict, fell_back) = settings.policy.settle(
-                        plan,
-                        index,
-                        callback.from_account(),
-                        outcome.as_ref(),
-                        received,
-                    );
-                    note = fell_back;
-                    verdict.map(|verdict| (verdict.decision, verdict.rule, verdict.slot))
-                }
-                (None, None) => settings
-                    .policy
-                    .decide(&callback, item, received)
-                    .map(|verdict| (verdict.decision, verdict.rule, verdict.slot)),
-            };
-            let (slot, rule, error) = match &decided {
-                Ok((_, rule, slot)) => (*slot, *rule, note),
-                Err(error) => (
-                    Slot::DeciderError,
-                    DECIDER_ERROR_RULE,
-                    Some(error.to_string()),
-                ),
-            };
-            log.borrow_mut().push(ItemLog {
-                slot,
-                to: &item.to_account,
-                action: item.action.as_str(),
-                rule,
-                result: None,
-                error,
+        let log = RefCell::new(Vec::with_capacity(items.len()));
+        let outcomes = items
+            .iter()
+            .zip(&subjects)
+            .enumerate()
+            .map(|(index, (item, subject))| {
+                let mut note = None;
+                let decided = match (decider, &planned) {
+                    // Through core, so that a panicking decider is a failed
+                    // decision rather than a dropped connection (which the
+                    // platform would take as "allow").
+                    (Some(decider), _) => decide_item_for::<K, _>(decider, &callback, index, item)
+                        .map(|decision| (decision, EMBEDDED_RULE, Slot::Decider)),
+                    (None, Some((plan, outcome))) => {
+                        let (verdict, fell_back) = settings.policy.settle(
+                            plan,
+                            index,
+                            subject,
+                            outcome.as_ref(),
+                            received,
+                        );
+                        note = fell_back;
+                        verdict.map(|verdict| (verdict.decision, verdict.rule, verdict.slot))
+                    }
+                    (None, None) => settings
+                        .policy
+                        .decide(subject, received)
+                        .map(|verdict| (verdict.decision, verdict.rule, verdict.slot)),
+                };
+                let (slot, rule, error) = match &decided {
+                    Ok((_, rule, slot)) => (*slot, *rule, note),
+                    Err(error) => (
+                        Slot::DeciderError,
+                        DECIDER_ERROR_RULE,
+                        Some(error.to_string()),
+                    ),
+                };
+                log.borrow_mut().push(ItemLog {
+                    slot,
+                    subject: *subject,
+                    rule,
+                    result: None,
+                    error,
+                });
+                decided.map(|(decision, _, _)| decision)
             });
-            decided.map(|(decision, _, _)| decision)
-        });
-        let reply = respond_each(config, &callback, outcomes, |index, decision| {
+        let reply = respond_each_for::<K, _, _>(config, &callback, outcomes, |index, decision| {
             if let Some(item) = log.borrow_mut().get_mut(index) {
                 item.result = Some(decision.result_code());
             }
@@ -172,7 +219,8 @@ impl Gateway {
             // A FAIL answer carries no item.
             log.iter_mut().for_each(|item| item.result = None);
         }
-        self.record(&callback, &log, &current.counters, &reply, started);
+        let counters = &current.counters[K::COMMAND.index()];
+        self.record(K::header(&callback), &log, counters, &reply, started);
         reply
     }
 }

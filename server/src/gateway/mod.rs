@@ -15,9 +15,10 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 
-use friendgate_core::{unix_now, Decider};
+use friendgate_core::{unix_now, Decider, FriendAdd};
 
 use crate::config::settings::{Settings, SettingsError};
+use crate::decided::Command;
 pub use crate::decided::EMBEDDED_RULE;
 use crate::events::{EventBus, SinkQueues};
 use crate::logging::refusals::RefusalLog;
@@ -29,8 +30,11 @@ use crate::upstream::Forwarder;
 /// FAIL answer.
 pub(crate) const ANSWER_MARGIN: std::time::Duration = std::time::Duration::from_millis(20);
 
-/// A decider shared across threads.
+/// A friend-response decider shared across threads.
 pub type SharedDecider = Arc<dyn Decider + Send + Sync>;
+
+/// A friend-request decider shared across threads.
+pub type SharedAddDecider = Arc<dyn Decider<FriendAdd> + Send + Sync>;
 
 /// A clock giving Unix seconds.
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -38,12 +42,14 @@ pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 /// A configuration with its decision counters; swapped as one on reload.
 struct Loaded {
     settings: Arc<Settings>,
-    counters: DecisionCounters,
+    /// Per friend command, in [`Command::ALL`] order.
+    counters: [DecisionCounters; 2],
 }
 
 impl Loaded {
     fn new(mut settings: Settings, metrics: &Metrics, store: Option<&Store>) -> Self {
-        let counters = metrics.decision_counters(settings.policy.rule_names());
+        let counters = Command::ALL
+            .map(|command| metrics.decision_counters(command, settings.policy.rule_names()));
         settings.policy.count_fallbacks(metrics.redis());
         if let Some(store) = store {
             store.watch(settings.policy.shared_sets());
@@ -61,6 +67,7 @@ pub struct Gateway {
     current: ArcSwap<Loaded>,
     config_path: PathBuf,
     decider: Option<SharedDecider>,
+    add_decider: Option<SharedAddDecider>,
     clock: Clock,
     metrics: Metrics,
     ready: AtomicBool,
@@ -121,6 +128,7 @@ impl Gateway {
             sink_tasks: std::sync::Mutex::new(Vec::new()),
             edits: tokio::sync::Mutex::new(()),
             decider: None,
+            add_decider: None,
             clock: Arc::new(unix_now),
             metrics,
             ready: AtomicBool::new(true),
@@ -129,10 +137,16 @@ impl Gateway {
         }
     }
 
-    /// Decides items with `decider` instead of the rules (for Rust services
-    /// that embed the server with their own logic).
+    /// Decides friend responses with `decider` instead of the rules (for
+    /// Rust services that embed the server with their own logic).
     pub fn with_decider(mut self, decider: SharedDecider) -> Self {
         self.decider = Some(decider);
+        self
+    }
+
+    /// Decides friend requests with `decider` instead of the rules.
+    pub fn with_add_decider(mut self, decider: SharedAddDecider) -> Self {
+        self.add_decider = Some(decider);
         self
     }
 
@@ -279,22 +293,21 @@ mod tests {
     use super::*;
     use crate::decided::{Slot, DECIDER_ERROR_RULE};
     use crate::gateway::record::{items_json, ItemLog};
+    use crate::policy::subject::Subject;
 
     #[test]
     fn the_items_of_the_log_line_are_a_json_array() {
         let log = [
             ItemLog {
                 slot: Slot::Default,
-                to: "id1",
-                action: "Response_Action_AgreeAndAdd",
+                subject: Subject::response("id1", "Response_Action_AgreeAndAdd"),
                 rule: "default",
                 result: Some(0),
                 error: None,
             },
             ItemLog {
                 slot: Slot::DeciderError,
-                to: "a\"b",
-                action: "Response_Action_Reject",
+                subject: Subject::response("a\"b", "Response_Action_Reject"),
                 rule: DECIDER_ERROR_RULE,
                 result: Some(38900),
                 error: Some("decider said \"no\"\n".to_owned()),

@@ -18,6 +18,8 @@ use connections::LimitedLabels;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
+
+use crate::decided::Command;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
@@ -30,6 +32,9 @@ struct CallbackLabels {
     outcome: &'static str,
     /// Core's error code, or `none`.
     error: &'static str,
+    /// The friend command answered, or `unknown` for a request refused
+    /// before its command was established (authentication, transport).
+    command: &'static str,
 }
 
 /// Labels of `friendgate_decisions_total`.
@@ -39,6 +44,8 @@ struct DecisionLabels {
     rule: String,
     /// `allow` or `reject`.
     decision: &'static str,
+    /// The friend command of the item.
+    command: &'static str,
 }
 
 /// Labels of `friendgate_reloads_total`.
@@ -64,7 +71,9 @@ pub struct Metrics {
     forward: ForwardMetrics,
     in_flight: Gauge,
     awaiting_body: Gauge,
-    ok: Counter,
+    /// `friendgate_callbacks_total{outcome="ok"}` per command (in
+    /// [`Command::ALL`] order), fetched once.
+    ok: [Counter; 2],
 }
 
 /// An allow and a reject counter.
@@ -164,12 +173,15 @@ impl Metrics {
         );
         let redis = RedisMetrics::register(&mut registry);
         let events = EventMetrics::register(&mut registry);
-        let ok = callbacks
-            .get_or_create(&CallbackLabels {
-                outcome: "ok",
-                error: "none",
-            })
-            .clone();
+        let ok = Command::ALL.map(|command| {
+            callbacks
+                .get_or_create(&CallbackLabels {
+                    outcome: "ok",
+                    error: "none",
+                    command: command.wire(),
+                })
+                .clone()
+        });
         Self {
             redis,
             events,
@@ -188,10 +200,11 @@ impl Metrics {
         }
     }
 
-    /// Counters for the policy's rules named `rules`, in order, and for the
-    /// named slots.
+    /// Counters of items of `command` for the policy's rules named
+    /// `rules`, in order, and for the named slots.
     pub fn decision_counters<'a>(
         &self,
+        command: Command,
         rules: impl IntoIterator<Item = &'a str>,
     ) -> DecisionCounters {
         let pair = |rule: &str| {
@@ -199,6 +212,7 @@ impl Metrics {
                 let labels = DecisionLabels {
                     rule: rule.to_owned(),
                     decision: if allowed { "allow" } else { "reject" },
+                    command: command.wire(),
                 };
                 self.decisions.get_or_create(&labels).clone()
             })
@@ -211,15 +225,17 @@ impl Metrics {
         }
     }
 
-    /// Counts one answered callback.
-    pub fn callback(&self, error: Option<&'static str>) {
-        match error {
-            None => self.ok.inc(),
-            Some(error) => self
+    /// Counts one answered callback of `command` (`None`: refused before
+    /// its command was established).
+    pub fn callback(&self, command: Option<Command>, error: Option<&'static str>) {
+        match (error, command) {
+            (None, Some(command)) => self.ok[command.index()].inc(),
+            (error, command) => self
                 .callbacks
                 .get_or_create(&CallbackLabels {
-                    outcome: "fail",
-                    error,
+                    outcome: if error.is_some() { "fail" } else { "ok" },
+                    error: error.unwrap_or("none"),
+                    command: command.map_or("unknown", Command::wire),
                 })
                 .inc(),
         };

@@ -1,15 +1,20 @@
 //! The gateway's policy: ordered rules, the first that decides an item wins;
 //! an item no rule decides is allowed.
 //!
+//! Every rule applies to both friend commands (responses and requests)
+//! unless it names `commands`; rules read items as [`subject::Subject`]s.
+//!
 //! Rule kinds: `accounts` (block list, or allow-only list), `words` (a word
-//! filter on `Remark` and `TagName`), `rate_limit` (accepting responses per
-//! `From_Account`), `action` (always allow or reject some `ResponseAction`s).
+//! filter on an item's texts), `rate_limit` (accepting responses, or
+//! requests, per `From_Account`), `action` (always allow or reject some
+//! `ResponseAction`s or `AddType`s).
 
 pub(crate) mod list;
 pub(crate) mod normalize;
 pub(crate) mod rule;
 pub(crate) mod rules;
 pub(crate) mod spec;
+pub(crate) mod subject;
 
 pub use list::parse_list;
 pub(crate) use list::{list_line, parse_entry};
@@ -22,13 +27,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use friendgate_core::{DeciderError, Decision, FriendResponseCallback, ResponseItem};
+use friendgate_core::{DeciderError, Decision};
 
 use crate::config::files::SettingsError;
 use crate::policy::rule::{Matcher, Rule};
 use crate::policy::rules::accounts::AccountList;
 use crate::policy::rules::rate_limit::RateLimit;
 use crate::policy::spec::ListMode;
+pub use crate::policy::subject::Command;
+pub(crate) use crate::policy::subject::Ruled;
+use crate::policy::subject::Subject;
 
 use crate::decided::Slot;
 pub use crate::decided::DEFAULT_RULE;
@@ -210,17 +218,16 @@ impl Policy {
     /// Walks the rules for every item, deferring the Redis rate limits:
     /// an item's list stops at the first other rule that matches it, so
     /// that the script takes a token only where the rules in memory would.
-    pub(crate) fn plan(&self, callback: &FriendResponseCallback<'_>, now: Instant) -> LimitPlan {
+    pub(crate) fn plan(&self, subjects: &[Subject<'_>], now: Instant) -> LimitPlan {
         let mut rules: Vec<usize> = Vec::new();
-        let items = callback
-            .items()
+        let items = subjects
             .iter()
-            .map(|item| {
+            .map(|subject| {
                 let mut reached = Vec::new();
                 let mut then = Ok(None);
                 for (index, rule) in self.rules.iter().enumerate() {
                     if let Matcher::RateLimit(limit) = &rule.matcher {
-                        if limit.actions.counts(&item.action) {
+                        if rule.applies(subject.command) && limit.actions.counts(subject) {
                             let position =
                                 rules.iter().position(|r| *r == index).unwrap_or_else(|| {
                                     rules.push(index);
@@ -230,7 +237,7 @@ impl Policy {
                         }
                         continue;
                     }
-                    match rule.matches(callback, item, now) {
+                    match rule.matches(subject, now) {
                         Ok(false) => {}
                         Ok(true) => {
                             then = Ok(Some(index));
@@ -248,11 +255,13 @@ impl Policy {
         LimitPlan { items, rules }
     }
 
-    /// The script call of `plan`; `None` when no item reaches a rate limit.
+    /// The script call of `plan` for the items of `command` from `from`;
+    /// `None` when no item reaches a rate limit.
     pub(crate) fn limit_call(
         &self,
         plan: &LimitPlan,
-        callback: &FriendResponseCallback<'_>,
+        command: Command,
+        from: &str,
     ) -> Option<LimitCall> {
         let prefix = self.shared_limits.as_deref()?;
         if plan.items.iter().all(|item| item.reached.is_empty()) {
@@ -261,13 +270,15 @@ impl Policy {
         let rules = plan.rules.iter().filter_map(|&index| {
             let rule = self.rules.get(index)?;
             match &rule.matcher {
-                Matcher::RateLimit(limit) => Some((rule.name.as_str(), limit.redis)),
+                Matcher::RateLimit(limit) => {
+                    Some((limit.key_segment(command), rule.name.as_str(), limit.redis))
+                }
                 _ => None,
             }
         });
         Some(LimitCall::new(
             prefix,
-            callback.from_account(),
+            from,
             rules.collect::<Vec<_>>().into_iter(),
             plan.items.iter().map(|item| item.reached.as_slice()),
         ))
@@ -281,7 +292,7 @@ impl Policy {
         &self,
         plan: &LimitPlan,
         index: usize,
-        account: &str,
+        subject: &Subject<'_>,
         outcome: Option<&Result<Vec<i64>, StoreError>>,
         now: Instant,
     ) -> (Result<Verdict<'_>, DeciderError>, Option<String>) {
@@ -310,7 +321,7 @@ impl Policy {
                         (_, OnRedisError::Allow) => false,
                         (_, OnRedisError::Reject) => true,
                         (Matcher::RateLimit(limit), OnRedisError::Local) => {
-                            match limit.limiter.take(account, now) {
+                            match limit.limiter(subject.command).take(subject.from, now) {
                                 Ok(taken) => !taken,
                                 Err(error) => return (Err(error), note),
                             }
@@ -395,6 +406,7 @@ impl Policy {
             }
             let Matcher::RateLimit(RateLimit {
                 limiter,
+                request_limiter,
                 actions,
                 params,
                 ..
@@ -403,16 +415,20 @@ impl Policy {
                 continue;
             };
             let same = old.rules.iter().find_map(|o| match &o.matcher {
-                Matcher::RateLimit(RateLimit {
-                    limiter: kept,
-                    actions: a,
-                    params: p,
-                    ..
-                }) if o.name == rule.name && a == actions && p == params => Some(kept),
+                Matcher::RateLimit(kept)
+                    if o.name == rule.name
+                        && kept.actions == *actions
+                        && kept.params == *params
+                        && kept.request_limiter.is_some() == request_limiter.is_some()
+                        && o.commands == rule.commands =>
+                {
+                    Some(kept)
+                }
                 _ => None,
             });
             if let Some(kept) = same {
-                *limiter = Arc::clone(kept);
+                *limiter = Arc::clone(&kept.limiter);
+                *request_limiter = kept.request_limiter.clone();
             }
         }
     }
@@ -423,14 +439,13 @@ impl Policy {
     }
 
     /// Decides one item: the first rule that matches decides; otherwise allow.
-    pub fn decide(
+    pub(crate) fn decide(
         &self,
-        callback: &FriendResponseCallback<'_>,
-        item: &ResponseItem<'_>,
+        subject: &Subject<'_>,
         now: Instant,
     ) -> Result<Verdict<'_>, DeciderError> {
         for (index, rule) in self.rules.iter().enumerate() {
-            if rule.matches(callback, item, now)? {
+            if rule.matches(subject, now)? {
                 return Ok(rule.verdict(index));
             }
         }
@@ -487,9 +502,9 @@ mod shared_tests {
         );
         let query = QueryBuilder::new(SAMPLE_APP_ID).build();
         let callback = friendgate_core::verify(&config, &query, body.as_bytes(), 0).unwrap();
-        let verdict = policy
-            .decide(&callback, &callback.items()[0], Instant::now())
-            .unwrap();
+        let subject =
+            <friendgate_core::FriendResponse as Ruled>::subject(&callback, &callback.items()[0]);
+        let verdict = policy.decide(&subject, Instant::now()).unwrap();
         verdict.rule.to_owned()
     }
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use friendgate_core::{DeciderError, Decision, FriendResponseCallback, ResponseItem};
+use friendgate_core::{DeciderError, Decision};
 use prometheus_client::metrics::counter::Counter;
 
 use crate::config::files::SettingsError;
@@ -16,6 +16,7 @@ use crate::policy::rules::rate_limit::{self, RateLimit};
 use crate::policy::rules::words::{self, WordFilter};
 use crate::policy::rules::Building;
 use crate::policy::spec::{RuleKind, RuleSpec};
+use crate::policy::subject::{Command, Subject};
 use crate::state::OnRedisError;
 
 /// A decision and the name of the rule that made it.
@@ -44,6 +45,8 @@ pub(crate) struct Rule {
     pub(crate) name: String,
     pub(crate) matcher: Matcher,
     pub(crate) decision: Decision,
+    /// The friend commands it applies to; `None`: both.
+    pub(crate) commands: Option<Vec<Command>>,
     /// Entries read from the rule's list file, when it has one.
     pub(crate) listed: Option<usize>,
     /// Whether the list file may shrink by more than half on a reload.
@@ -68,23 +71,32 @@ impl Rule {
 }
 
 impl Rule {
-    /// Whether the rule matches `item` of `callback` at `now`.
+    /// Whether the rule applies to items of `command`.
+    pub(crate) fn applies(&self, command: Command) -> bool {
+        self.commands
+            .as_ref()
+            .map_or(true, |commands| commands.contains(&command))
+    }
+
+    /// Whether the rule matches `subject` at `now`.
     pub(crate) fn matches(
         &self,
-        callback: &FriendResponseCallback<'_>,
-        item: &ResponseItem<'_>,
+        subject: &Subject<'_>,
         now: Instant,
     ) -> Result<bool, DeciderError> {
+        if !self.applies(subject.command) {
+            return Ok(false);
+        }
         Ok(match &self.matcher {
             Matcher::Accounts(list) => {
-                list.matches((self.on_redis_error, &self.fallbacks), callback, item)?
+                list.matches((self.on_redis_error, &self.fallbacks), subject)?
             }
-            Matcher::Words(filter) => filter.matches(item),
+            Matcher::Words(filter) => filter.matches(subject),
             Matcher::RateLimit(limit) => {
-                limit.actions.counts(&item.action)
-                    && !limit.limiter.take(callback.from_account(), now)?
+                limit.actions.counts(subject)
+                    && !limit.limiter(subject.command).take(subject.from, now)?
             }
-            Matcher::Action(list) => list.matches(item.action.as_str()),
+            Matcher::Action(list) => list.matches(subject.action),
         })
     }
 
@@ -122,6 +134,7 @@ impl Rule {
             name: spec.name,
             matcher,
             decision,
+            commands: spec.commands,
             listed,
             allow_shrink: spec.allow_shrink.unwrap_or(false),
             on_redis_error: spec.on_redis_error.unwrap_or_default(),

@@ -7,6 +7,7 @@ use friendgate_core::Decision;
 use serde::Deserialize;
 
 use crate::config::files::SettingsError;
+use crate::policy::subject::Command;
 use crate::state::OnRedisError;
 
 /// One `[[rule]]` table as written. Which keys apply depends on `kind`.
@@ -28,6 +29,10 @@ pub struct RuleSpec {
     pub(crate) per_seconds: Option<u64>,
     pub(crate) max_accounts: Option<usize>,
     pub(crate) actions: Option<Vec<String>>,
+    /// The friend commands the rule applies to (both when absent).
+    pub(crate) commands: Option<Vec<Command>>,
+    /// A rate limit's buckets: one per command (default) or one shared.
+    pub(crate) bucket: Option<Buckets>,
     pub(crate) decision: Option<RuleDecision>,
     pub(crate) confusables: Option<bool>,
     pub(crate) allow_shrink: Option<bool>,
@@ -62,8 +67,27 @@ pub(crate) enum ListMode {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub(crate) enum TextField {
+    /// `Remark` (both commands).
     Remark,
+    /// `TagName` (friend responses).
     TagName,
+    /// `GroupName` (friend requests).
+    GroupName,
+    /// `AddWording`: a friend request's message.
+    AddWording,
+    /// `AddSource` (friend requests).
+    AddSource,
+}
+
+/// A rate limit's buckets across the friend commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Buckets {
+    /// Friend responses and friend requests are counted apart.
+    #[default]
+    PerCommand,
+    /// One bucket counts both.
+    Shared,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -97,6 +121,7 @@ pub(crate) fn allowed_keys(kind: RuleKind) -> &'static [&'static str] {
             "per_seconds",
             "max_accounts",
             "actions",
+            "bucket",
             "on_redis_error",
         ],
         RuleKind::Action => &["actions", "decision"],
@@ -129,6 +154,7 @@ impl RuleSpec {
             ("allow_shrink", spec.allow_shrink.is_some()),
             ("redis_set", spec.redis_set.is_some()),
             ("on_redis_error", spec.on_redis_error.is_some()),
+            ("bucket", spec.bucket.is_some()),
         ];
         let allowed = allowed_keys(spec.kind);
         if let Some((name, _)) = present
@@ -156,6 +182,12 @@ impl RuleSpec {
                         .to_owned(),
                 ));
             }
+        }
+        if spec.commands.as_ref().is_some_and(Vec::is_empty) {
+            return Err(err(
+                "commands",
+                "names no command; leave it out for both friend commands".to_owned(),
+            ));
         }
         if spec.kind == RuleKind::Accounts
             && spec.on_redis_error.is_some()

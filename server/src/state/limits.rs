@@ -104,12 +104,13 @@ pub(crate) struct LimitCall {
 }
 
 impl LimitCall {
-    /// A call for `account`'s buckets of `rules` (name and parameters),
+    /// A call for `account`'s buckets of `rules` (key segment, name and
+    /// parameters),
     /// with each item's list of positions into `rules` (0-based here).
     pub(crate) fn new<'a, 'b>(
         prefix: &str,
         account: &str,
-        rules: impl ExactSizeIterator<Item = (&'a str, LimitParams)>,
+        rules: impl ExactSizeIterator<Item = (&'static str, &'a str, LimitParams)>,
         items: impl ExactSizeIterator<Item = &'b [usize]>,
     ) -> Self {
         let count = items.len();
@@ -118,8 +119,8 @@ impl LimitCall {
         let mut args = Vec::with_capacity(2 + 2 * rules.len() + count * 2);
         args.push("0".to_owned());
         args.push(rules.len().to_string());
-        for (name, params) in rules {
-            keys.push(format!("{prefix}:{{{tag}}}:rl:{name}"));
+        for (segment, name, params) in rules {
+            keys.push(format!("{prefix}:{{{tag}}}:{segment}:{name}"));
             args.push(format!("{}", params.interval_us));
             args.push(format!("{}", params.burst_us));
         }
@@ -171,15 +172,15 @@ mod tests {
             "fg",
             "a}b{%",
             [
-                ("burst", LimitParams::new(2, 10)),
-                ("day", LimitParams::new(100, 86_400)),
+                ("rl", "burst", LimitParams::new(2, 10)),
+                ("rlr", "day", LimitParams::new(100, 86_400)),
             ]
             .into_iter(),
             [&[0, 1][..], &[], &[1]].into_iter(),
         );
         assert_eq!(
             call.keys,
-            ["fg:{a%7Db%7B%25}:rl:burst", "fg:{a%7Db%7B%25}:rl:day"]
+            ["fg:{a%7Db%7B%25}:rl:burst", "fg:{a%7Db%7B%25}:rlr:day"]
         );
         assert_eq!(
             call.args,

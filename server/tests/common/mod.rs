@@ -121,6 +121,17 @@ impl Running {
                 .build(),
         )
     }
+
+    /// A signed friend-request (`Sns.CallbackPrevFriendAdd`) URL.
+    #[allow(dead_code)]
+    pub fn signed_add(&self, token: &str) -> String {
+        self.callback(
+            &QueryBuilder::new(APP)
+                .command(friendgate_core::FRIEND_ADD)
+                .signed(token, self.gateway.now())
+                .build(),
+        )
+    }
 }
 
 pub async fn start(gateway: Gateway) -> Running {
@@ -212,6 +223,25 @@ pub fn body(from: &str, items: &[(&str, &str, &str)]) -> String {
 }
 
 /// `(ResultCode, ResultInfo)` of every item of an answer.
+/// A friend request from `from`: `(to, remark, group_name, add_wording)` per item.
+#[allow(dead_code)]
+pub fn add_body(from: &str, items: &[(&str, &str, &str, &str)]) -> String {
+    let items: Vec<serde_json::Value> = items
+        .iter()
+        .map(|(to, remark, group, wording)| serde_json::json!({"To_Account": to, "Remark": remark, "GroupName": group, "AddSource": "AddSource_Type_Android", "AddWording": wording}))
+        .collect();
+    serde_json::json!({
+        "CallbackCommand": "Sns.CallbackPrevFriendAdd",
+        "Requester_Account": from,
+        "From_Account": from,
+        "FriendItem": items,
+        "AddType": "Add_Type_Both",
+        "ForceAddFlags": 0,
+        "EventTime": 1_631_777_344_870u64,
+    })
+    .to_string()
+}
+
 pub fn results(answer: &str) -> Vec<(u64, String)> {
     let value: serde_json::Value = serde_json::from_str(answer).unwrap();
     value["ResultItem"]

@@ -119,7 +119,13 @@ impl Serving {
     }
 
     pub fn post(&self, body: &str) -> String {
+        self.post_command(friendgate_core::FRIEND_RESPONSE, body)
+    }
+
+    /// [`Serving::post`] for a callback of `command`.
+    pub fn post_command(&self, command: &str, body: &str) -> String {
         let query = QueryBuilder::new(APP)
+            .command(command)
             .signed(TOKEN, friendgate_core::unix_now())
             .build();
         block_on(async {

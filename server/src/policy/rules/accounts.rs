@@ -4,12 +4,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use friendgate_core::{DeciderError, FriendResponseCallback, ResponseItem};
+use friendgate_core::DeciderError;
 use prometheus_client::metrics::counter::Counter;
 
 use super::Building;
 use crate::config::files::SettingsError;
 use crate::policy::spec::{AccountField, ListMode, RuleSpec};
+use crate::policy::subject::Subject;
 use crate::state::sets::{SetView, SharedSet};
 use crate::state::OnRedisError;
 
@@ -60,8 +61,7 @@ impl AccountList {
     pub(crate) fn matches(
         &self,
         (on_redis_error, fallbacks): (OnRedisError, &Counter),
-        callback: &FriendResponseCallback<'_>,
-        item: &ResponseItem<'_>,
+        subject: &Subject<'_>,
     ) -> Result<bool, DeciderError> {
         let snapshot = match self.shared.as_ref().map(|s| s.view()) {
             None => None,
@@ -78,8 +78,8 @@ impl AccountList {
         let listed = |account: &str| {
             self.set.contains(account) || snapshot.as_ref().is_some_and(|s| s.contains(account))
         };
-        let from = listed(callback.from_account());
-        let to = listed(&item.to_account);
+        let from = listed(subject.from);
+        let to = listed(subject.to);
         Ok(match (self.mode, self.field) {
             (ListMode::Block, AccountField::From) => from,
             (ListMode::Block, AccountField::To) => to,

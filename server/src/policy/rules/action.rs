@@ -1,4 +1,5 @@
-//! `action`: always allow, or always reject, some `ResponseAction`s.
+//! `action`: always allow, or always reject, some `ResponseAction`s (of
+//! friend responses) or `AddType`s (of friend requests).
 
 use super::Building;
 use crate::config::files::SettingsError;

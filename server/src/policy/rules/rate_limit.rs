@@ -1,5 +1,6 @@
-//! `rate_limit`: accepting responses per `From_Account`, a token bucket per
-//! account (in this process, or in Redis with `[state]`).
+//! `rate_limit`: accepting responses, or friend requests, per
+//! `From_Account`: a token bucket per account (in this process, or in Redis
+//! with `[state]`), one per command unless `bucket = "shared"`.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -10,7 +11,8 @@ use lru::LruCache;
 
 use super::Building;
 use crate::config::files::SettingsError;
-use crate::policy::spec::RuleSpec;
+use crate::policy::spec::{Buckets, RuleSpec};
+use crate::policy::subject::{Command, Subject};
 use crate::state::limits::LimitParams;
 
 /// A `rate_limit` rule: its buckets in this process, and its parameters.
@@ -19,6 +21,9 @@ pub(crate) struct RateLimit {
     /// Shared with the rule of the previous configuration when the rule is
     /// unchanged, so a reload keeps every bucket.
     pub(crate) limiter: Arc<RateLimiter>,
+    /// Friend requests' buckets, unless `bucket = "shared"` (then `None`,
+    /// and `limiter` counts both commands).
+    pub(crate) request_limiter: Option<Arc<RateLimiter>>,
     pub(crate) actions: Actions,
     /// The script's parameters, for a store on Redis.
     pub(crate) redis: LimitParams,
@@ -45,30 +50,58 @@ pub(crate) fn build(
         .actions
         .take()
         .map_or(Actions::Accepting, Actions::Listed);
+    let limiter = || Arc::new(RateLimiter::new(max, Duration::from_secs(per), accounts));
     Ok(RateLimit {
-        limiter: Arc::new(RateLimiter::new(max, Duration::from_secs(per), accounts)),
+        limiter: limiter(),
+        request_limiter: match spec.bucket.unwrap_or_default() {
+            Buckets::PerCommand => Some(limiter()),
+            Buckets::Shared => None,
+        },
         actions,
         redis: LimitParams::new(max, per),
         params: (max, per, accounts.get()),
     })
 }
 
+impl RateLimit {
+    /// The buckets `command` is counted in.
+    pub(crate) fn limiter(&self, command: Command) -> &Arc<RateLimiter> {
+        match (command, &self.request_limiter) {
+            (Command::FriendRequest, Some(requests)) => requests,
+            _ => &self.limiter,
+        }
+    }
+
+    /// The segment of its Redis keys for `command`: `rl` (friend responses,
+    /// and both with a shared bucket), `rlr` (friend requests).
+    pub(crate) fn key_segment(&self, command: Command) -> &'static str {
+        match (command, &self.request_limiter) {
+            (Command::FriendRequest, Some(_)) => "rlr",
+            _ => "rl",
+        }
+    }
+}
+
 /// The actions a rate limit counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Actions {
-    /// Every action but `Response_Action_Reject`, including ones the
-    /// platform may add later (the default: an unknown action could be an
-    /// acceptance, and must not pass an exhausted bucket).
+    /// Every friend request, and every friend response but
+    /// `Response_Action_Reject`, including actions the platform may add
+    /// later (the default: an unknown action could be an acceptance, and
+    /// must not pass an exhausted bucket).
     Accepting,
     /// The actions the rule lists.
     Listed(Vec<String>),
 }
 
 impl Actions {
-    pub(crate) fn counts(&self, action: &friendgate_core::ResponseAction<'_>) -> bool {
+    /// Whether `subject` is counted: by default as [`Actions::Accepting`]
+    /// says; with `actions`, when its `ResponseAction` (a response) or
+    /// `AddType` (a request) is listed.
+    pub(crate) fn counts(&self, subject: &Subject<'_>) -> bool {
         match self {
-            Self::Accepting => !matches!(action, friendgate_core::ResponseAction::Reject),
-            Self::Listed(listed) => listed.iter().any(|a| a == action.as_str()),
+            Self::Accepting => subject.counted,
+            Self::Listed(listed) => listed.iter().any(|a| a == subject.action),
         }
     }
 }

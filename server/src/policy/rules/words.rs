@@ -1,14 +1,15 @@
-//! `words`: a word filter on an item's text fields (`Remark` and `TagName`
-//! by default), after normalization, optionally through confusable
+//! `words`: a word filter on an item's text fields (by default `Remark` and
+//! `TagName` of a friend response, `Remark`, `GroupName` and `AddWording` of
+//! a friend request), after normalization, optionally through confusable
 //! skeletons.
 
 use aho_corasick::AhoCorasick;
-use friendgate_core::ResponseItem;
 
 use super::Building;
 use crate::config::files::SettingsError;
 use crate::policy::normalize::{normalize, skeletons};
 use crate::policy::spec::{RuleSpec, TextField};
+use crate::policy::subject::Subject;
 
 /// A `words` rule's automata and the fields it reads.
 #[derive(Debug)]
@@ -16,7 +17,8 @@ pub(crate) struct WordFilter {
     pub(crate) matcher: AhoCorasick,
     /// The lower- and upper-case skeletons' automata (`confusables`).
     pub(crate) confusable: Option<[AhoCorasick; 2]>,
-    pub(crate) fields: Vec<TextField>,
+    /// The fields it reads; `None`: its command's defaults.
+    pub(crate) fields: Option<Vec<TextField>>,
 }
 
 /// Builds a `words` rule's filter.
@@ -50,10 +52,10 @@ pub(crate) fn build(
     } else {
         None
     };
-    let fields = spec
-        .fields
-        .take()
-        .unwrap_or_else(|| vec![TextField::Remark, TextField::TagName]);
+    let fields = spec.fields.take();
+    if fields.as_ref().is_some_and(Vec::is_empty) {
+        return Err(building.err("fields", "names no field; leave it out for the defaults"));
+    }
     Ok(WordFilter {
         matcher,
         confusable,
@@ -64,15 +66,15 @@ pub(crate) fn build(
 impl WordFilter {
     /// Whether any of its fields of `item` holds one of its words (or, with
     /// `confusables`, a word's skeleton).
-    pub(crate) fn matches(&self, item: &ResponseItem<'_>) -> bool {
-        self.fields.iter().any(|field| {
-            let text = match field {
-                TextField::Remark => &item.remark,
-                TextField::TagName => &item.tag_name,
-            };
-            if text.is_empty() {
+    pub(crate) fn matches(&self, subject: &Subject<'_>) -> bool {
+        let fields = match &self.fields {
+            Some(fields) => fields.as_slice(),
+            None => subject.command.default_word_fields(),
+        };
+        fields.iter().any(|field| {
+            let Some(text) = subject.text(*field).filter(|text| !text.is_empty()) else {
                 return false;
-            }
+            };
             // Patterns were normalized the same way at load.
             let text = normalize(text);
             self.matcher.is_match(&*text)
