@@ -68,9 +68,9 @@ def answered(*triples):
 
 def platform_cases():
     return [
-        case("add_page_sample_signed", "The documentation's friend-request sample, signed with the known answer: both allowed.",
+        case("add_documented_sample_signed", "The documentation's friend-request sample, signed with the known answer: both allowed.",
              SAMPLE_OK, body=PAGE_SAMPLE, q=query(sign_value=g.KNOWN_SIGN)),
-        case("add_page_sample_unsigned", "The sample without authentication (no tokens configured).",
+        case("add_documented_sample_unsigned", "The sample without authentication (no tokens configured).",
              SAMPLE_OK, body=PAGE_SAMPLE, q=query(token=None), config={"tokens": []}),
         case("add_sample_reject_second", "The second request refused for its greeting.",
              answered(("id1", 0, ""), ("id2", 38010, "greeting not allowed")),

@@ -7,7 +7,7 @@ use friendgate_core::Decision;
 use serde::Deserialize;
 
 use crate::config::files::SettingsError;
-use crate::policy::subject::Command;
+use crate::decided::Command;
 use crate::state::OnRedisError;
 
 /// One `[[rule]]` table as written. Which keys apply depends on `kind`.
