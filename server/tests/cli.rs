@@ -34,7 +34,7 @@ fn example_config() -> String {
 fn check_config_accepts_the_example() {
     let (code, out, _) = friendgate(&["check-config", "--config", &example_config()]);
     assert_eq!(code, 0);
-    assert!(out.contains("ok (listen 127.0.0.1:8080, path /callback, 1 app id(s), 1 token(s), rules: rejections-always-pass, blocked-accounts, abusive-words, mass-accept; other commands: answered OK; sources: any; state: in memory)"), "{out}");
+    assert!(out.contains("ok (listen 127.0.0.1:8080, path /callback, 1 app id(s), 1 token(s), rules: rejections-always-pass, blocked-accounts, abusive-words, mass-requests, mass-accept; other commands: answered OK; sources: any; state: in memory)"), "{out}");
 }
 
 #[test]

@@ -74,6 +74,20 @@ info = "account is blocked"
 }
 
 /** POSTs a signed callback from `from` accepting `to`; the item's ResultCode. */
+async function request(gateway, from, to, wording) {
+  const time = Math.floor(Date.now() / 1000);
+  const sign = createHash("sha256").update(TOKEN + time).digest("hex");
+  const query = `SdkAppid=${APP_ID}&CallbackCommand=Sns.CallbackPrevFriendAdd&contenttype=json&OptPlatform=Android&RequestTime=${time}&Sign=${sign}`;
+  const body = JSON.stringify({
+    CallbackCommand: "Sns.CallbackPrevFriendAdd", Requester_Account: from, From_Account: from, EventTime: Date.now(),
+    AddType: "Add_Type_Both", ForceAddFlags: 0,
+    FriendItem: [{ To_Account: to, Remark: "", GroupName: "", AddSource: "AddSource_Type_Android", AddWording: wording }],
+  });
+  const answer = await fetch(`${gateway.base}/callback?${query}`, { method: "POST", body, headers: { "Content-Type": "application/json" } });
+  assert.equal(answer.status, 200);
+  return (await answer.json()).ResultItem[0].ResultCode;
+}
+
 async function respond(gateway, from, to) {
   const time = Math.floor(Date.now() / 1000);
   const sign = createHash("sha256").update(TOKEN + time).digest("hex");
@@ -114,12 +128,24 @@ test("the live page shows callbacks as they come, filters them, and blocks an ac
   const mallory = page.locator('#events tr[data-from="mallory"]');
   await mallory.waitFor();
   assert.deepEqual(
-    (await mallory.locator("td").allTextContents()).slice(1, 7),
-    ["mallory", "bob", "AgreeAndAdd", "reject", "blocked", "Android"],
+    (await mallory.locator("td").allTextContents()).slice(1, 8),
+    ["response", "mallory", "bob", "AgreeAndAdd", "reject", "blocked", "Android"],
   );
   const alice = page.locator('#events tr[data-from="alice"]');
-  assert.equal(await alice.locator("td").nth(4).textContent(), "allow");
-  assert.equal(await alice.locator("td").nth(5).textContent(), "default");
+  assert.equal(await alice.locator("td").nth(5).textContent(), "allow");
+  assert.equal(await alice.locator("td").nth(6).textContent(), "default");
+  // A friend request shows its greeting; the kind filter tells them apart.
+  assert.equal(await request(gateway, "trent", "bob", "hi, add me?"), 0);
+  const trent = page.locator('#events tr[data-from="trent"]');
+  await trent.waitFor();
+  assert.deepEqual((await trent.locator("td").allTextContents()).slice(1, 6), ["request", "trent", "bob", "hi, add me?", "allow"]);
+  await page.selectOption("#filter-kind", "friend_request");
+  assert.equal(await alice.isHidden(), true);
+  assert.equal(await trent.isVisible(), true);
+  await page.selectOption("#filter-kind", "friend_response");
+  assert.equal(await trent.isHidden(), true);
+  assert.equal(await alice.isVisible(), true);
+  await page.selectOption("#filter-kind", "");
   await page.locator('#counts tr[data-rule="blocked"]').waitFor();
   assert.deepEqual(await page.locator('#counts tr[data-rule="blocked"] td').allTextContents(), ["blocked", "0", "1"]);
   assert.match(await page.textContent("#latency"), /^p50 [\d.]+ ms, p99 [\d.]+ ms$/);
@@ -137,7 +163,7 @@ test("the live page shows callbacks as they come, filters them, and blocks an ac
   // Pause holds new rows back until resumed.
   await page.click("#pause");
   assert.equal(await respond(gateway, "paused", "bob"), 0);
-  await page.waitForFunction(() => document.getElementById("seen").textContent === "3");
+  await page.waitForFunction(() => document.getElementById("seen").textContent === "4");
   assert.equal(await page.locator('#events tr[data-from="paused"]').count(), 0);
   await page.click("#pause");
   await page.locator('#events tr[data-from="paused"]').waitFor();

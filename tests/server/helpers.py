@@ -33,9 +33,9 @@ def wait_for(url: str) -> None:
             time.sleep(0.05)
 
 
-def signed_query(signed: bool = True) -> str:
+def signed_query(signed: bool = True, command: str = "Sns.CallbackPrevFriendResponse") -> str:
     now = str(int(time.time()))
-    query = (f"SdkAppid={APP_ID}&CallbackCommand=Sns.CallbackPrevFriendResponse"
+    query = (f"SdkAppid={APP_ID}&CallbackCommand={command}"
              "&contenttype=json&OptPlatform=iOS&ClientIP=203.0.113.7")
     if signed:
         query += f"&RequestTime={now}&Sign={hashlib.sha256((TOKEN + now).encode()).hexdigest()}"
@@ -50,6 +50,23 @@ def post(base: str, signed: bool = True, sender: str = "a",
                        "ResponseFriendItem": [{"To_Account": to, "Remark": "", "TagName": "",
                                                "ResponseAction": action} for to, action in items]}).encode()
     request = urllib.request.Request(f"{base}/callback?{signed_query(signed)}", data=body, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def post_request(base: str, sender: str = "a",
+                 items: tuple[tuple[str, str], ...] = (("b", "hello"),)) -> tuple[int, bytes]:
+    """POSTs a signed friend request (Sns.CallbackPrevFriendAdd) from
+    `sender` with `(To_Account, AddWording)` items."""
+    body = json.dumps({"CallbackCommand": "Sns.CallbackPrevFriendAdd", "Requester_Account": sender,
+                       "From_Account": sender, "AddType": "Add_Type_Both", "ForceAddFlags": 0, "EventTime": 1,
+                       "FriendItem": [{"To_Account": to, "Remark": "", "GroupName": "", "AddSource": "AddSource_Type_Web",
+                                       "AddWording": wording} for to, wording in items]}).encode()
+    query = signed_query(command="Sns.CallbackPrevFriendAdd")
+    request = urllib.request.Request(f"{base}/callback?{query}", data=body, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, response.read()

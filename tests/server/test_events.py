@@ -22,7 +22,7 @@ import jsonschema
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from helpers import APP_ID, ROOT, TOKEN, free_port, post, wait_for
+from helpers import APP_ID, ROOT, TOKEN, free_port, post, post_request, wait_for
 
 SECRET = "whsec_" + base64.b64encode(b"friendgate-test-secret-32-bytes!").decode()
 SCHEMA = json.loads((ROOT / "schema" / "event.v1.json").read_text())
@@ -151,6 +151,9 @@ def test_every_event_is_delivered_signed_and_valid(tmp_path, receiver):
         senders = [f"user{i}" for i in range(30)] + ["mallory"]
         for sender in senders:
             assert post(gateway.base, sender=sender)[0] == 200
+        # A friend request, in the same stream, typed apart.
+        assert post_request(gateway.base, sender="mallory", items=(("c", "buy followers ✋"),))[0] == 200
+        senders.append("mallory")
         assert eventually(lambda: len(receiver.events()) == len(senders))
         verifier = Webhook(SECRET)
         for headers, body in receiver.requests:
@@ -165,9 +168,18 @@ def test_every_event_is_delivered_signed_and_valid(tmp_path, receiver):
             jsonschema.validate(event, SCHEMA)
         assert sorted(e["from"] for e in events) == sorted(senders)
         assert len({e["id"] for e in events}) == len(events)
-        mallory = next(e for e in events if e["from"] == "mallory")
+        mallory = next(e for e in events if e["from"] == "mallory" and e["type"] == "friend_response")
         assert mallory["items"] == [{"to": "b", "action": "Response_Action_Agree", "decision": "reject",
                                      "result_code": 38001, "rule": "blocked"}]
+        request = next(e for e in events if e["type"] == "friend_request")
+        assert (request["from"], request["add_type"], request["force_add_flags"]) == ("mallory", "Add_Type_Both", 0)
+        assert request["items"] == [{"to": "c", "add_wording": "buy followers ✋", "add_source": "AddSource_Type_Web",
+                                     "decision": "reject", "result_code": 38001, "rule": "blocked"}]
+        # The schema tells the two apart: a response's item needs its action.
+        broken = json.loads(json.dumps(mallory))
+        del broken["items"][0]["action"]
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(broken, SCHEMA)
         assert mallory["platform"] == "iOS" and mallory["client_ip"] == "203.0.113.7"
         assert gateway.metric('friendgate_events_total{sink="webhook",outcome="delivered"}') == len(senders)
     finally:
