@@ -22,7 +22,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use client::Endpoint;
 use load::LoadSettings;
-use report::{case_table, family_table, tally, Report};
+use report::{by_command, case_table, command_lines, family_table, tally, Report};
 use suite::SuiteSettings;
 
 /// `friendgate conform` options.
@@ -219,6 +219,8 @@ async fn run_cases(
         println!("{}", case_table(&results, args.failures_only));
     }
     println!("{}", family_table(&by_family, total));
+    let commands = by_command(&results);
+    print!("{}", command_lines(&commands));
     // Only protocol failures fail the run, unless warnings are asked to.
     let passed = total.failed == 0 && !(args.warnings_as_failures && total.warned > 0);
     println!(
@@ -260,6 +262,7 @@ async fn run_cases(
             passed,
             summary: total,
             families: by_family.into_iter().collect(),
+            commands: commands.into_iter().collect(),
             cases: &results,
         };
         if let Some(path) = &args.json {

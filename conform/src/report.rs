@@ -70,29 +70,55 @@ pub struct Report<'a> {
     pub summary: Tally,
     /// Counts by family.
     pub families: BTreeMap<&'static str, Tally>,
+    /// Counts by `CallbackCommand` sent.
+    pub commands: BTreeMap<&'static str, Tally>,
     /// Every case.
     pub cases: &'a [CaseResult],
 }
 
 /// Counts by family, in the order families first appear, and the total.
 pub fn tally(results: &[CaseResult]) -> (Vec<(&'static str, Tally)>, Tally) {
-    let mut families: Vec<(&'static str, Tally)> = Vec::new();
     let mut total = Tally::default();
+    results.iter().for_each(|result| total.add(result.result));
+    (group(results, |result| result.family), total)
+}
+
+/// Counts by the `CallbackCommand` each case sent, in the order they first
+/// appear: the report's line per command.
+pub fn by_command(results: &[CaseResult]) -> Vec<(&'static str, Tally)> {
+    group(results, |result| result.command)
+}
+
+fn group(
+    results: &[CaseResult],
+    key: impl Fn(&CaseResult) -> &'static str,
+) -> Vec<(&'static str, Tally)> {
+    let mut groups: Vec<(&'static str, Tally)> = Vec::new();
     for result in results {
-        total.add(result.result);
-        match families
-            .iter_mut()
-            .find(|(family, _)| *family == result.family)
-        {
+        let name = key(result);
+        match groups.iter_mut().find(|(group, _)| *group == name) {
             Some((_, tally)) => tally.add(result.result),
             None => {
                 let mut tally = Tally::default();
                 tally.add(result.result);
-                families.push((result.family, tally));
+                groups.push((name, tally));
             }
         }
     }
-    (families, total)
+    groups
+}
+
+/// One line per command: `<command>: N passed, N failed, ...`.
+pub fn command_lines(commands: &[(&'static str, Tally)]) -> String {
+    commands
+        .iter()
+        .map(|(command, tally)| {
+            format!(
+                "{command}: {} passed, {} failed, {} warned, {} info, {} skipped\n",
+                tally.passed, tally.failed, tally.warned, tally.info, tally.skipped
+            )
+        })
+        .collect()
 }
 
 /// The table of cases (all, or only failures).

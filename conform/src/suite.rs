@@ -31,6 +31,8 @@ pub struct CaseResult {
     pub name: String,
     /// Its family.
     pub family: &'static str,
+    /// The `CallbackCommand` it sent.
+    pub command: &'static str,
     /// `vectors/<file>` or `generated`.
     pub source: String,
     /// What it shows.
@@ -132,6 +134,7 @@ async fn run_case(
     let mut result = CaseResult {
         name: case.name.clone(),
         family: case.family,
+        command: case.command,
         source: match &case.source {
             Source::Vector(file) => format!("vectors/{file}"),
             Source::Generated => "generated".to_owned(),

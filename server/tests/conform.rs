@@ -96,6 +96,27 @@ async fn the_gateway_passes_every_case_strictly() {
         "401 FAIL 38012"
     );
     assert_eq!(report["families"]["transport"]["passed"], 2);
+    // Both friend commands, a report line each; friend requests include
+    // the generated hostile ones.
+    for command in [
+        "Sns.CallbackPrevFriendResponse",
+        "Sns.CallbackPrevFriendAdd",
+    ] {
+        assert!(
+            report["commands"][command]["passed"].as_u64().unwrap() >= 50,
+            "{command}"
+        );
+        assert!(stdout.contains(&format!("{command}: ")), "{stdout}");
+    }
+    assert_eq!(
+        case(&report, "hostile_add_sign_forged")["got"],
+        "401 FAIL 38012"
+    );
+    assert_eq!(case(&report, "hostile_add_wording_huge")["result"], "pass");
+    assert_eq!(
+        case(&report, "hostile_add_items_too_many")["result"],
+        "pass"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -111,7 +132,12 @@ async fn the_gateway_passes_one_url_strictly() {
     .await;
     assert!(out.status.success(), "{stdout}\n{stderr}");
     let report = read_report(&json);
-    assert_eq!(report["families"]["one_url"]["passed"], 12, "{stdout}");
+    // Three other commands, each four ways, and a friend request decided.
+    assert_eq!(report["families"]["one_url"]["passed"], 13, "{stdout}");
+    assert_eq!(
+        case(&report, "one_url_friend_request_decided")["got"],
+        "200 OK [0, 0]"
+    );
     assert_eq!(
         case(&report, "one_url_c2c_callbackaftersendmsg")["got"],
         "200 OK (no ResultItem)"
@@ -766,6 +792,13 @@ async fn endpoints_broken_on_purpose_still_fail_with_the_right_reasons() {
             "is neither 0 nor in [38000, 39000]",
         ),
         ("slow", "page_sample_signed", "over the 1000 ms budget"),
+        // Friend requests answered "processed" (left to the platform's
+        // allow): the gate is open where most abuse comes in.
+        (
+            "noadd",
+            "add_documented_sample_signed",
+            "ResultItem is missing",
+        ),
     ] {
         let (_endpoint, url) = lenient_endpoint(mode);
         let dir = tempfile::tempdir().unwrap();

@@ -11,7 +11,9 @@ depth, item count, exact types of fields the answer does not depend on).
 `--warnings-as-failures`. `BREAK=...` breaks it on purpose, to prove the
 real failures are still caught: `nosign` (no Sign check), `reorder`
 (ResultItem reversed), `drop` (the last item dropped), `badcode` (ResultCode
-1), `slow` (answers after 1.5 s). `BREAK=strict` is not broken but strict:
+1), `slow` (answers after 1.5 s), `noadd` (friend requests answered as
+another command, "processed", as endpoints written for friend responses
+alone do). `BREAK=strict` is not broken but strict:
 it refuses a body that lacks any field the documentation shows
 (`Requester_Account`, `EventTime`, an item's `Remark` or `TagName`; for a
 friend request also `AddType`, `ForceAddFlags`, an item's `GroupName`,
@@ -56,7 +58,8 @@ def answer(query, body):
             return 401, {"ActionStatus": "FAIL", "ErrorCode": 1, "ErrorInfo": "bad Sign"}
         if not request_time.isdigit() or abs(int(request_time) - time.time()) > 60:
             return 401, {"ActionStatus": "FAIL", "ErrorCode": 1, "ErrorInfo": "stale"}
-    if params.get("CallbackCommand") not in COMMANDS:
+    if params.get("CallbackCommand") not in COMMANDS or (
+            BREAK == "noadd" and params["CallbackCommand"] == "Sns.CallbackPrevFriendAdd"):
         # The app's one URL: other callbacks are processed elsewhere.
         return 200, {"ActionStatus": "OK", "ErrorCode": 0, "ErrorInfo": ""}
     list_field, top_fields, item_fields, responses = COMMANDS[params["CallbackCommand"]]

@@ -160,6 +160,7 @@ pub(super) fn case(
     Case {
         name: name.to_owned(),
         family,
+        command: crate::command::FRIEND_RESPONSE,
         description: description.to_owned(),
         source: Source::Generated,
         rounds: 1,

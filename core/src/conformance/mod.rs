@@ -11,6 +11,7 @@
 //! rules (codes 0 or in `[38000, 39000]`, order, `To_Account`), not bytes.
 
 mod hostile;
+mod hostile_add;
 mod judge;
 mod one_url;
 mod template;
@@ -86,6 +87,8 @@ pub struct Case {
     pub name: String,
     /// The case family: the vector file's stem, or the kind of generated case.
     pub family: &'static str,
+    /// The `CallbackCommand` the case sends.
+    pub command: &'static str,
     /// What the case shows.
     pub description: String,
     /// Where the case comes from.
@@ -221,6 +224,7 @@ pub fn cases(target: &Target) -> Result<Vec<Case>, String> {
         .map(|vector| from_vector(vector, target))
         .collect();
     cases.extend(hostile::cases(target));
+    cases.extend(hostile_add::cases(target));
     Ok(cases)
 }
 
@@ -279,6 +283,7 @@ fn from_vector(vector: &VectorCase, target: &Target) -> Case {
     Case {
         name: vector.name.clone(),
         family: family_of(&vector.file),
+        command: vector.command,
         description: vector.description.clone(),
         source: Source::Vector(vector.file.clone()),
         rounds: 1,

@@ -29,7 +29,24 @@ const OTHER_COMMANDS: [(&str, &str, &str); 3] = [
 const FAR: i64 = 3600;
 
 pub(super) fn cases(target: &Target) -> Vec<Case> {
-    let mut cases = Vec::new();
+    // At the one URL, a friend request is decided, not forwarded or
+    // answered "processed": one ResultItem per item.
+    let mut cases = vec![Case {
+        command: crate::command::FRIEND_ADD,
+        ..case(
+            "one_url_friend_request_decided",
+            "one_url",
+            "a signed Sns.CallbackPrevFriendAdd: decided item by item, not passed on",
+            QueryTemplate::platform(0).set(
+                "CallbackCommand",
+                Some(Param::Raw(format!(
+                    "CallbackCommand={}",
+                    crate::command::FRIEND_ADD
+                ))),
+            ),
+            crate::testing::SAMPLE_ADD_BODY.as_bytes().to_vec(),
+        )
+    }];
     for (command, platform, body) in OTHER_COMMANDS {
         let query = |offset| {
             QueryTemplate::platform(offset)
