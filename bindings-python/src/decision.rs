@@ -126,3 +126,14 @@ impl DeciderFailure {
         )
     }
 }
+
+impl From<friendgate_core::FailedDecision> for DeciderFailure {
+    fn from(failure: friendgate_core::FailedDecision) -> Self {
+        Self {
+            index: failure.index,
+            to_account: failure.to_account,
+            reason: failure.reason,
+            report: failure.report,
+        }
+    }
+}

@@ -2,8 +2,9 @@
 //! `begin`/`finish` pair the async layer awaits deciders between.
 
 use friendgate_core::{
-    authenticate_any, respond, route_query, unix_now, verify, Config, ConfigError, ConfigSpec,
-    DeciderError, Decision, FriendResponseCallback as CoreCallback, Reply as CoreReply, Routed,
+    authenticate_any, route_query, unix_now, verify, verify_body_for, verify_for, Config,
+    ConfigError, ConfigSpec, DeciderError, Decision, FriendAdd, FriendResponse,
+    Reply as CoreReply, Routed, Verified,
 };
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -11,6 +12,7 @@ use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::decision::{outcome, DeciderFailure};
 use crate::error::PythonErrorExt;
+use crate::add::{to_python_add, FriendAddCallback};
 use crate::request::{to_python, CallbackRequest, FriendResponseCallback};
 use crate::response::{reply, Reply};
 
@@ -26,13 +28,35 @@ pub struct CallbackHandler {
     on_failure: Option<Py<PyAny>>,
 }
 
-/// A verified callback waiting for its decisions (see `begin`/`finish`).
+/// A verified friend callback waiting for its decisions (see
+/// `begin`/`finish`).
 #[pyclass(frozen, module = "friendgate._native")]
 pub struct Pending {
-    callback: CoreCallback<'static>,
-    /// The Python view of the callback.
+    callback: Verified,
+    /// The Python view of the callback (`FriendResponseCallback` or
+    /// `FriendAddCallback`).
     #[pyo3(get)]
-    event: Py<FriendResponseCallback>,
+    event: Py<PyAny>,
+}
+
+#[pymethods]
+impl Pending {
+    /// `CallbackCommand` of the callback.
+    #[getter]
+    fn command(&self) -> &'static str {
+        self.callback.command()
+    }
+}
+
+/// Which friend commands an entry point answers.
+#[derive(Debug, Clone, Copy)]
+enum Want {
+    /// `Sns.CallbackPrevFriendResponse` (`handle`, `begin`).
+    Response,
+    /// `Sns.CallbackPrevFriendAdd` (`handle_add`, `begin_add`).
+    Add,
+    /// Either, by the query's command (`answer`, `begin_friend`).
+    Either,
 }
 
 /// The request body: borrowed from a `bytes` object (the usual case), or
@@ -64,18 +88,120 @@ fn body_bytes<'a>(body: &'a Bound<'_, PyAny>) -> PyResult<Body<'a>> {
 }
 
 impl CallbackHandler {
-    /// Core's `verify`, without the GIL for large bodies.
-    fn verify_in<'a>(
+    /// Core's `verify` for the friend command(s) `want`, without the GIL
+    /// for large bodies.
+    fn verify_want(
         &self,
         py: Python<'_>,
-        query: &'a str,
-        body: &'a [u8],
+        want: Want,
+        query: &str,
+        body: &[u8],
         now: u64,
-    ) -> Result<CoreCallback<'a>, friendgate_core::CallbackError> {
+    ) -> Result<Verified, friendgate_core::CallbackError> {
+        let config = &self.config;
+        let run = || match want {
+            Want::Response => verify(config, query, body, now).map(Verified::from),
+            Want::Add => verify_for::<FriendAdd>(config, query, body, now).map(Verified::from),
+            Want::Either => match route_query(config, query, now)? {
+                Routed::FriendAdd(query) => {
+                    verify_body_for::<FriendAdd>(config, query, body).map(Verified::from)
+                }
+                Routed::FriendResponse(query) => {
+                    verify_body_for::<FriendResponse>(config, query, body).map(Verified::from)
+                }
+                // Core's unexpected_command, worded by core.
+                _ => verify(config, query, body, now).map(Verified::from),
+            },
+        };
         if body.len() > DETACH_ABOVE {
-            py.detach(|| verify(&self.config, query, body, now))
+            py.detach(run)
         } else {
-            verify(&self.config, query, body, now)
+            run()
+        }
+    }
+
+    /// The Python view of `callback` and its items.
+    fn event<'py>(
+        py: Python<'py>,
+        callback: &Verified,
+    ) -> PyResult<(Py<PyAny>, Bound<'py, pyo3::types::PyTuple>)> {
+        Ok(match callback {
+            Verified::Add(callback) => {
+                let event = to_python_add(py, callback)?;
+                let items = event.get().items_tuple(py);
+                (event.into_any(), items)
+            }
+            Verified::Response(callback) => {
+                let event = to_python(py, callback)?;
+                let items = event.get().items_tuple(py);
+                (event.into_any(), items)
+            }
+            _ => (py.None(), pyo3::types::PyTuple::empty(py)),
+        })
+    }
+
+    /// Verifies, asks `decide` (or, for a friend request, `decide_add`)
+    /// about each item in order, and answers.
+    #[allow(clippy::too_many_arguments)]
+    fn decide_sync(
+        &self,
+        py: Python<'_>,
+        want: Want,
+        query: &str,
+        body: &Bound<'_, PyAny>,
+        decide: Option<Bound<'_, PyAny>>,
+        decide_add: Option<Bound<'_, PyAny>>,
+        now: Option<u64>,
+    ) -> PyResult<Reply> {
+        let body = body_bytes(body)?;
+        let now = now.unwrap_or_else(unix_now);
+        let callback = match self.verify_want(py, want, query, body.as_slice(), now) {
+            Ok(callback) => callback,
+            Err(error) => return Ok(reply(py, CoreReply::from_error(error))),
+        };
+        let decide = match &callback {
+            Verified::Add(_) => decide_add,
+            _ => decide,
+        };
+        let outcomes: Vec<Result<Decision, DeciderError>> = match decide {
+            None => vec![Ok(Decision::Allow); callback.len()],
+            Some(decide) => {
+                let (event, items) = Self::event(py, &callback)?;
+                items
+                    .iter()
+                    .map(|item| match decide.call1((event.bind(py), item)) {
+                        Ok(value) => Ok(outcome(&value)),
+                        // An Exception is a failed decision; KeyboardInterrupt,
+                        // SystemExit and the like stop the handler.
+                        Err(err) if err.is_instance_of::<PyException>(py) => {
+                            Ok(outcome(err.value(py).as_any()))
+                        }
+                        Err(err) => Err(err),
+                    })
+                    .collect::<PyResult<_>>()?
+            }
+        };
+        self.report_failures(py, &callback, &outcomes);
+        Ok(reply(py, callback.respond(&self.config, outcomes)))
+    }
+
+    /// First half of the async path for `want`: a `Pending` or the refusal.
+    fn begin_want(
+        &self,
+        py: Python<'_>,
+        want: Want,
+        query: &str,
+        body: &Bound<'_, PyAny>,
+        now: Option<u64>,
+    ) -> PyResult<Py<PyAny>> {
+        let body = body_bytes(body)?;
+        let now = now.unwrap_or_else(unix_now);
+        match self.verify_want(py, want, query, body.as_slice(), now) {
+            Ok(callback) => {
+                let (event, _) = Self::event(py, &callback)?;
+                Ok(Py::new(py, Pending { callback, event })?.into_any())
+            }
+            Err(error) => Ok(Py::new(py, reply(py, CoreReply::from_error(error)))?.into_any()),
         }
     }
 }
@@ -146,8 +272,8 @@ impl CallbackHandler {
         u64::try_from(self.config.decider_deadline().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// Verifies and answers one callback; `decide(event, item)` returns
-    /// `Allow()` or `Reject(code, info)` (None: allow everything).
+    /// Verifies and answers one friend response; `decide(event, item)`
+    /// returns `Allow()` or `Reject(code, info)` (None: allow everything).
     #[pyo3(signature = (query, body, decide = None, *, now = None))]
     fn handle(
         &self,
@@ -157,37 +283,41 @@ impl CallbackHandler {
         decide: Option<Bound<'_, PyAny>>,
         now: Option<u64>,
     ) -> PyResult<Reply> {
-        let body = body_bytes(body)?;
-        let callback =
-            match self.verify_in(py, query, body.as_slice(), now.unwrap_or_else(unix_now)) {
-                Ok(callback) => callback,
-                Err(error) => return Ok(reply(py, CoreReply::from_error(error))),
-            };
-        let outcomes: Vec<Result<Decision, DeciderError>> = match decide {
-            None => vec![Ok(Decision::Allow); callback.items().len()],
-            Some(decide) => {
-                let event = to_python(py, &callback)?;
-                let items = event.get().items_tuple(py);
-                items
-                    .iter()
-                    .map(|item| match decide.call1((event.bind(py), item)) {
-                        Ok(value) => Ok(outcome(&value)),
-                        // An Exception is a failed decision; KeyboardInterrupt,
-                        // SystemExit and the like stop the handler.
-                        Err(err) if err.is_instance_of::<PyException>(py) => {
-                            Ok(outcome(err.value(py).as_any()))
-                        }
-                        Err(err) => Err(err),
-                    })
-                    .collect::<PyResult<_>>()?
-            }
-        };
-        self.report_failures(py, &callback, &outcomes);
-        Ok(reply(py, respond(&self.config, &callback, outcomes)))
+        self.decide_sync(py, Want::Response, query, body, decide, None, now)
     }
 
-    /// Verifies a callback and returns it, typed; raises a `CallbackError`
-    /// subclass when it is refused.
+    /// `handle` for a friend request (`Sns.CallbackPrevFriendAdd`):
+    /// `decide(event, item)` gets a `FriendAddCallback` and an `AddItem`.
+    #[pyo3(signature = (query, body, decide = None, *, now = None))]
+    fn handle_add(
+        &self,
+        py: Python<'_>,
+        query: &str,
+        body: &Bound<'_, PyAny>,
+        decide: Option<Bound<'_, PyAny>>,
+        now: Option<u64>,
+    ) -> PyResult<Reply> {
+        self.decide_sync(py, Want::Add, query, body, None, decide, now)
+    }
+
+    /// Answers either friend callback at the one URL, by its command: a
+    /// friend response with `decide`, a friend request with `decide_add`
+    /// (None: allow everything).
+    #[pyo3(signature = (query, body, decide = None, decide_add = None, *, now = None))]
+    fn answer(
+        &self,
+        py: Python<'_>,
+        query: &str,
+        body: &Bound<'_, PyAny>,
+        decide: Option<Bound<'_, PyAny>>,
+        decide_add: Option<Bound<'_, PyAny>>,
+        now: Option<u64>,
+    ) -> PyResult<Reply> {
+        self.decide_sync(py, Want::Either, query, body, decide, decide_add, now)
+    }
+
+    /// Verifies a friend response and returns it, typed; raises a
+    /// `CallbackError` subclass when it is refused.
     #[pyo3(signature = (query, body, *, now = None))]
     fn verify(
         &self,
@@ -197,10 +327,36 @@ impl CallbackHandler {
         now: Option<u64>,
     ) -> PyResult<Py<FriendResponseCallback>> {
         let body = body_bytes(body)?;
-        let callback = self
-            .verify_in(py, query, body.as_slice(), now.unwrap_or_else(unix_now))
-            .or_raise(py)?;
+        let now = now.unwrap_or_else(unix_now);
+        let run = || verify(&self.config, query, body.as_slice(), now);
+        let callback = if body.as_slice().len() > DETACH_ABOVE {
+            py.detach(run)
+        } else {
+            run()
+        }
+        .or_raise(py)?;
         to_python(py, &callback)
+    }
+
+    /// `verify` for a friend request.
+    #[pyo3(signature = (query, body, *, now = None))]
+    fn verify_add(
+        &self,
+        py: Python<'_>,
+        query: &str,
+        body: &Bound<'_, PyAny>,
+        now: Option<u64>,
+    ) -> PyResult<Py<FriendAddCallback>> {
+        let body = body_bytes(body)?;
+        let now = now.unwrap_or_else(unix_now);
+        let run = || verify_for::<FriendAdd>(&self.config, query, body.as_slice(), now);
+        let callback = if body.as_slice().len() > DETACH_ABOVE {
+            py.detach(run)
+        } else {
+            run()
+        }
+        .or_raise(py)?;
+        to_python_add(py, &callback)
     }
 
     /// Authenticates the query of a callback of any command (app id, Sign,
@@ -218,17 +374,18 @@ impl CallbackHandler {
         Ok(query.view().into())
     }
 
-    /// Where a request on the one callback URL goes: None for this
-    /// callback (answer it with `handle`), a `CallbackRequest` for an
-    /// authenticated callback of another command, or the `Reply` refusing it.
+    /// Where a request on the one callback URL goes: None for a friend
+    /// callback friendgate decides (a response or a request: answer it with
+    /// `answer`), a `CallbackRequest` for an authenticated callback of
+    /// another command, or the `Reply` refusing it.
     #[pyo3(signature = (query, *, now = None))]
     fn route(&self, py: Python<'_>, query: &str, now: Option<u64>) -> PyResult<Option<Py<PyAny>>> {
         Ok(
             match route_query(&self.config, query, now.unwrap_or_else(unix_now)) {
-                Ok(Routed::FriendResponse(_)) => None,
                 Ok(Routed::Other(other)) => {
                     Some(Py::new(py, CallbackRequest::from(other.view()))?.into_any())
                 }
+                Ok(_) => None,
                 Err(error) => {
                     Some(Py::new(py, reply(py, CoreReply::from_error(error)))?.into_any())
                 }
@@ -236,8 +393,8 @@ impl CallbackHandler {
         )
     }
 
-    /// First half of the async flow: a `Pending` to decide, or the `Reply`
-    /// refusing the callback.
+    /// First half of the async flow for a friend response: a `Pending` to
+    /// decide, or the `Reply` refusing the callback.
     #[pyo3(signature = (query, body, now = None))]
     fn begin(
         &self,
@@ -246,15 +403,32 @@ impl CallbackHandler {
         body: &Bound<'_, PyAny>,
         now: Option<u64>,
     ) -> PyResult<Py<PyAny>> {
-        let body = body_bytes(body)?;
-        match self.verify_in(py, query, body.as_slice(), now.unwrap_or_else(unix_now)) {
-            Ok(callback) => {
-                let callback = callback.into_owned();
-                let event = to_python(py, &callback)?;
-                Ok(Py::new(py, Pending { callback, event })?.into_any())
-            }
-            Err(error) => Ok(Py::new(py, reply(py, CoreReply::from_error(error)))?.into_any()),
-        }
+        self.begin_want(py, Want::Response, query, body, now)
+    }
+
+    /// `begin` for a friend request.
+    #[pyo3(signature = (query, body, now = None))]
+    fn begin_add(
+        &self,
+        py: Python<'_>,
+        query: &str,
+        body: &Bound<'_, PyAny>,
+        now: Option<u64>,
+    ) -> PyResult<Py<PyAny>> {
+        self.begin_want(py, Want::Add, query, body, now)
+    }
+
+    /// `begin` for either friend callback, by the query's command
+    /// (`Pending.command` says which).
+    #[pyo3(signature = (query, body, now = None))]
+    fn begin_friend(
+        &self,
+        py: Python<'_>,
+        query: &str,
+        body: &Bound<'_, PyAny>,
+        now: Option<u64>,
+    ) -> PyResult<Py<PyAny>> {
+        self.begin_want(py, Want::Either, query, body, now)
     }
 
     /// Second half: one outcome per item (`Allow`, `Reject`, an exception,
@@ -267,7 +441,7 @@ impl CallbackHandler {
     ) -> Reply {
         let outcomes: Vec<_> = outcomes.iter().map(outcome).collect();
         self.report_failures(py, &pending.callback, &outcomes);
-        reply(py, respond(&self.config, &pending.callback, outcomes))
+        reply(py, pending.callback.respond(&self.config, outcomes))
     }
 }
 
@@ -281,34 +455,22 @@ impl CallbackHandler {
     fn report_failures(
         &self,
         py: Python<'_>,
-        callback: &CoreCallback<'_>,
+        callback: &Verified,
         outcomes: &[Result<Decision, DeciderError>],
     ) {
-        let failed = outcomes
-            .iter()
-            .enumerate()
-            .filter_map(|(index, outcome)| outcome.as_ref().err().map(|error| (index, error)));
+        let failed = callback.failures(outcomes);
+        if failed.is_empty() {
+            return;
+        }
         let logger = || {
             py.import("logging")
                 .and_then(|logging| logging.call_method1("getLogger", ("friendgate",)))
         };
-        for (index, error) in failed {
-            let to = callback
-                .items()
-                .get(index)
-                .map_or("", |item| &item.to_account);
-            let report = error.report(index, to);
+        for failure in failed {
             let told = match &self.on_failure {
-                None => logger().and_then(|logger| logger.call_method1("warning", ("%s", &report))),
-                Some(hook) => {
-                    let row = DeciderFailure {
-                        index,
-                        to_account: to.to_owned(),
-                        reason: error.message().to_owned(),
-                        report,
-                    };
-                    hook.bind(py).call1((row,))
-                }
+                None => logger()
+                    .and_then(|logger| logger.call_method1("warning", ("%s", &failure.report))),
+                Some(hook) => hook.bind(py).call1((DeciderFailure::from(failure),)),
             };
             if let Err(error) = told {
                 // Nowhere to report a failing logger to; a failing hook is

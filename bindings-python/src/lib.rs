@@ -5,6 +5,7 @@
 // PyO3's macros expand to `unsafe` FFI glue inside this crate; none is written by hand.
 #![allow(unsafe_code)]
 
+mod add;
 mod decision;
 mod error;
 mod handler;
@@ -23,6 +24,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<decision::Reject>()?;
     m.add_class::<request::FriendResponseCallback>()?;
     m.add_class::<request::ResponseItem>()?;
+    m.add_class::<add::FriendAddCallback>()?;
+    m.add_class::<add::AddItem>()?;
     m.add_class::<request::CallbackRequest>()?;
     m.add_class::<decision::DeciderFailure>()?;
     m.add_class::<response::Reply>()?;
@@ -33,6 +36,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(testing::sign, m)?)?;
     m.add_function(wrap_pyfunction!(testing::signed_query, m)?)?;
     m.add_function(wrap_pyfunction!(testing::sample_body, m)?)?;
+    m.add_function(wrap_pyfunction!(testing::sample_add_body, m)?)?;
     m.add("ERROR_CODES", friendgate_core::error::ERROR_CODES.to_vec())?;
     m.add("ERROR_CATALOGUE", error::catalogue())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -132,13 +132,13 @@ impl FriendResponseCallback {
 
 /// `N` strings in one allocation (a Python `decide` runs per item, so each
 /// allocation saved is measurable).
-struct Texts<const N: usize> {
+pub(crate) struct Texts<const N: usize> {
     buf: String,
     ends: [usize; N],
 }
 
 impl<const N: usize> Texts<N> {
-    fn new(parts: [&str; N]) -> Self {
+    pub(crate) fn new(parts: [&str; N]) -> Self {
         let mut buf = String::with_capacity(parts.iter().map(|p| p.len()).sum());
         let mut ends = [0; N];
         for (end, part) in ends.iter_mut().zip(parts) {
@@ -148,14 +148,14 @@ impl<const N: usize> Texts<N> {
         Self { buf, ends }
     }
 
-    fn get(&self, index: usize) -> &str {
+    pub(crate) fn get(&self, index: usize) -> &str {
         let start = if index == 0 { 0 } else { self.ends[index - 1] };
         self.buf.get(start..self.ends[index]).unwrap_or("")
     }
 }
 
 /// The documented actions and platforms are fixed strings: no allocation.
-fn static_or_owned(known: bool, text: &str) -> Cow<'static, str> {
+pub(crate) fn static_or_owned(known: bool, text: &str) -> Cow<'static, str> {
     const KNOWN: [&str; 11] = [
         "Response_Action_AgreeAndAdd",
         "Response_Action_Agree",

@@ -7,12 +7,19 @@ import pytest
 VECTORS = pathlib.Path(__file__).resolve().parents[2] / "tests" / "vectors"
 
 
+FRIEND_ADD = "Sns.CallbackPrevFriendAdd"
+
+
 def load_cases():
+    """Every vector: friend responses (the top folder), then friend
+    requests (friend_add/), each with its `command`."""
     cases = []
-    for path in sorted(VECTORS.glob("*.json")):
-        for case in json.loads(path.read_text(encoding="utf-8"))["cases"]:
-            case["file"] = path.name
-            cases.append(case)
+    for folder, command in ((VECTORS, "Sns.CallbackPrevFriendResponse"), (VECTORS / "friend_add", FRIEND_ADD)):
+        for path in sorted(folder.glob("*.json")):
+            for case in json.loads(path.read_text(encoding="utf-8"))["cases"]:
+                case["file"] = path.relative_to(VECTORS).as_posix()
+                case["command"] = command
+                cases.append(case)
     return cases
 
 

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from friendgate import Allow, CallbackHandler, Reject
-from friendgate.testing import sample_body, signed_query
+from friendgate.testing import sample_add_body, sample_body, signed_query
 
 EXPECTED = (
     b'{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":['
@@ -30,6 +30,39 @@ def decide(event, item):
 async def decide_async(event, item):
     await asyncio.sleep(0)
     return decide(event, item)
+
+
+ASKED_ADD: list = []
+
+
+def decide_add(event, item):
+    """A friend request is refused for a listed word in its greeting."""
+    ASKED_ADD.append(item.to_account)
+    return Reject(38010, "greeting") if "id2" in item.add_wording else Allow()
+
+
+async def decide_add_async(event, item):
+    await asyncio.sleep(0)
+    return decide_add(event, item)
+
+
+EXPECTED_ADD = (
+    b'{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":['
+    b'{"To_Account":"id1","ResultCode":0,"ResultInfo":""},'
+    b'{"To_Account":"id2","ResultCode":38010,"ResultInfo":"greeting"}]}'
+)
+
+
+def check_friend_requests(send):
+    """A friend request at the one URL is decided by decide_add, in order; a
+    forged one never reaches it. `send(query, body)` gives (status, body)."""
+    ASKED_ADD.clear()
+    query = signed_query(1400000000, "xxxxyyyy", command="Sns.CallbackPrevFriendAdd")
+    assert send(query, sample_add_body().encode()) == (200, EXPECTED_ADD)
+    assert ASKED_ADD == ["id1", "id2"]
+    forged = signed_query(1400000000, "forged-token", command="Sns.CallbackPrevFriendAdd")
+    status, _ = send(forged, sample_add_body().encode())
+    assert status == 401 and len(ASKED_ADD) == 2
 
 
 def post(url, body, method="POST"):
@@ -102,7 +135,7 @@ def test_flask_over_http():
     seen = []
     app = Flask(__name__)
     on_other = recording(seen, lambda answer: Response(answer, mimetype="application/json"))
-    app.register_blueprint(blueprint(handler(), decide, on_other=on_other))
+    app.register_blueprint(blueprint(handler(), decide, decide_add=decide_add, on_other=on_other))
     app.register_blueprint(blueprint(handler(), decide, path="/plain/callback", name="plain"))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -111,9 +144,14 @@ def test_flask_over_http():
         base = f"http://127.0.0.1:{server.server_port}"
         check_exchanges(base)
         check_one_url(base, seen)
-        # Without on_other: core's processed answer.
+        check_friend_requests(lambda query, body: post(f"{base}/callback?{query}", body)[::2])
+        # Without on_other: core's processed answer; without decide_add, a
+        # friend request is still answered item by item, allowed.
         status, _, body = post(f"{base}/plain/callback?{other_query()}", AFTER_SEND)
         assert (status, body) == (200, PROCESSED)
+        add = signed_query(1400000000, "xxxxyyyy", command="Sns.CallbackPrevFriendAdd")
+        status, _, body = post(f"{base}/plain/callback?{add}", sample_add_body().encode())
+        assert status == 200 and body.count(b'"ResultCode":0') == 2
     finally:
         server.shutdown()
 
@@ -152,7 +190,8 @@ def test_fastapi_over_http_with_async_decide():
         return respond(request, body)
 
     app = FastAPI()
-    app.add_route("/callback", endpoint(handler(), decide_async, on_other=on_other), methods=METHODS)
+    app.add_route("/callback", endpoint(handler(), decide_async, decide_add=decide_add_async, on_other=on_other),
+                  methods=METHODS)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -165,6 +204,7 @@ def test_fastapi_over_http_with_async_decide():
         port = server.servers[0].sockets[0].getsockname()[1]
         check_exchanges(f"http://127.0.0.1:{port}")
         check_one_url(f"http://127.0.0.1:{port}", seen)
+        check_friend_requests(lambda query, body: post(f"http://127.0.0.1:{port}/callback?{query}", body)[::2])
     finally:
         server.should_exit = True
         thread.join(timeout=5)
@@ -202,6 +242,12 @@ def test_django_view():
     response = client.post(f"/callback?{other_query('forged-token')}", data=AFTER_SEND, content_type="application/json")
     assert response.status_code == 401 and len(DJANGO_SEEN) == 1
 
+    def send(query, body):
+        response = client.post(f"/callback?{query}", data=body, content_type="application/json")
+        return response.status_code, response.content
+
+    check_friend_requests(send)
+
 
 DJANGO_SEEN: list = []
 
@@ -214,7 +260,7 @@ def _django_urlpatterns():
     from django.http import HttpResponse
 
     on_other = recording(DJANGO_SEEN, lambda answer: HttpResponse(answer, content_type="application/json"))
-    return [path("callback", callback_view(handler(), decide, on_other=on_other))]
+    return [path("callback", callback_view(handler(), decide, decide_add=decide_add, on_other=on_other))]
 
 
 def __getattr__(name):

@@ -4,7 +4,7 @@ import pytest
 
 from friendgate import Allow, CallbackHandler, Reject
 
-from conftest import case_body, load_cases
+from conftest import FRIEND_ADD, case_body, load_cases
 
 CASES = load_cases()
 
@@ -35,11 +35,14 @@ def scripted(case):
 
 def test_there_are_many_vectors():
     assert len(CASES) >= 50
+    assert sum(case["command"] == FRIEND_ADD for case in CASES) >= 40
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_vector(case):
-    reply = handler_for(case["config"]).handle(case["query"], case_body(case), scripted(case), now=case["now"])
+    handler = handler_for(case["config"])
+    handle = handler.handle_add if case["command"] == FRIEND_ADD else handler.handle
+    reply = handle(case["query"], case_body(case), scripted(case), now=case["now"])
     expect = case["expect"]
     assert reply.status == expect["status"]
     assert reply.error_code == expect["error"]
@@ -49,5 +52,7 @@ def test_vector(case):
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 async def test_vector_async(case):
-    reply = await handler_for(case["config"]).handle_async(case["query"], case_body(case), scripted(case), now=case["now"])
+    handler = handler_for(case["config"])
+    handle = handler.handle_add_async if case["command"] == FRIEND_ADD else handler.handle_async
+    reply = await handle(case["query"], case_body(case), scripted(case), now=case["now"])
     assert (reply.status, reply.body) == (case["expect"]["status"], case["expect"]["body"].encode("utf-8"))

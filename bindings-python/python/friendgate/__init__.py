@@ -1,5 +1,7 @@
-"""friendgate: answer Tencent Cloud Chat's ``Sns.CallbackPrevFriendResponse``
-callback ("before a friend request is responded") correctly, safely and fast.
+"""friendgate: answer Tencent Cloud Chat's friend callbacks,
+``Sns.CallbackPrevFriendResponse`` ("before a friend request is responded")
+and ``Sns.CallbackPrevFriendAdd`` ("before a friend request is sent"),
+correctly, safely and fast.
 
 Every check, limit, error and answer byte comes from friendgate-core (Rust);
 this package adds Python idioms: async deciders, framework adapters, typed
@@ -22,8 +24,10 @@ from typing import Any, Awaitable, Callable, Optional, Union
 from . import errors, testing
 from ._native import (
     ERROR_CODES,
+    AddItem,
     DeciderFailure,
     Allow,
+    FriendAddCallback,
     CallbackRequest,
     FriendResponseCallback,
     Pending,
@@ -67,6 +71,12 @@ AsyncDecide = Callable[[FriendResponseCallback, ResponseItem], Awaitable[Decisio
 """A coroutine function decider, for ``handle_async`` and the Starlette/FastAPI adapter."""
 Decide = Callable[[FriendResponseCallback, ResponseItem], Union[Decision, Awaitable[Decision]]]
 """Either kind: what ``handle_async`` accepts."""
+SyncAddDecide = Callable[[FriendAddCallback, AddItem], Decision]
+"""A synchronous friend-request decider, for ``handle_add`` and the Flask and Django adapters."""
+AsyncAddDecide = Callable[[FriendAddCallback, AddItem], Awaitable[Decision]]
+"""A coroutine function friend-request decider."""
+AddDecide = Callable[[FriendAddCallback, AddItem], Union[Decision, Awaitable[Decision]]]
+"""Either kind of friend-request decider: what ``handle_add_async`` accepts."""
 # A handler for the app's other callbacks at the same URL: the authenticated
 # request and the raw body in, the framework's response out.
 OnOther = Callable[[CallbackRequest, bytes], Any]
@@ -74,6 +84,8 @@ OnOther = Callable[[CallbackRequest, bytes], Any]
 __all__ = [
     "ERROR_CATALOGUE",
     "ERROR_CODES",
+    "AddDecide",
+    "AddItem",
     "Allow",
     "AppIdError",
     "BodyAlreadyConsumed",
@@ -82,12 +94,14 @@ __all__ = [
     "CallbackHandler",
     "CallbackRequest",
     "ConfigurationError",
+    "AsyncAddDecide",
     "AsyncDecide",
     "Decide",
     "Decision",
     "DeciderFailure",
     "DecisionError",
     "ErrorEntry",
+    "FriendAddCallback",
     "FriendResponseCallback",
     "LimitError",
     "METHODS",
@@ -98,6 +112,7 @@ __all__ = [
     "Response",
     "ResponseItem",
     "SignatureError",
+    "SyncAddDecide",
     "SyncDecide",
     "TransportError",
     "__version__",
@@ -123,10 +138,14 @@ class CallbackHandler(_NativeHandler):
     as Node's ``onDeciderFailure`` and Kotlin's listener are; by default the
     ``report`` is logged on the ``friendgate`` logger.
 
-    ``handle(query, body, decide=None, *, now=None)`` answers synchronously:
-    ``decide(event, item)`` returns ``Allow()`` or ``Reject(code, info)``. If it
-    raises an ``Exception`` or returns anything else, that item gets the failure
-    policy. Instances are immutable and safe to share between threads.
+    ``handle(query, body, decide=None, *, now=None)`` answers a friend
+    response synchronously: ``decide(event, item)`` returns ``Allow()`` or
+    ``Reject(code, info)``. If it raises an ``Exception`` or returns anything
+    else, that item gets the failure policy. ``handle_add`` does the same for
+    a friend request (``Sns.CallbackPrevFriendAdd``: a ``FriendAddCallback``
+    and its ``AddItem``s), and ``answer(query, body, decide, decide_add)``
+    either one, by its command, as the one callback URL needs. Instances are
+    immutable and safe to share between threads.
     """
 
     __slots__ = ()
@@ -139,21 +158,58 @@ class CallbackHandler(_NativeHandler):
         *,
         now: Optional[int] = None,
     ) -> Reply:
-        """Answers one callback, awaiting ``decide`` when it is a coroutine
-        function. The items' coroutines run concurrently and share one
-        deadline (``decider_deadline_ms``); the items not decided by then get
-        the failure policy, well before the platform's 2 s. Parsing runs in native code, off the GIL for large
-        bodies. A synchronous ``decide`` runs inline: keep it fast."""
+        """Answers one friend response, awaiting ``decide`` when it is a
+        coroutine function. The items' coroutines run concurrently and share
+        one deadline (``decider_deadline_ms``); the items not decided by then
+        get the failure policy, well before the platform's 2 s. Parsing runs
+        in native code, off the GIL for large bodies. A synchronous
+        ``decide`` runs inline: keep it fast."""
+        return await self._decide_async(self.begin, query, body, now, decide, None)
+
+    async def handle_add_async(
+        self,
+        query: str,
+        body: Union[bytes, bytearray, memoryview, str],
+        decide: Optional[AddDecide] = None,
+        *,
+        now: Optional[int] = None,
+    ) -> Reply:
+        """``handle_async`` for a friend request (``Sns.CallbackPrevFriendAdd``)."""
+        return await self._decide_async(self.begin_add, query, body, now, None, decide)
+
+    async def answer_async(
+        self,
+        query: str,
+        body: Union[bytes, bytearray, memoryview, str],
+        decide: Optional[Decide] = None,
+        decide_add: Optional[AddDecide] = None,
+        *,
+        now: Optional[int] = None,
+    ) -> Reply:
+        """Either friend callback at the one URL, by its command: a friend
+        response with ``decide``, a friend request with ``decide_add``."""
+        return await self._decide_async(self.begin_friend, query, body, now, decide, decide_add)
+
+    async def _decide_async(
+        self,
+        begin: Callable[[str, Any, Optional[int]], Union[Pending, Reply]],
+        query: str,
+        body: Union[bytes, bytearray, memoryview, str],
+        now: Optional[int],
+        decide: Optional[Callable[..., Any]],
+        decide_add: Optional[Callable[..., Any]],
+    ) -> Reply:
         if len(body) > _OFF_LOOP_ABOVE:
             # Parsed in a worker thread: the native code releases the GIL for
             # large bodies, so the event loop keeps running meanwhile.
-            started = await asyncio.get_running_loop().run_in_executor(None, self.begin, query, body, now)
+            started = await asyncio.get_running_loop().run_in_executor(None, begin, query, body, now)
         else:
-            started = self.begin(query, body, now)
+            started = begin(query, body, now)
         if isinstance(started, Reply):
             return started
         pending: Pending = started
         event = pending.event
+        chosen = decide_add if pending.command == _FRIEND_ADD else decide
         items = event.items
         outcomes: list[Any] = [None] * len(items)
 
@@ -169,7 +225,7 @@ class CallbackHandler(_NativeHandler):
             waiting = []
             for index, item in enumerate(items):
                 try:
-                    value = Allow() if decide is None else decide(event, item)
+                    value = Allow() if chosen is None else chosen(event, item)
                 except Exception as exc:
                     outcomes[index] = exc
                     continue
@@ -187,3 +243,6 @@ class CallbackHandler(_NativeHandler):
                 if value is None:
                     outcomes[index] = TimeoutError("decider deadline exceeded")
         return self.finish(pending, outcomes)
+
+
+_FRIEND_ADD = "Sns.CallbackPrevFriendAdd"

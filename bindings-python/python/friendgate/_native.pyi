@@ -6,12 +6,14 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union, 
 from typing_extensions import disjoint_base
 
 __all__ = [
+    "AddItem",
     "Allow",
     "CallbackHandler",
     "CallbackRequest",
     "DeciderFailure",
     "ERROR_CATALOGUE",
     "ERROR_CODES",
+    "FriendAddCallback",
     "FriendResponseCallback",
     "Pending",
     "Reject",
@@ -22,6 +24,7 @@ __all__ = [
     "processed",
     "redact_sign",
     "refusal",
+    "sample_add_body",
     "sample_body",
     "sign",
     "signed_query",
@@ -92,6 +95,52 @@ class FriendResponseCallback:
     def items(self) -> Tuple[ResponseItem, ...]: ...
 
 @final
+class AddItem:
+    """One FriendItem: an account From_Account asks to add."""
+    @property
+    def index(self) -> int: ...
+    @property
+    def to_account(self) -> str: ...
+    @property
+    def remark(self) -> str: ...
+    @property
+    def group_name(self) -> str: ...
+    @property
+    def add_source(self) -> str: ...
+    @property
+    def add_wording(self) -> str: ...
+
+@final
+class FriendAddCallback:
+    """A verified Sns.CallbackPrevFriendAdd callback (a friend request)."""
+    @property
+    def sdk_app_id(self) -> int: ...
+    @property
+    def platform(self) -> Optional[str]: ...
+    @property
+    def platform_known(self) -> bool: ...
+    @property
+    def client_ip(self) -> Optional[str]: ...
+    @property
+    def request_time(self) -> Optional[int]: ...
+    @property
+    def requester_account(self) -> str: ...
+    @property
+    def from_account(self) -> str: ...
+    @property
+    def add_type(self) -> str: ...
+    @property
+    def add_type_known(self) -> bool: ...
+    @property
+    def force_add_flags(self) -> int: ...
+    @property
+    def event_time_ms(self) -> int: ...
+    @property
+    def event_time(self) -> datetime.datetime: ...
+    @property
+    def items(self) -> Tuple[AddItem, ...]: ...
+
+@final
 class CallbackRequest:
     """An authenticated callback of any command, for the app's own handlers."""
     @property
@@ -140,9 +189,11 @@ class Response:
 
 @final
 class Pending:
-    """A verified callback waiting for its decisions."""
+    """A verified friend callback waiting for its decisions."""
     @property
-    def event(self) -> FriendResponseCallback: ...
+    def event(self) -> Union[FriendResponseCallback, FriendAddCallback]: ...
+    @property
+    def command(self) -> str: ...
 
 @final
 class DeciderFailure:
@@ -179,10 +230,30 @@ class CallbackHandler:
         *,
         now: Optional[int] = ...,
     ) -> Reply: ...
+    def handle_add(
+        self,
+        query: str,
+        body: _Body,
+        decide: Optional[Callable[[FriendAddCallback, AddItem], Union[Allow, Reject]]] = ...,
+        *,
+        now: Optional[int] = ...,
+    ) -> Reply: ...
+    def answer(
+        self,
+        query: str,
+        body: _Body,
+        decide: Optional[Callable[[FriendResponseCallback, ResponseItem], Union[Allow, Reject]]] = ...,
+        decide_add: Optional[Callable[[FriendAddCallback, AddItem], Union[Allow, Reject]]] = ...,
+        *,
+        now: Optional[int] = ...,
+    ) -> Reply: ...
     def verify(self, query: str, body: _Body, *, now: Optional[int] = ...) -> FriendResponseCallback: ...
+    def verify_add(self, query: str, body: _Body, *, now: Optional[int] = ...) -> FriendAddCallback: ...
     def authenticate(self, query: str, *, now: Optional[int] = ...) -> CallbackRequest: ...
     def route(self, query: str, *, now: Optional[int] = ...) -> Union[Reply, CallbackRequest, None]: ...
     def begin(self, query: str, body: _Body, now: Optional[int] = ...) -> Union[Pending, Reply]: ...
+    def begin_add(self, query: str, body: _Body, now: Optional[int] = ...) -> Union[Pending, Reply]: ...
+    def begin_friend(self, query: str, body: _Body, now: Optional[int] = ...) -> Union[Pending, Reply]: ...
     def finish(self, pending: Pending, outcomes: Sequence[object]) -> Reply: ...
 
 def refusal(code: str, detail: str = ...) -> Reply: ...
@@ -196,5 +267,7 @@ def signed_query(
     *,
     platform: str = ...,
     client_ip: str = ...,
+    command: str = ...,
 ) -> str: ...
 def sample_body(items: Optional[int] = ..., from_account: str = ...) -> str: ...
+def sample_add_body(items: Optional[int] = ..., from_account: str = ...) -> str: ...

@@ -1,7 +1,9 @@
-"""Django adapter: ``path("callback", callback_view(handler, decide))`` in urls.py.
+"""Django adapter: ``path("callback", callback_view(handler, decide, decide_add=...))`` in urls.py.
 
 The view is CSRF-exempt (the platform signs with its token instead) and reads
-the raw body itself. It serves the app's one callback URL: an authenticated
+the raw body itself. It serves the app's one callback URL: friend responses
+go to ``decide``, friend requests (``Sns.CallbackPrevFriendAdd``) to
+``decide_add`` (absent: allowed); an authenticated
 callback of any other command goes to ``on_other(request, body)`` (returning
 an ``HttpResponse``), or, without one, gets core's "processed" answer. Forged
 ones never reach ``on_other``.
@@ -15,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.request import RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
 
-from . import CallbackHandler, CallbackRequest, OnOther, Reply, SyncDecide
+from . import CallbackHandler, CallbackRequest, OnOther, Reply, SyncAddDecide, SyncDecide
 from ._native import processed, refusal
 from .errors import BodyAlreadyConsumed
 
@@ -32,7 +34,11 @@ def _response(reply: Reply) -> HttpResponse:
 
 
 def callback_view(
-    handler: CallbackHandler, decide: Optional[SyncDecide] = None, *, on_other: Optional[OnOther] = None
+    handler: CallbackHandler,
+    decide: Optional[SyncDecide] = None,
+    *,
+    decide_add: Optional[SyncAddDecide] = None,
+    on_other: Optional[OnOther] = None,
 ) -> Callable[[HttpRequest], HttpResponse]:
     """A Django view answering the callback with friendgate-core's bytes."""
 
@@ -55,7 +61,7 @@ def callback_view(
                 return _response(processed())
             response: HttpResponse = on_other(routed, body)
             return response
-        return _response(handler.handle(query, body, decide))
+        return _response(handler.answer(query, body, decide, decide_add))
 
     # The platform authenticates with its Sign, not a CSRF token.
     view: Callable[[HttpRequest], HttpResponse] = csrf_exempt(friendgate_callback)

@@ -3,7 +3,8 @@
 provide_automatic_options=False)``.
 
 The view serves the app's one callback URL: friend responses are decided by
-friendgate; an authenticated callback of any other command goes to
+``decide``, friend requests (``Sns.CallbackPrevFriendAdd``) by ``decide_add``
+(absent: allowed); an authenticated callback of any other command goes to
 ``on_other(request, body)`` (returning a Flask response), or, without one,
 gets core's "processed" answer. Forged ones never reach ``on_other``.
 
@@ -18,7 +19,7 @@ from typing import Any, Callable, Optional
 
 from flask import Blueprint, Response, request
 
-from . import METHODS, CallbackHandler, CallbackRequest, OnOther, Reply, SyncDecide
+from . import METHODS, CallbackHandler, CallbackRequest, OnOther, Reply, SyncAddDecide, SyncDecide
 from ._native import processed, refusal
 from .errors import BodyAlreadyConsumed
 
@@ -30,7 +31,11 @@ def _response(reply: Reply) -> Response:
 
 
 def callback_view(
-    handler: CallbackHandler, decide: Optional[SyncDecide] = None, *, on_other: Optional[OnOther] = None
+    handler: CallbackHandler,
+    decide: Optional[SyncDecide] = None,
+    *,
+    decide_add: Optional[SyncAddDecide] = None,
+    on_other: Optional[OnOther] = None,
 ) -> Callable[..., Any]:
     """A Flask view answering the callback. Register it for every method: a
     non-POST request gets friendgate's 405 answer."""
@@ -52,7 +57,7 @@ def callback_view(
             )
         if isinstance(routed, CallbackRequest):
             return on_other(routed, body) if on_other else _response(processed())
-        return _response(handler.handle(query, body, decide))
+        return _response(handler.answer(query, body, decide, decide_add))
 
     return friendgate_callback
 
@@ -63,6 +68,7 @@ def blueprint(
     *,
     path: str = "/callback",
     name: str = "friendgate",
+    decide_add: Optional[SyncAddDecide] = None,
     on_other: Optional[OnOther] = None,
 ) -> Blueprint:
     """A blueprint with the callback view at ``path``."""
@@ -71,7 +77,7 @@ def blueprint(
     # POST with core's 405 instead of Flask's HTML pages.
     bp.add_url_rule(
         path,
-        view_func=callback_view(handler, decide, on_other=on_other),
+        view_func=callback_view(handler, decide, decide_add=decide_add, on_other=on_other),
         methods=METHODS,
         provide_automatic_options=False,
     )

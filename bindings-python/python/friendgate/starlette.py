@@ -3,7 +3,9 @@
 FastAPI: ``app.add_route("/callback", endpoint(handler, decide), methods=METHODS)``;
 Starlette: ``Route("/callback", endpoint(handler, decide), methods=METHODS)``. The
 endpoint answers every method but POST with core's 405 itself.
-``decide`` may be a coroutine function; decisions share the handler's deadline.
+``decide`` (friend responses) and ``decide_add`` (friend requests,
+``Sns.CallbackPrevFriendAdd``; absent: allowed) may be coroutine functions;
+decisions share the handler's deadline.
 
 The endpoint serves the app's one callback URL: an authenticated callback of
 any other command goes to ``on_other(request, body)`` (a coroutine function
@@ -19,7 +21,7 @@ from typing import Awaitable, Callable, Optional
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import METHODS, CallbackHandler, CallbackRequest, Decide, OnOther, Reply
+from . import METHODS, AddDecide, CallbackHandler, CallbackRequest, Decide, OnOther, Reply
 from ._native import processed, refusal
 from .errors import BodyAlreadyConsumed
 
@@ -31,7 +33,11 @@ def _response(reply: Reply) -> Response:
 
 
 def endpoint(
-    handler: CallbackHandler, decide: Optional[Decide] = None, *, on_other: Optional[OnOther] = None
+    handler: CallbackHandler,
+    decide: Optional[Decide] = None,
+    *,
+    decide_add: Optional[AddDecide] = None,
+    on_other: Optional[OnOther] = None,
 ) -> Callable[[Request], Awaitable[Response]]:
     """An async endpoint answering the callback with friendgate-core's bytes."""
 
@@ -56,7 +62,7 @@ def endpoint(
                 answer = await answer
             response: Response = answer
             return response
-        reply = await handler.handle_async(request.url.query, body, decide)
+        reply = await handler.answer_async(request.url.query, body, decide, decide_add)
         return _response(reply)
 
     return friendgate_callback
