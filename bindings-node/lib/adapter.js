@@ -34,21 +34,23 @@ function readBody(req, max) {
   })
 }
 
-function adapterOptions({ maxBodyBytes = DEFAULT_MAX_BODY, onOther } = {}) {
+function adapterOptions({ maxBodyBytes = DEFAULT_MAX_BODY, onOther, decideAdd } = {}) {
   if (onOther !== undefined && typeof onOther !== 'function') throw new TypeError('onOther must be a function')
-  return { maxBodyBytes, onOther }
+  if (decideAdd !== undefined && typeof decideAdd !== 'function') throw new TypeError('decideAdd must be a function')
+  return { maxBodyBytes, onOther, decideAdd }
 }
 
 /**
  * The callback URL's flow, the same in every adapter: any method but POST
  * gets core's 405; the query is authenticated before a byte of the body is
  * read (a forged request costs nothing, and its connection closes with the
- * body unread); then a friend response is decided, and another command goes
+ * body unread); then a friend response is decided by `decide`, a friend
+ * request by `decideAdd` (absent: allowed), and another command goes
  * to `onOther` (or gets core's "processed" answer). `io.send(reply,
  * { close })` writes a core reply with its headers; `io.other(request, body)` hands
  * another command to the app's handler.
  */
-async function serveCallback(handler, decide, req, { maxBodyBytes, onOther }, io) {
+async function serveCallback(handler, decide, req, { maxBodyBytes, onOther, decideAdd }, io) {
   if (req.method !== 'POST') return io.send(refusal('method_not_allowed', req.method))
   const query = (req.url || '').split('?').slice(1).join('?')
   const routed = handler.route(query)
@@ -60,7 +62,7 @@ async function serveCallback(handler, decide, req, { maxBodyBytes, onOther }, io
     return io.send(refusal('body_incomplete', error.message))
   }
   if (routed instanceof CallbackRequest) return onOther ? io.other(routed, body) : io.send(processed())
-  return io.send(await handler.handleAsync(query, body, decide), { close: req.friendgateUnread === true })
+  return io.send(await handler.answerAsync(query, body, decide, decideAdd), { close: req.friendgateUnread === true })
 }
 
 module.exports = { adapterOptions, serveCallback }

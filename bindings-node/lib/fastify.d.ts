@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import type { CallbackHandler, CallbackRequest, Decide } from './index'
+import type { AddDecide, CallbackHandler, CallbackRequest, Decide } from './index'
 
 export interface FriendgateOptions {
   /** The handler verifying and answering callbacks. */
@@ -10,6 +10,8 @@ export interface FriendgateOptions {
   path?: string
   /** Bytes read at most before core refuses the body as too large (default 1 MiB). */
   maxBodyBytes?: number
+  /** Decides each friend request (Sns.CallbackPrevFriendAdd); without one every item is allowed. */
+  decideAdd?: AddDecide
   /** The app's handler for its other callbacks at the same URL; its return value is sent. */
   onOther?: (request: CallbackRequest, body: Buffer, fastifyRequest: FastifyRequest, reply: FastifyReply) => unknown
 }

@@ -2,10 +2,11 @@
 /**
  * The Fastify plugin (Fastify 4 and 5):
  *
- *   app.register(friendgate, { handler, decide, path: '/callback', onOther })
+ *   app.register(friendgate, { handler, decide, decideAdd, path: '/callback', onOther })
  *
  * It serves the app's one callback URL for every method: POST friend
- * responses are decided by `decide`; an authenticated callback of any other
+ * responses are decided by `decide`, friend requests (Sns.CallbackPrevFriendAdd)
+ * by `decideAdd` (absent: allowed); an authenticated callback of any other
  * command goes to `onOther(request, body, fastifyRequest, reply)`, whose
  * return value is sent (without one: core's "processed" answer); every other
  * method gets core's 405. The plugin is encapsulated: its content-type parser,
@@ -23,7 +24,7 @@ function send(reply, answer, { close = false } = {}) {
   return reply.send(answer.body)
 }
 
-/** The plugin; options `{ handler, decide, path = '/callback', maxBodyBytes, onOther }`. */
+/** The plugin; options `{ handler, decide, decideAdd, path = '/callback', maxBodyBytes, onOther }`. */
 async function friendgate(fastify, options) {
   const { handler, decide, path = '/callback' } = options
   if (!(handler instanceof CallbackHandler)) throw new TypeError('friendgate/fastify needs `handler`, a CallbackHandler')

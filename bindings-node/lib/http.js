@@ -7,7 +7,7 @@
  *   app.all('/callback', expressMiddleware(handler, decide))    // every method; no express.json() on this route
  *
  * They serve the app's one callback URL: friend responses are decided by
- * friendgate; an authenticated callback of any other command goes to
+ * `decide`, friend requests (Sns.CallbackPrevFriendAdd) by `decideAdd`; an authenticated callback of any other command goes to
  * `onOther(request, body, req, res)` (which writes the response), or, without
  * one, gets core's "processed" answer. Forged ones never reach `onOther`.
  */
@@ -41,7 +41,7 @@ function answer(handler, decide, req, res, settings) {
 }
 
 /** A `node:http` request listener answering every request as the callback
- * URL; options `{ maxBodyBytes, onOther }`. */
+ * URL; options `{ maxBodyBytes, onOther, decideAdd }`. */
 function requestListener(handler, decide, options) {
   const settings = adapterOptions(options)
   return (req, res) => {
@@ -53,7 +53,7 @@ function requestListener(handler, decide, options) {
 }
 
 /** An Express middleware (Express 4 or 5) answering the callback URL;
- * options `{ maxBodyBytes, onOther }`. */
+ * options `{ maxBodyBytes, onOther, decideAdd }`. */
 function expressMiddleware(handler, decide, options) {
   const settings = adapterOptions(options)
   return (req, res, next) => {

@@ -1,5 +1,5 @@
 /// <reference types="node" />
-/** friendgate: answer Tencent Cloud Chat's Sns.CallbackPrevFriendResponse callback. */
+/** friendgate: answer Tencent Cloud Chat's friend callbacks, Sns.CallbackPrevFriendResponse and Sns.CallbackPrevFriendAdd. */
 
 /** One friend request being answered. */
 export interface ResponseItem {
@@ -36,9 +36,50 @@ export interface FriendResponseEvent {
   items: ResponseItem[]
 }
 
+/** One FriendItem of a friend request: an account `fromAccount` asks to add. */
+export interface AddItem {
+  /** Position in FriendItem. */
+  index: number
+  /** To_Account: the account asked. */
+  toAccount: string
+  /** Remark (empty when absent). */
+  remark: string
+  /** GroupName (empty when absent). */
+  groupName: string
+  /** AddSource as sent (AddSource_Type_Android, ...; empty when absent). */
+  addSource: string
+  /** AddWording: the request's message (empty when absent). Over-long ones are still decided. */
+  addWording: string
+}
+
+/** A verified friend request (Sns.CallbackPrevFriendAdd). */
+export interface FriendAddEvent {
+  sdkAppId: number
+  /** OptPlatform, canonical spelling (iOS, Mac, ...), or as sent when unknown. */
+  platform: string | null
+  platformKnown: boolean
+  clientIp: string | null
+  /** RequestTime (Unix seconds) when signed. */
+  requestTime: number | null
+  /** Requester_Account: who initiated the request. */
+  requesterAccount: string
+  /** From_Account: who asks to add friends. */
+  fromAccount: string
+  /** AddType as sent (Add_Type_Single, Add_Type_Both, a later value, or empty). */
+  addType: string
+  addTypeKnown: boolean
+  /** ForceAddFlags (0 when absent). */
+  forceAddFlags: number
+  eventTimeMs: number
+  eventTime: Date
+  items: AddItem[]
+}
+
 /** Let the response through. */
 export declare class Allow {
   private constructor()
+  /** Makes the type nominal: a decider returning anything else (a number, a string) does not type-check. */
+  private readonly allowBrand: true
 }
 /** Block the response with `code` in [38000, 39000]. */
 export declare class Reject {
@@ -51,6 +92,10 @@ export type Decision = Allow | Reject
 export type SyncDecide = (event: FriendResponseEvent, item: ResponseItem) => Decision
 /** A decider that may return a Promise, for `handleAsync` and the adapters. */
 export type Decide = (event: FriendResponseEvent, item: ResponseItem) => Decision | Promise<Decision>
+/** A synchronous friend-request decider, for `handleAdd`. */
+export type SyncAddDecide = (event: FriendAddEvent, item: AddItem) => Decision
+/** A friend-request decider that may return a Promise, for `handleAddAsync` and the adapters' `decideAdd`. */
+export type AddDecide = (event: FriendAddEvent, item: AddItem) => Decision | Promise<Decision>
 
 /** `allow()`: let the response through. */
 export declare function allow(): Allow
@@ -98,15 +143,25 @@ export interface CallOptions {
 export declare class CallbackHandler {
   constructor(options: HandlerOptions)
   readonly deciderDeadlineMs: number
-  /** Verifies and answers one callback; `decide` must be synchronous here. */
+  /** Verifies and answers one friend response; `decide` must be synchronous here. */
   handle(query: string, body: Buffer | Uint8Array | string, decide?: SyncDecide, options?: CallOptions): Reply
-  /** Verifies and answers one callback; `decide` may return a Promise. */
+  /** Verifies and answers one friend response; `decide` may return a Promise. */
   handleAsync(query: string, body: Buffer | Uint8Array | string, decide?: Decide, options?: CallOptions): Promise<Reply>
-  /** The typed callback, or throws a CallbackError subclass. */
+  /** Verifies and answers one friend request; `decide` must be synchronous here. */
+  handleAdd(query: string, body: Buffer | Uint8Array | string, decide?: SyncAddDecide, options?: CallOptions): Reply
+  /** Verifies and answers one friend request; `decide` may return a Promise. */
+  handleAddAsync(query: string, body: Buffer | Uint8Array | string, decide?: AddDecide, options?: CallOptions): Promise<Reply>
+  /** Either friend callback at the one URL, by its command. */
+  answer(query: string, body: Buffer | Uint8Array | string, decide?: SyncDecide, decideAdd?: SyncAddDecide, options?: CallOptions): Reply
+  /** `answer` with deciders that may return Promises. */
+  answerAsync(query: string, body: Buffer | Uint8Array | string, decide?: Decide, decideAdd?: AddDecide, options?: CallOptions): Promise<Reply>
+  /** The typed friend response, or throws a CallbackError subclass. */
   verify(query: string, body: Buffer | Uint8Array | string, options?: CallOptions): FriendResponseEvent
+  /** The typed friend request, or throws a CallbackError subclass. */
+  verifyAdd(query: string, body: Buffer | Uint8Array | string, options?: CallOptions): FriendAddEvent
   /** Authenticates a callback of any command, or throws a CallbackError subclass. */
   authenticate(query: string, options?: CallOptions): CallbackRequest
-  /** null for this callback, a CallbackRequest for another command, or the refusal's reply. */
+  /** null for a friend callback (a response or a request), a CallbackRequest for another command, or the refusal's reply. */
   route(query: string, options?: CallOptions): CallbackRequest | Reply | null
 }
 

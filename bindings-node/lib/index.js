@@ -1,8 +1,9 @@
 'use strict'
 /**
- * friendgate: answer Tencent Cloud Chat's Sns.CallbackPrevFriendResponse
- * callback. Every check, limit, error and answer byte is friendgate-core's
- * (Rust, through N-API); this file adds JavaScript idioms.
+ * friendgate: answer Tencent Cloud Chat's friend callbacks,
+ * Sns.CallbackPrevFriendResponse and Sns.CallbackPrevFriendAdd. Every check,
+ * limit, error and answer byte is friendgate-core's (Rust, through N-API);
+ * this file adds JavaScript idioms.
  */
 const native = require('./addon.js')
 
@@ -153,8 +154,22 @@ class FriendResponseEvent {
   }
 }
 
-/** The native side's `slot:numbers;strings` (see event_wire in src/lib.rs): the slot and the typed event. */
+/** A verified friend request (see index.d.ts). */
+class FriendAddEvent {
+  get eventTime() {
+    return new Date(this.eventTimeMs)
+  }
+}
+
+/** Which friend commands the native `begin` answers. */
+const WANT_RESPONSE = 0
+const WANT_ADD = 1
+const WANT_EITHER = 2
+const AMP = 38 // '&': a friend request's wire follows
+
+/** The native side's `slot:numbers;strings` (see event_wire in src/request.rs): the slot and the typed event. */
 function started(text) {
+  if (text.charCodeAt(0) === AMP) return startedAdd(text)
   const colon = text.indexOf(':')
   const semi = text.indexOf(';', colon)
   const n = text.slice(colon + 1, semi).split(',')
@@ -189,7 +204,48 @@ function started(text) {
       isAccept: n[8 + 2 * i] === '1',
     }
   }
-  return { slot: +text.slice(0, colon), event }
+  return { slot: +text.slice(0, colon), event, add: false }
+}
+
+/** A friend request's `&slot:numbers;strings` (add_event_wire in src/request.rs). */
+function startedAdd(text) {
+  const colon = text.indexOf(':')
+  const semi = text.indexOf(';', colon)
+  const n = text.slice(colon + 1, semi).split(',')
+  const count = +n[0]
+  let pos = semi + 1
+  let len = 9
+  const take = () => {
+    const start = pos
+    pos += +n[len++]
+    return text.slice(start, pos)
+  }
+  const platform = take()
+  const clientIp = take()
+  const event = new FriendAddEvent()
+  event.sdkAppId = +n[1]
+  event.platform = n[5] === '1' ? platform : null
+  event.platformKnown = n[4] === '1'
+  event.clientIp = n[6] === '1' ? clientIp : null
+  event.requestTime = n[3] === '-1' ? null : +n[3]
+  event.requesterAccount = take()
+  event.fromAccount = take()
+  event.addType = take()
+  event.addTypeKnown = n[7] === '1'
+  event.forceAddFlags = +n[8]
+  event.eventTimeMs = +n[2]
+  event.items = new Array(count)
+  for (let i = 0; i < count; i++) {
+    event.items[i] = {
+      index: i,
+      toAccount: take(),
+      remark: take(),
+      groupName: take(),
+      addSource: take(),
+      addWording: take(),
+    }
+  }
+  return { slot: +text.slice(1, colon), event, add: true }
 }
 
 /** Records one decision in the outcome arrays sent to core. */
@@ -269,17 +325,32 @@ class CallbackHandler {
   }
 
   /**
-   * Verifies and answers one callback. `decide(event, item)` returns `allow()`
-   * or `reject(code, info)`; if it throws or returns anything else, that item
-   * gets the failure policy (default: rejected with 38900).
+   * Verifies and answers one friend response. `decide(event, item)` returns
+   * `allow()` or `reject(code, info)`; if it throws or returns anything
+   * else, that item gets the failure policy (default: rejected with 38900).
    * @returns {{status: number, headers: object, body: Buffer, errorCode: string|null}}
    */
   handle(query, body, decide, { now } = {}) {
-    const text = this.#native.begin(String(query ?? ''), toBody(body), now)
+    return this.#decideSync(WANT_RESPONSE, query, body, decide, undefined, now)
+  }
+
+  /** `handle` for a friend request (Sns.CallbackPrevFriendAdd): `decide(event, item)` gets a FriendAddEvent and an AddItem. */
+  handleAdd(query, body, decide, { now } = {}) {
+    return this.#decideSync(WANT_ADD, query, body, undefined, decide, now)
+  }
+
+  /** Either friend callback at the one URL, by its command: a response with `decide`, a request with `decideAdd`. */
+  answer(query, body, decide, decideAdd, { now } = {}) {
+    return this.#decideSync(WANT_EITHER, query, body, decide, decideAdd, now)
+  }
+
+  #decideSync(want, query, body, decideResponse, decideAdd, now) {
+    const text = this.#native.begin(String(query ?? ''), toBody(body), now, want)
     if (text.charCodeAt(0) === BANG) return refused(text)
-    const { slot, event } = started(text)
+    const { slot, event, add } = started(text)
+    const decide = add ? decideAdd : decideResponse
     const items = event.items
-    // handle() cannot interleave with itself: reuse one outcome array.
+    // A synchronous call cannot interleave with itself: reuse one outcome array.
     if (this.#codes.length < items.length) this.#codes = new Int32Array(Math.max(items.length, 2 * this.#codes.length))
     const state = { codes: this.#codes, count: items.length, infos: null, toAccounts: null }
     state.codes.fill(0, 0, items.length)
@@ -301,15 +372,30 @@ class CallbackHandler {
    * deadline (`deciderDeadlineMs`); items not decided in time get the failure
    * policy, well before the platform's 2 s.
    */
-  async handleAsync(query, body, decide, { now } = {}) {
+  handleAsync(query, body, decide, { now } = {}) {
+    return this.#decideAsync(WANT_RESPONSE, query, body, decide, undefined, now)
+  }
+
+  /** `handleAsync` for a friend request. */
+  handleAddAsync(query, body, decide, { now } = {}) {
+    return this.#decideAsync(WANT_ADD, query, body, undefined, decide, now)
+  }
+
+  /** `answer` with deciders that may return Promises (what the adapters call). */
+  answerAsync(query, body, decide, decideAdd, { now } = {}) {
+    return this.#decideAsync(WANT_EITHER, query, body, decide, decideAdd, now)
+  }
+
+  async #decideAsync(want, query, body, decideResponse, decideAdd, now) {
     const bytes = toBody(body)
     // Large bodies are verified on libuv's thread pool: the loop keeps running.
     const text =
       bytes.length > OFF_LOOP_ABOVE
-        ? await this.#native.beginAsync(String(query ?? ''), bytes, now)
-        : this.#native.begin(String(query ?? ''), bytes, now)
+        ? await this.#native.beginAsync(String(query ?? ''), bytes, now, want)
+        : this.#native.begin(String(query ?? ''), bytes, now, want)
     if (text.charCodeAt(0) === BANG) return refused(text)
-    const { slot, event } = started(text)
+    const { slot, event, add } = started(text)
+    const decide = add ? decideAdd : decideResponse
     const items = event.items
     const state = { codes: new Int32Array(items.length).fill(LATE), count: items.length, infos: null, toAccounts: null }
     let open = true
@@ -371,9 +457,10 @@ class CallbackHandler {
   }
 
   /**
-   * Where a request on the one callback URL goes: `null` for this callback
-   * (answer it with `handle`), a CallbackRequest for an authenticated
-   * callback of another command, or the reply refusing it.
+   * Where a request on the one callback URL goes: `null` for a friend
+   * callback friendgate decides (a response or a request: answer it with
+   * `answer`), a CallbackRequest for an authenticated callback of another
+   * command, or the reply refusing it.
    */
   route(query, { now } = {}) {
     const text = this.#native.route(String(query ?? ''), now)
@@ -382,9 +469,18 @@ class CallbackHandler {
     return refused(text)
   }
 
-  /** Verifies a callback and returns it typed, or throws a CallbackError subclass. */
+  /** Verifies a friend response and returns it typed, or throws a CallbackError subclass. */
   verify(query, body, { now } = {}) {
-    const text = this.#native.begin(String(query ?? ''), toBody(body), now)
+    return this.#verify(WANT_RESPONSE, query, body, now)
+  }
+
+  /** `verify` for a friend request: a FriendAddEvent. */
+  verifyAdd(query, body, { now } = {}) {
+    return this.#verify(WANT_ADD, query, body, now)
+  }
+
+  #verify(want, query, body, now) {
+    const text = this.#native.begin(String(query ?? ''), toBody(body), now, want)
     if (text.charCodeAt(0) === BANG) throw errorFrom(refused(text).error)
     const { slot, event } = started(text)
     this.#native.discard(slot)

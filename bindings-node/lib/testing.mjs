@@ -1,4 +1,4 @@
 import testing from './testing.js'
 
-export const { sign, signedQuery, sampleBody } = testing
+export const { sign, signedQuery, sampleBody, sampleAddBody } = testing
 export default testing

@@ -5,7 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use friendgate_core::{
-    authenticate_any, respond, route_query, unix_now, verify, CallbackError, Config, ConfigSpec,
+    authenticate_any, respond_for, route_query, unix_now, verify, verify_body_for, verify_for,
+    CallbackError, Config, ConfigSpec, FriendAdd, FriendAddCallback, FriendResponse,
     FriendResponseCallback, Reply as CoreReply, Routed,
 };
 use napi::bindgen_prelude::{AsyncTask, Int32Array};
@@ -14,7 +15,7 @@ use napi_derive::napi;
 
 use crate::decision::outcomes;
 use crate::error::{refusal_text, NapiErrorExt};
-use crate::request::{event_wire, request_text};
+use crate::request::{add_event_wire, event_wire, request_text};
 
 /// The request's own query and body, which the parsed callback borrows.
 struct Request {
@@ -22,7 +23,46 @@ struct Request {
     body: Vec<u8>,
 }
 
-type Borrowed<'a> = FriendResponseCallback<'a>;
+/// A verified friend callback of either command, borrowing its request.
+enum Borrowed<'a> {
+    Response(FriendResponseCallback<'a>),
+    Add(FriendAddCallback<'a>),
+}
+
+impl Borrowed<'_> {
+    /// The event as the JavaScript layer reads it, at `slot`.
+    fn wire(&self, slot: u32) -> String {
+        match self {
+            Self::Response(callback) => event_wire(slot, &callback.view()),
+            Self::Add(callback) => add_event_wire(slot, &callback.view()),
+        }
+    }
+}
+
+/// Which friend commands `begin` answers: a friend response (0), a friend
+/// request (1), or either by the query's command (2).
+fn verified<'a>(
+    config: &Config,
+    want: u32,
+    query: &'a str,
+    body: &'a [u8],
+    now: u64,
+) -> Result<Borrowed<'a>, CallbackError> {
+    match want {
+        1 => verify_for::<FriendAdd>(config, query, body, now).map(Borrowed::Add),
+        2 => match route_query(config, query, now)? {
+            Routed::FriendAdd(query) => {
+                verify_body_for::<FriendAdd>(config, query, body).map(Borrowed::Add)
+            }
+            Routed::FriendResponse(query) => {
+                verify_body_for::<FriendResponse>(config, query, body).map(Borrowed::Response)
+            }
+            // Core's unexpected_command, worded by core.
+            _ => verify(config, query, body, now).map(Borrowed::Response),
+        },
+        _ => verify(config, query, body, now).map(Borrowed::Response),
+    }
+}
 
 self_cell::self_cell!(
     /// A verified callback kept with the buffers it borrows from, so that
@@ -70,10 +110,11 @@ fn begin(
     query: String,
     body: Vec<u8>,
     now: Option<f64>,
+    want: u32,
 ) -> String {
     let now = now.map_or_else(unix_now, |n| n as u64);
     let kept = Kept::try_new(Request { query, body }, |request| {
-        verify(config, &request.query, &request.body, now)
+        verified(config, want, &request.query, &request.body, now)
     });
     match kept {
         Ok(kept) => match slots.lock() {
@@ -83,7 +124,7 @@ fn begin(
                     .last()
                     .copied()
                     .unwrap_or(slots.entries.len() as u32);
-                let wire = event_wire(slot, &kept.borrow_dependent().view());
+                let wire = kept.borrow_dependent().wire(slot);
                 slots.insert(kept);
                 wire
             }
@@ -97,7 +138,7 @@ fn begin(
 pub struct BeginTask {
     config: Arc<Config>,
     slots: Arc<Mutex<Slots>>,
-    work: Option<(String, Vec<u8>, Option<f64>)>,
+    work: Option<(String, Vec<u8>, Option<f64>, u32)>,
 }
 
 impl Task for BeginTask {
@@ -105,8 +146,8 @@ impl Task for BeginTask {
     type JsValue = String;
 
     fn compute(&mut self) -> napi::Result<String> {
-        let (query, body, now) = self.work.take().unwrap_or_default();
-        Ok(begin(&self.config, &self.slots, query, body, now))
+        let (query, body, now, want) = self.work.take().unwrap_or_default();
+        Ok(begin(&self.config, &self.slots, query, body, now, want))
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
@@ -144,8 +185,9 @@ impl NativeHandler {
     /// Verifies a callback. Returns `slot:` + the event (see `event_wire`;
     /// the slot is to `finish` or `discard`), or `!` + the refusal as JSON.
     #[napi]
-    pub fn begin(&self, query: String, body: &[u8], now: Option<f64>) -> String {
-        begin(&self.config, &self.slots, query, body.to_vec(), now)
+    pub fn begin(&self, query: String, body: &[u8], now: Option<f64>, want: Option<u32>) -> String {
+        let want = want.unwrap_or(0);
+        begin(&self.config, &self.slots, query, body.to_vec(), now, want)
     }
 
     /// `begin` on libuv's thread pool, for large bodies, so that parsing
@@ -156,11 +198,12 @@ impl NativeHandler {
         query: String,
         body: &[u8],
         now: Option<f64>,
+        want: Option<u32>,
     ) -> AsyncTask<BeginTask> {
         AsyncTask::new(BeginTask {
             config: Arc::clone(&self.config),
             slots: Arc::clone(&self.slots),
-            work: Some((query, body.to_vec(), now)),
+            work: Some((query, body.to_vec(), now, want.unwrap_or(0))),
         })
     }
 
@@ -191,7 +234,14 @@ impl NativeHandler {
             return refusal_text(&CoreReply::from_error(error));
         };
         let outcomes = outcomes(&codes, count as usize, infos);
-        let reply = respond(&self.config, callback.borrow_dependent(), outcomes);
+        let reply = match callback.borrow_dependent() {
+            Borrowed::Response(callback) => {
+                respond_for::<FriendResponse, _>(&self.config, callback, outcomes)
+            }
+            Borrowed::Add(callback) => {
+                respond_for::<FriendAdd, _>(&self.config, callback, outcomes)
+            }
+        };
         // A string crosses faster than an external Buffer; core's answer is
         // UTF-8 JSON, which never starts with `!`.
         if reply.error.is_some() {
@@ -208,8 +258,9 @@ impl NativeHandler {
     pub fn route(&self, query: String, now: Option<f64>) -> String {
         let now = now.map_or_else(unix_now, |n| n as u64);
         match route_query(&self.config, &query, now) {
-            Ok(Routed::FriendResponse(_)) => String::new(),
             Ok(Routed::Other(other)) => request_text(&other.view()),
+            // A friend callback friendgate decides (a response or a request).
+            Ok(_) => String::new(),
             Err(error) => refusal_text(&CoreReply::from_error(error)),
         }
     }

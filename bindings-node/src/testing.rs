@@ -17,8 +17,14 @@ pub fn signed_query(
     request_time: Option<f64>,
     platform: Option<String>,
     client_ip: Option<String>,
+    command: Option<String>,
 ) -> String {
     let mut builder = testing::QueryBuilder::new(app_id as u64)
+        .command(
+            command
+                .as_deref()
+                .unwrap_or(friendgate_core::FRIEND_RESPONSE),
+        )
         .platform(platform.as_deref().unwrap_or("iOS"))
         .client_ip(client_ip.as_deref().unwrap_or("127.0.0.1"));
     if let Some(token) = token {
@@ -34,6 +40,17 @@ pub fn sample_body(items: Option<u32>, from_account: Option<String>) -> String {
         None => testing::sample_body(),
         Some(count) => {
             testing::body_with_items(from_account.as_deref().unwrap_or("id"), count as usize)
+        }
+    }
+}
+
+/// The documentation's friend-request sample, or one with `items` items.
+#[napi]
+pub fn sample_add_body(items: Option<u32>, from_account: Option<String>) -> String {
+    match items {
+        None => testing::SAMPLE_ADD_BODY.to_owned(),
+        Some(count) => {
+            testing::add_body_with_items(from_account.as_deref().unwrap_or("id"), count as usize)
         }
     }
 }

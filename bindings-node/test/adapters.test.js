@@ -7,13 +7,35 @@ const express = require('express')
 const Fastify = require('fastify')
 const { CallbackHandler, CallbackRequest, allow, reject } = require('..')
 const { requestListener, expressMiddleware } = require('../lib/http.js')
-const { signedQuery, sampleBody } = require('../lib/testing.js')
+const { signedQuery, sampleBody, sampleAddBody } = require('../lib/testing.js')
 const { friendgate } = require('../lib/fastify.js')
 
 const EXPECTED =
   '{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[{"To_Account":"id1","ResultCode":0,"ResultInfo":""},{"To_Account":"id2","ResultCode":38001,"ResultInfo":"no"}]}'
 const handler = new CallbackHandler({ appIds: [1400000000], tokens: ['xxxxyyyy'] })
 const decide = async (_event, item) => (item.toAccount === 'id2' ? reject(38001, 'no') : allow())
+
+const askedAdd = []
+/** A friend request is refused for a listed word in its greeting. */
+const decideAdd = async (_event, item) => {
+  askedAdd.push(item.toAccount)
+  return item.addWording.includes('id2') ? reject(38010, 'greeting') : allow()
+}
+const EXPECTED_ADD =
+  '{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ResultItem":[{"To_Account":"id1","ResultCode":0,"ResultInfo":""},{"To_Account":"id2","ResultCode":38010,"ResultInfo":"greeting"}]}'
+
+/** A friend request at the one URL is decided by decideAdd, in order; a forged one never reaches it. */
+async function friendRequests(base, path = '/callback') {
+  askedAdd.length = 0
+  const query = (token) => signedQuery(1400000000, token, undefined, { command: 'Sns.CallbackPrevFriendAdd' })
+  let res = await fetch(`${base}${path}?${query('xxxxyyyy')}`, { method: 'POST', body: sampleAddBody() })
+  assert.equal(res.status, 200)
+  assert.equal(await res.text(), EXPECTED_ADD)
+  assert.deepEqual(askedAdd, ['id1', 'id2'])
+  res = await fetch(`${base}${path}?${query('forged')}`, { method: 'POST', body: sampleAddBody() })
+  assert.equal(res.status, 401)
+  assert.equal(askedAdd.length, 2)
+}
 
 async function listen(server) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -83,16 +105,22 @@ async function oneUrl(base, seen, path = '/callback') {
 
 test('node:http request listener', async () => {
   const seen = []
-  const server = http.createServer(requestListener(handler, decide, { onOther: recording(seen) }))
+  const server = http.createServer(requestListener(handler, decide, { onOther: recording(seen), decideAdd }))
   const plain = http.createServer(requestListener(handler, decide))
   try {
     const base = await listen(server)
     await exchanges(base)
     await oneUrl(base, seen)
-    // Without onOther: core's processed answer.
-    const res = await fetch(`${await listen(plain)}/callback?${otherQuery()}`, { method: 'POST', body: AFTER_SEND })
+    await friendRequests(base)
+    // Without onOther: core's processed answer; without decideAdd, a friend
+    // request is still answered item by item, allowed.
+    const plainBase = await listen(plain)
+    let res = await fetch(`${plainBase}/callback?${otherQuery()}`, { method: 'POST', body: AFTER_SEND })
     assert.equal(res.status, 200)
     assert.equal(await res.text(), '{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}')
+    const add = signedQuery(1400000000, 'xxxxyyyy', undefined, { command: 'Sns.CallbackPrevFriendAdd' })
+    res = await fetch(`${plainBase}/callback?${add}`, { method: 'POST', body: sampleAddBody() })
+    assert.equal((await res.text()).match(/"ResultCode":0/g).length, 2)
   } finally {
     server.close()
     plain.close()
@@ -102,12 +130,13 @@ test('node:http request listener', async () => {
 test('express middleware', async () => {
   const seen = []
   const app = express()
-  app.all('/callback', expressMiddleware(handler, decide, { onOther: recording(seen) }))
+  app.all('/callback', expressMiddleware(handler, decide, { onOther: recording(seen), decideAdd }))
   const server = http.createServer(app)
   try {
     const base = await listen(server)
     await exchanges(base)
     await oneUrl(base, seen)
+    await friendRequests(base)
   } finally {
     server.close()
   }
@@ -119,6 +148,7 @@ test('fastify plugin', async () => {
   await app.register(friendgate, {
     handler,
     decide,
+    decideAdd,
     onOther: (request, body, fastifyRequest, reply) => {
       assert.ok(request instanceof CallbackRequest)
       assert.equal(fastifyRequest.method, 'POST')
@@ -133,6 +163,7 @@ test('fastify plugin', async () => {
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
     await exchanges(base)
     await oneUrl(base, seen)
+    await friendRequests(base)
     let res = await fetch(`${base}/plain/callback?${otherQuery()}`, { method: 'POST', body: AFTER_SEND })
     assert.equal(await res.text(), '{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}')
     res = await fetch(`${base}/json`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } })

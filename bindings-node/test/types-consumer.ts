@@ -15,3 +15,19 @@ try {
   if (error instanceof CallbackError) console.log(error.code, error.httpStatus, error.errorCode, status)
 }
 http.createServer(requestListener(handler, decide))
+
+// Friend requests: their own event and item types; a wrong return, or a
+// friend response's decider, is refused.
+import { type AddDecide, type FriendAddEvent, type AddItem } from 'friendgate'
+import { sampleAddBody } from 'friendgate/testing'
+const decideAdd: AddDecide = (event: FriendAddEvent, item: AddItem) =>
+  item.addWording.includes('spam') || event.addType === 'Add_Type_Single' ? reject(38010, 'greeting') : allow()
+handler.handleAdd('q', sampleAddBody(), (_e, item) => (item.groupName ? allow() : reject(38011, 'no group')))
+void handler.answerAsync('q', '{}', decide, decideAdd)
+http.createServer(requestListener(handler, decide, { decideAdd }))
+// @ts-expect-error a decider must return allow() or reject()
+handler.handleAdd('q', '{}', () => 42)
+// @ts-expect-error a friend response's decider reads tagName, which a request's item lacks
+handler.handleAdd('q', '{}', (_e, item) => (item.tagName ? allow() : allow()))
+// @ts-expect-error decideAdd takes a friend request's decider
+http.createServer(requestListener(handler, decide, { decideAdd: (_e: unknown, i: { tagName: string }) => (i.tagName ? allow() : allow()) }))

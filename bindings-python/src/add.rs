@@ -150,7 +150,10 @@ impl FriendAddCallback {
 }
 
 /// The Python object of a verified friend request.
-pub fn to_python_add(py: Python<'_>, callback: &CoreAddCallback<'_>) -> PyResult<Py<FriendAddCallback>> {
+pub fn to_python_add(
+    py: Python<'_>,
+    callback: &CoreAddCallback<'_>,
+) -> PyResult<Py<FriendAddCallback>> {
     let view = callback.view();
     let items = view
         .items

@@ -3,16 +3,16 @@
 
 use friendgate_core::{
     authenticate_any, route_query, unix_now, verify, verify_body_for, verify_for, Config,
-    ConfigError, ConfigSpec, DeciderError, Decision, FriendAdd, FriendResponse,
-    Reply as CoreReply, Routed, Verified,
+    ConfigError, ConfigSpec, DeciderError, Decision, FriendAdd, FriendResponse, Reply as CoreReply,
+    Routed, Verified,
 };
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
+use crate::add::{to_python_add, FriendAddCallback};
 use crate::decision::{outcome, DeciderFailure};
 use crate::error::PythonErrorExt;
-use crate::add::{to_python_add, FriendAddCallback};
 use crate::request::{to_python, CallbackRequest, FriendResponseCallback};
 use crate::response::{reply, Reply};
 
