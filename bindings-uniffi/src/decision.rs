@@ -93,3 +93,14 @@ pub struct DeciderFailure {
     /// Core's report line, the same in every language (no secrets).
     pub report: String,
 }
+
+impl From<friendgate_core::FailedDecision> for DeciderFailure {
+    fn from(failure: friendgate_core::FailedDecision) -> Self {
+        Self {
+            index: i32::try_from(failure.index).unwrap_or(i32::MAX),
+            to_account: failure.to_account,
+            reason: failure.reason,
+            report: failure.report,
+        }
+    }
+}

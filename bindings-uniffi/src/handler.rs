@@ -5,13 +5,13 @@
 use std::sync::{Arc, Mutex};
 
 use friendgate_core::{
-    authenticate_any, respond, route_query, unix_now, verify, ConfigError, ConfigSpec,
-    FriendResponseCallback as CoreCallback, Reply as CoreReply, Routed,
+    authenticate_any, route_query, unix_now, verify, verify_body_for, verify_for, ConfigError,
+    ConfigSpec, FriendAdd, FriendResponse, Reply as CoreReply, Routed, Verified,
 };
 
 use crate::decision::{DeciderFailure, Outcome};
 use crate::error::{CallbackError, UniffiErrorExt};
-use crate::request::{CallbackRequest, FriendResponseCallback};
+use crate::request::{CallbackRequest, FriendAddCallback, FriendResponseCallback};
 use crate::response::Reply;
 
 /// Body limits; a field left null keeps core's default.
@@ -122,8 +122,10 @@ pub struct NativeHandler {
 pub struct Started {
     /// The FAIL reply when the callback is refused.
     pub refused: Option<Reply>,
-    /// The verified callback (once, for every item's decider).
+    /// The verified friend response (once, for every item's decider).
     pub event: Option<FriendResponseCallback>,
+    /// The verified friend request (`begin_add`, `begin_friend`).
+    pub add_event: Option<FriendAddCallback>,
     /// The callback waiting for its outcomes.
     pub pending: Option<Arc<Pending>>,
 }
@@ -133,6 +135,8 @@ pub struct Started {
 pub enum Route {
     /// `Sns.CallbackPrevFriendResponse`: answer it with `handle`.
     FriendResponse,
+    /// `Sns.CallbackPrevFriendAdd`: answer it with `handle_add`.
+    FriendAdd,
     /// An authenticated callback of another command, for the app's own handler.
     Other {
         /// The request.
@@ -174,25 +178,38 @@ impl NativeHandler {
         i64::try_from(self.config.decider_deadline().as_millis()).unwrap_or(i64::MAX)
     }
 
-    /// Verifies a callback: its event and the pending callback to finish,
-    /// or the refusal to send.
+    /// Verifies a friend response: its event and the pending callback to
+    /// finish, or the refusal to send.
     #[uniffi::method(default(now = None))]
     pub fn begin(&self, query: String, body: Vec<u8>, now: Option<i64>) -> Started {
-        match verify(&self.config, &query, &body, now_or(now)) {
-            Ok(callback) => Started {
-                refused: None,
-                event: Some(callback.view().into()),
-                pending: Some(Arc::new(Pending {
-                    config: Arc::clone(&self.config),
-                    callback: Mutex::new(Some(callback.into_owned())),
-                })),
-            },
-            Err(error) => Started {
-                refused: Some(CoreReply::from_error(error).into()),
-                event: None,
-                pending: None,
-            },
-        }
+        self.started(verify(&self.config, &query, &body, now_or(now)).map(Verified::from))
+    }
+
+    /// `begin` for a friend request.
+    #[uniffi::method(default(now = None))]
+    pub fn begin_add(&self, query: String, body: Vec<u8>, now: Option<i64>) -> Started {
+        let verified = verify_for::<FriendAdd>(&self.config, &query, &body, now_or(now));
+        self.started(verified.map(Verified::from))
+    }
+
+    /// `begin` for either friend callback, by the query's command (the one
+    /// URL): `event` or `add_event` says which.
+    #[uniffi::method(default(now = None))]
+    pub fn begin_friend(&self, query: String, body: Vec<u8>, now: Option<i64>) -> Started {
+        let config = &self.config;
+        let now = now_or(now);
+        let verified = match route_query(config, &query, now) {
+            Ok(Routed::FriendAdd(q)) => {
+                verify_body_for::<FriendAdd>(config, q, &body).map(Verified::from)
+            }
+            Ok(Routed::FriendResponse(q)) => {
+                verify_body_for::<FriendResponse>(config, q, &body).map(Verified::from)
+            }
+            // Core's unexpected_command, worded by core.
+            Ok(_) => verify(config, &query, &body, now).map(Verified::from),
+            Err(error) => Err(error),
+        };
+        self.started(verified)
     }
 
     /// Authenticates the query of a callback of any command (app id, Sign,
@@ -212,8 +229,13 @@ impl NativeHandler {
     pub fn route(&self, query: String, now: Option<i64>) -> Route {
         match route_query(&self.config, &query, now_or(now)) {
             Ok(Routed::FriendResponse(_)) => Route::FriendResponse,
+            Ok(Routed::FriendAdd(_)) => Route::FriendAdd,
             Ok(Routed::Other(other)) => Route::Other {
                 request: other.view().into(),
+            },
+            // A command core learns to decide later: authenticated, the app's.
+            Ok(routed) => Route::Other {
+                request: routed.query().view().into(),
             },
             Err(error) => Route::Refused {
                 reply: CoreReply::from_error(error).into(),
@@ -232,6 +254,49 @@ impl NativeHandler {
         let callback = verify(&self.config, &query, &body, now_or(now)).or_refuse()?;
         Ok(callback.view().into())
     }
+
+    /// `verify` for a friend request.
+    #[uniffi::method(default(now = None))]
+    pub fn verify_add(
+        &self,
+        query: String,
+        body: Vec<u8>,
+        now: Option<i64>,
+    ) -> Result<FriendAddCallback, CallbackError> {
+        let verified = verify_for::<FriendAdd>(&self.config, &query, &body, now_or(now));
+        Ok(verified.or_refuse()?.view().into())
+    }
+}
+
+impl NativeHandler {
+    /// The `Started` of a verified callback or of its refusal.
+    fn started(&self, verified: Result<Verified, friendgate_core::CallbackError>) -> Started {
+        let callback = match verified {
+            Ok(callback) => callback,
+            Err(error) => {
+                return Started {
+                    refused: Some(CoreReply::from_error(error).into()),
+                    event: None,
+                    add_event: None,
+                    pending: None,
+                }
+            }
+        };
+        let (event, add_event) = match &callback {
+            Verified::Add(add) => (None, Some(add.view().into())),
+            Verified::Response(response) => (Some(response.view().into()), None),
+            _ => (None, None),
+        };
+        Started {
+            refused: None,
+            event,
+            add_event,
+            pending: Some(Arc::new(Pending {
+                config: Arc::clone(&self.config),
+                callback: Mutex::new(Some(callback)),
+            })),
+        }
+    }
 }
 
 /// A verified callback waiting for one outcome per item.
@@ -239,7 +304,7 @@ impl NativeHandler {
 pub struct Pending {
     config: Arc<friendgate_core::Config>,
     /// Taken by `finish`: a callback is answered once.
-    callback: Mutex<Option<CoreCallback<'static>>>,
+    callback: Mutex<Option<Verified>>,
 }
 
 #[uniffi::export]
@@ -259,25 +324,13 @@ impl Pending {
             };
         };
         let outcomes: Vec<_> = outcomes.iter().map(Outcome::to_core).collect();
-        let failures = outcomes
-            .iter()
-            .enumerate()
-            .filter_map(|(index, outcome)| {
-                let error = outcome.as_ref().err()?;
-                let to_account = callback
-                    .items()
-                    .get(index)
-                    .map_or("", |item| &item.to_account);
-                Some(DeciderFailure {
-                    index: i32::try_from(index).unwrap_or(i32::MAX),
-                    to_account: to_account.to_owned(),
-                    reason: error.message().to_owned(),
-                    report: error.report(index, to_account),
-                })
-            })
+        let failures = callback
+            .failures(&outcomes)
+            .into_iter()
+            .map(DeciderFailure::from)
             .collect();
         Finished {
-            reply: respond(&self.config, &callback, outcomes).into(),
+            reply: callback.respond(&self.config, outcomes).into(),
             failures,
         }
     }

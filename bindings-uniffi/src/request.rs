@@ -1,6 +1,6 @@
 //! The verified callback as Kotlin and Swift records: core's `CallbackView`.
 
-use friendgate_core::{CallbackView, RequestView};
+use friendgate_core::{AddCallbackView, CallbackView, RequestView};
 
 /// An authenticated callback of any command (the app's one callback URL
 /// receives them all): what a handler for another callback gets.
@@ -106,6 +106,82 @@ impl From<CallbackView<'_>> for FriendResponseCallback {
                     action: item.action.into(),
                     action_known: item.action_known,
                     is_accept: item.is_accept,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One FriendItem of a friend request: an account `from_account` asks to add.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct AddItem {
+    /// Position in FriendItem.
+    pub index: i32,
+    /// To_Account: the account asked.
+    pub to_account: String,
+    /// Remark (empty when absent).
+    pub remark: String,
+    /// GroupName (empty when absent).
+    pub group_name: String,
+    /// AddSource as sent (empty when absent).
+    pub add_source: String,
+    /// AddWording: the request's message (empty when absent).
+    pub add_wording: String,
+}
+
+/// A verified friend request (`Sns.CallbackPrevFriendAdd`).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct FriendAddCallback {
+    /// SdkAppid.
+    pub sdk_app_id: i64,
+    /// OptPlatform (canonical spelling), when sent.
+    pub platform: Option<String>,
+    /// Whether the platform is one of the documented ones.
+    pub platform_known: bool,
+    /// ClientIP as sent.
+    pub client_ip: Option<String>,
+    /// RequestTime, when signed.
+    pub request_time: Option<i64>,
+    /// Requester_Account: who initiated the request.
+    pub requester_account: String,
+    /// From_Account: who asks to add friends.
+    pub from_account: String,
+    /// AddType as sent (empty when absent).
+    pub add_type: String,
+    /// Whether the add type is one of the documented two.
+    pub add_type_known: bool,
+    /// ForceAddFlags (0 when absent).
+    pub force_add_flags: i64,
+    /// EventTime in Unix milliseconds.
+    pub event_time_ms: i64,
+    /// The items.
+    pub items: Vec<AddItem>,
+}
+
+impl From<AddCallbackView<'_>> for FriendAddCallback {
+    fn from(view: AddCallbackView<'_>) -> Self {
+        Self {
+            sdk_app_id: signed(view.sdk_app_id),
+            platform: view.platform.map(Into::into),
+            platform_known: view.platform_known,
+            client_ip: view.client_ip.map(Into::into),
+            request_time: view.request_time.map(signed),
+            requester_account: view.requester_account.into(),
+            from_account: view.from_account.into(),
+            add_type: view.add_type.into(),
+            add_type_known: view.add_type_known,
+            force_add_flags: signed(view.force_add_flags),
+            event_time_ms: signed(view.event_time_ms),
+            items: view
+                .items
+                .into_iter()
+                .map(|item| AddItem {
+                    index: i32::try_from(item.index).unwrap_or(i32::MAX),
+                    to_account: item.to_account.into(),
+                    remark: item.remark.into(),
+                    group_name: item.group_name.into(),
+                    add_source: item.add_source.into(),
+                    add_wording: item.add_wording.into(),
                 })
                 .collect(),
         }

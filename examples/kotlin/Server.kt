@@ -3,9 +3,12 @@
 package dev.friendgate.example
 
 import com.sun.net.httpserver.HttpServer
+import dev.friendgate.AddDecider
+import dev.friendgate.AddItem
 import dev.friendgate.CallbackHandler
 import dev.friendgate.Decider
 import dev.friendgate.Decision
+import dev.friendgate.FriendAddCallback
 import dev.friendgate.FriendResponseCallback
 import dev.friendgate.HandlerConfig
 import dev.friendgate.CallbackRequest
@@ -16,15 +19,21 @@ import dev.friendgate.refusal
 import dev.friendgate.reject
 import java.net.InetSocketAddress
 
-/** Blocked accounts and banned words, as in the other examples. */
-class ExamplePolicy : Decider {
+/** Blocked accounts and banned words, as in the other examples, for friend
+ * responses and friend requests (where the greeting, AddWording, is read too). */
+class ExamplePolicy : Decider, AddDecider {
     private val blocked = setOf("spam_ring_001", "spam_ring_002", "banned_user")
     private val words = listOf("free money", "casino")
 
-    override fun decide(event: FriendResponseCallback, item: ResponseItem): Decision {
-        if (event.fromAccount in blocked || item.toAccount in blocked) return reject(38001, "account is blocked")
-        val text = "${item.remark} ${item.tagName}".lowercase()
-        if (words.any { it in text }) return reject(38002, "remark or tag not allowed")
+    override fun decide(event: FriendResponseCallback, item: ResponseItem): Decision =
+        decide(event.fromAccount, item.toAccount, "${item.remark} ${item.tagName}")
+
+    override fun decide(event: FriendAddCallback, item: AddItem): Decision =
+        decide(event.fromAccount, item.toAccount, "${item.remark} ${item.groupName} ${item.addWording}")
+
+    private fun decide(from: String, to: String, text: String): Decision {
+        if (from in blocked || to in blocked) return reject(38001, "account is blocked")
+        if (words.any { it in text.lowercase() }) return reject(38002, "text not allowed")
         return Decision.Allow
     }
 }
@@ -48,7 +57,7 @@ class OtherCallbacks {
 /** Starts the server on `host:port` (port 0 picks one) and returns it. */
 fun startServer(
     handler: CallbackHandler,
-    decider: Decider,
+    decider: ExamplePolicy,
     host: String,
     port: Int,
     others: OtherCallbacks = OtherCallbacks(),
@@ -62,7 +71,8 @@ fun startServer(
                 when (val route = handler.route(query)) {
                     is Route.Refused -> route.reply
                     is Route.Other -> others.answer(route.request, it.requestBody.readAllBytes())
-                    is Route.FriendResponse -> handler.handle(query, it.requestBody.readAllBytes(), decider)
+                    is Route.FriendResponse, is Route.FriendAdd ->
+                        handler.answer(query, it.requestBody.readAllBytes(), decider, decider)
                 }
             } else {
                 it.responseHeaders.add("Allow", "POST")

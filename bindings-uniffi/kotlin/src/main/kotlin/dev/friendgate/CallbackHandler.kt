@@ -10,12 +10,16 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.withTimeoutOrNull
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionException
+import java.util.concurrent.CompletionStage
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicReferenceArray
 
 /**
- * Verifies and answers `Sns.CallbackPrevFriendResponse` callbacks for your
- * app ids and tokens. Immutable and thread-safe: share one per process.
+ * Verifies and answers the friend callbacks, `Sns.CallbackPrevFriendResponse`
+ * (friend responses: [handle]) and `Sns.CallbackPrevFriendAdd` (friend
+ * requests: [handleAdd]), for your app ids and tokens; [answer] takes either
+ * at the app's one callback URL. Immutable and thread-safe: share one per
+ * process.
  * Every check, limit, error and answer byte is friendgate-core's; see
  * docs/behaviour.md for the rules every language follows.
  *
@@ -33,17 +37,41 @@ class CallbackHandler @JvmOverloads constructor(
     val deciderDeadlineMs: Long = native.deciderDeadlineMs()
 
     /**
-     * Verifies and answers one callback, deciding its items in order on this
-     * thread; a null [decider] allows every item.
+     * Verifies and answers one friend response, deciding its items in order
+     * on this thread; a null [decider] allows every item.
      */
     @JvmOverloads
     fun handle(query: String, body: ByteArray, decider: Decider? = null, now: Long? = null): Reply {
         val started = native.begin(query, body, now)
         val event = started.event ?: return refused(started)
-        val outcomes = event.items.map { item ->
-            if (decider == null) ALLOWED else outcomeOf { decider.decide(event, item) }
-        }
-        return finish(started, outcomes)
+        return inOrder(started, event, event.items, decider?.let { it::decide })
+    }
+
+    /** [handle] for a friend request: [decider] gets a [FriendAddCallback] and its [AddItem]s. */
+    @JvmOverloads
+    fun handleAdd(query: String, body: ByteArray, decider: AddDecider? = null, now: Long? = null): Reply {
+        val started = native.beginAdd(query, body, now)
+        val event = started.addEvent ?: return refused(started)
+        return inOrder(started, event, event.items, decider?.let { it::decide })
+    }
+
+    /**
+     * Either friend callback at the app's one callback URL, by its command: a
+     * friend response decided by [decider], a friend request by [addDecider]
+     * (null: every item allowed).
+     */
+    @JvmOverloads
+    fun answer(
+        query: String,
+        body: ByteArray,
+        decider: Decider? = null,
+        addDecider: AddDecider? = null,
+        now: Long? = null,
+    ): Reply {
+        val started = native.beginFriend(query, body, now)
+        started.addEvent?.let { return inOrder(started, it, it.items, addDecider?.let { d -> d::decide }) }
+        val event = started.event ?: return refused(started)
+        return inOrder(started, event, event.items, decider?.let { it::decide })
     }
 
     /**
@@ -59,27 +87,19 @@ class CallbackHandler @JvmOverloads constructor(
     ): Reply {
         val started = native.begin(query, body, now)
         val event = started.event ?: return refused(started)
-        val outcomes = AtomicReferenceArray<Outcome>(event.items.size)
-        // Not a child of the caller's job: a decider that ignores
-        // cancellation must not hold the answer past the deadline.
-        val job = SupervisorJob()
-        val scope = CoroutineScope(currentCoroutineContext().minusKey(Job) + job)
-        try {
-            val running = event.items.map { item ->
-                scope.launch {
-                    val outcome = try {
-                        outcomeOf { decide(event, item) }
-                    } catch (e: CancellationException) {
-                        return@launch
-                    }
-                    outcomes.compareAndSet(item.index, null, outcome)
-                }
-            }
-            withTimeoutOrNull(deciderDeadlineMs) { running.joinAll() }
-        } finally {
-            job.cancel()
-        }
-        return finish(started, closed(outcomes))
+        return concurrently(started, event, event.items, { it.index }, decide)
+    }
+
+    /** [handleAsync] for a friend request. */
+    suspend fun handleAddAsync(
+        query: String,
+        body: ByteArray,
+        now: Long? = null,
+        decide: suspend (FriendAddCallback, AddItem) -> Decision?,
+    ): Reply {
+        val started = native.beginAdd(query, body, now)
+        val event = started.addEvent ?: return refused(started)
+        return concurrently(started, event, event.items, { it.index }, decide)
     }
 
     /**
@@ -90,16 +110,74 @@ class CallbackHandler @JvmOverloads constructor(
     fun handleFuture(query: String, body: ByteArray, decider: FutureDecider, now: Long? = null): CompletableFuture<Reply> {
         val started = native.begin(query, body, now)
         val event = started.event ?: return CompletableFuture.completedFuture(refused(started))
-        val outcomes = AtomicReferenceArray<Outcome>(event.items.size)
-        val running = event.items.map { item ->
+        return futures(started, event, event.items, { it.index }, decider::decide)
+    }
+
+    /** [handleFuture] for a friend request. */
+    @JvmOverloads
+    fun handleAddFuture(query: String, body: ByteArray, decider: FutureAddDecider, now: Long? = null): CompletableFuture<Reply> {
+        val started = native.beginAdd(query, body, now)
+        val event = started.addEvent ?: return CompletableFuture.completedFuture(refused(started))
+        return futures(started, event, event.items, { it.index }, decider::decide)
+    }
+
+    /** Every item decided in order on this thread (null [decide]: all allowed). */
+    private fun <E, I> inOrder(started: Started, event: E, items: List<I>, decide: ((E, I) -> Decision?)?): Reply {
+        val outcomes = items.map { item ->
+            if (decide == null) ALLOWED else outcomeOf { decide(event, item) }
+        }
+        return finish(started, outcomes)
+    }
+
+    /** Every item decided concurrently in the caller's context, under the one deadline. */
+    private suspend fun <E, I> concurrently(
+        started: Started,
+        event: E,
+        items: List<I>,
+        index: (I) -> Int,
+        decide: suspend (E, I) -> Decision?,
+    ): Reply {
+        val outcomes = AtomicReferenceArray<Outcome>(items.size)
+        // Not a child of the caller's job: a decider that ignores
+        // cancellation must not hold the answer past the deadline.
+        val job = SupervisorJob()
+        val scope = CoroutineScope(currentCoroutineContext().minusKey(Job) + job)
+        try {
+            val running = items.map { item ->
+                scope.launch {
+                    val outcome = try {
+                        outcomeOf { decide(event, item) }
+                    } catch (e: CancellationException) {
+                        return@launch
+                    }
+                    outcomes.compareAndSet(index(item), null, outcome)
+                }
+            }
+            withTimeoutOrNull(deciderDeadlineMs) { running.joinAll() }
+        } finally {
+            job.cancel()
+        }
+        return finish(started, closed(outcomes))
+    }
+
+    /** Every item's stage, concurrently, under the one deadline. */
+    private fun <E, I> futures(
+        started: Started,
+        event: E,
+        items: List<I>,
+        index: (I) -> Int,
+        decide: (E, I) -> CompletionStage<Decision?>?,
+    ): CompletableFuture<Reply> {
+        val outcomes = AtomicReferenceArray<Outcome>(items.size)
+        val running = items.map { item ->
             val stage = try {
-                decider.decide(event, item)?.toCompletableFuture() ?: CompletableFuture.completedFuture(null)
+                decide(event, item)?.toCompletableFuture() ?: CompletableFuture.completedFuture(null)
             } catch (e: Throwable) {
                 CompletableFuture.failedFuture(fatal(e))
             }
             stage.handle { decision, error ->
                 val outcome = if (error != null) raised(unwrap(error)) else outcomeOf { decision }
-                outcomes.compareAndSet(item.index, null, outcome)
+                outcomes.compareAndSet(index(item), null, outcome)
             }
         }
         return CompletableFuture.allOf(*running.toTypedArray())
@@ -117,15 +195,20 @@ class CallbackHandler @JvmOverloads constructor(
 
     /**
      * Where a request on the app's one callback URL goes: [Route.FriendResponse]
-     * (answer it with [handle]), [Route.Other] with the authenticated request
-     * of another command, or [Route.Refused] with the reply to send.
+     * or [Route.FriendAdd] (answer either with [answer]), [Route.Other] with
+     * the authenticated request of another command, or [Route.Refused] with
+     * the reply to send.
      */
     @JvmOverloads
     fun route(query: String, now: Long? = null): Route = native.route(query, now)
 
-    /** Verifies a callback and returns it typed; throws [CallbackException.Refused] when refused. */
+    /** Verifies a friend response and returns it typed; throws [CallbackException.Refused] when refused. */
     @JvmOverloads
     fun verify(query: String, body: ByteArray, now: Long? = null): FriendResponseCallback = native.verify(query, body, now)
+
+    /** Verifies a friend request and returns it typed; throws [CallbackException.Refused] when refused. */
+    @JvmOverloads
+    fun verifyAdd(query: String, body: ByteArray, now: Long? = null): FriendAddCallback = native.verifyAdd(query, body, now)
 
     /** Frees the native handler. */
     override fun close() = native.close()

@@ -14,6 +14,22 @@ fun interface Decider {
 }
 
 /**
+ * Decides one item of a verified friend request (`Sns.CallbackPrevFriendAdd`):
+ * return [Decision.Allow] or [reject]. A throw, or null (from Java), makes the
+ * item get the failure policy.
+ */
+fun interface AddDecider {
+    /** The decision for [item] of [event]. */
+    fun decide(event: FriendAddCallback, item: AddItem): Decision?
+}
+
+/** [FutureDecider] for friend requests ([CallbackHandler.handleAddFuture]). */
+fun interface FutureAddDecider {
+    /** A stage completing with the decision for [item] of [event]. */
+    fun decide(event: FriendAddCallback, item: AddItem): CompletionStage<Decision?>
+}
+
+/**
  * An asynchronous decider for Java callers ([CallbackHandler.handleFuture]):
  * the items of one callback are decided concurrently under core's deadline.
  */

@@ -51,10 +51,21 @@ object Testing {
     @JvmStatic
     @JvmOverloads
     fun signedQuery(appId: Long, token: String? = null, requestTime: Long? = null): String =
-        dev.friendgate.signedQuery(appId, token, requestTime)
+        dev.friendgate.signedQuery(appId, token, requestTime, null)
+
+    /** A friend-request (`Sns.CallbackPrevFriendAdd`) query string, signed with [token] at [requestTime]. */
+    @JvmStatic
+    @JvmOverloads
+    fun signedAddQuery(appId: Long, token: String? = null, requestTime: Long? = null): String =
+        dev.friendgate.signedQuery(appId, token, requestTime, "Sns.CallbackPrevFriendAdd")
 
     /** The platform's sample body, or one with [items] items. */
     @JvmStatic
     @JvmOverloads
     fun sampleBody(items: Int? = null): String = dev.friendgate.sampleBody(items)
+
+    /** The documentation's friend-request sample, or one with [items] items. */
+    @JvmStatic
+    @JvmOverloads
+    fun sampleAddBody(items: Int? = null): String = dev.friendgate.sampleAddBody(items)
 }

@@ -204,6 +204,34 @@ class ApiTest {
     }
 
     @Test
+    fun friendRequestsHaveTheirOwnTypesAndDeciders() = runBlocking {
+        val addQuery = Testing.signedAddQuery(1400000000L, "xxxxyyyy", now)
+        val addBody = Testing.sampleAddBody().toByteArray()
+        val seen = mutableListOf<String>()
+        val greeting = AddDecider { event, item ->
+            seen += "${event.fromAccount} ${event.addType} ${event.forceAddFlags} ${item.index} ${item.toAccount} ${item.groupName} ${item.addSource} ${item.addWording}"
+            if ("id2" in item.addWording) reject(38010, "greeting") else Decision.Allow
+        }
+        val expected = "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ResultItem\":[{\"To_Account\":\"id1\",\"ResultCode\":0,\"ResultInfo\":\"\"},{\"To_Account\":\"id2\",\"ResultCode\":38010,\"ResultInfo\":\"greeting\"}]}"
+        assertEquals(expected, String(handler.handleAdd(addQuery, addBody, greeting, now).body))
+        assertEquals("id Add_Type_Both 0 1 id2 group1 AddSource_Type_Android this is id2!", seen[1])
+        // At the one URL, each command goes to its own decider.
+        assertEquals(expected, String(handler.answer(addQuery, addBody, { _, _ -> reject(38001, "response") }, greeting, now).body))
+        assertTrue(String(handler.answer(query, body, { _, _ -> reject(38001, "response") }, greeting, now).body).contains("38001"))
+        val async = handler.handleAddAsync(addQuery, addBody, now) { event, item -> greeting.decide(event, item) }
+        assertEquals(expected, String(async.body))
+        val future = handler.handleAddFuture(addQuery, addBody, { event, item -> CompletableFuture.completedFuture(greeting.decide(event, item)) }, now)
+        assertEquals(expected, String(future.get(5, TimeUnit.SECONDS).body))
+        assertEquals(Route.FriendAdd, handler.route(addQuery, now))
+        assertEquals("Add_Type_Both", handler.verifyAdd(addQuery, addBody, now).addType)
+        // A forged friend request never reaches the decider.
+        seen.clear()
+        val forged = handler.handleAdd(Testing.signedAddQuery(1400000000L, "forged", now), addBody, greeting, now)
+        assertEquals(401, forged.status)
+        assertEquals(emptyList<String>(), seen)
+    }
+
+    @Test
     fun authenticateAndRouteAnyCommand() {
         val other = query.replace("Sns.CallbackPrevFriendResponse", "State.StateChange")
         val request = handler.authenticate(other, now)
@@ -279,6 +307,18 @@ class ApiTest {
             )
             assertEquals(401, forged.statusCode())
             assertEquals(1, others.messagesSeen.get())
+            // A friend request at the same URL: decided, its greeting read.
+            val add = "http://127.0.0.1:${server.address.port}/callback?${Testing.signedAddQuery(1400000000L, "xxxxyyyy")}"
+            val request = client.send(
+                HttpRequest.newBuilder(URI(add))
+                    .POST(HttpRequest.BodyPublishers.ofString(Testing.sampleAddBody().replace("this is id2!", "FREE money!")))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString(),
+            )
+            assertEquals(
+                "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ResultItem\":[{\"To_Account\":\"id1\",\"ResultCode\":0,\"ResultInfo\":\"\"},{\"To_Account\":\"id2\",\"ResultCode\":38002,\"ResultInfo\":\"text not allowed\"}]}",
+                request.body(),
+            )
             val get = client.send(HttpRequest.newBuilder(URI(base)).GET().build(), HttpResponse.BodyHandlers.ofString())
             assertEquals(405, get.statusCode())
             assertEquals("POST", get.headers().firstValue("Allow").orElse(""))
