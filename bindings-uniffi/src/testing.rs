@@ -21,8 +21,11 @@ pub fn signed_query(
     request_time: Option<i64>,
     command: Option<String>,
 ) -> String {
-    let builder = testing::QueryBuilder::new(unsigned(app_id))
-        .command(command.as_deref().unwrap_or(friendgate_core::FRIEND_RESPONSE));
+    let builder = testing::QueryBuilder::new(unsigned(app_id)).command(
+        command
+            .as_deref()
+            .unwrap_or(friendgate_core::FRIEND_RESPONSE),
+    );
     match token {
         Some(token) => builder
             .signed(&token, request_time.map_or_else(unix_now, unsigned))

@@ -17,10 +17,16 @@ async function decide(event, item) {
   return allow()
 }
 
+// Friend requests: blocked accounts may not send them either.
+async function decideAdd(event, item) {
+  if (BLOCKED.has(event.fromAccount) || BLOCKED.has(item.toAccount)) return reject(38001, 'account is blocked')
+  return allow()
+}
+
 const app = Fastify({ logger: false })
 // Every method at /callback; other authenticated commands get core's
 // "processed" answer (pass onOther to handle them).
-app.register(friendgate, { handler, decide })
+app.register(friendgate, { handler, decide, decideAdd })
 
 const host = process.env.HOST || '127.0.0.1'
 const port = Number(process.env.PORT || 8000)

@@ -21,6 +21,15 @@ async function decide(event, item) {
   return allow()
 }
 
+// Friend requests (Sns.CallbackPrevFriendAdd), where abuse mostly comes in:
+// the same blocked accounts, and banned words in the greeting too.
+async function decideAdd(event, item) {
+  if (BLOCKED.has(event.fromAccount) || BLOCKED.has(item.toAccount)) return reject(38001, 'account is blocked')
+  const text = `${item.remark} ${item.groupName} ${item.addWording}`.toLowerCase()
+  if (WORDS.some((word) => text.includes(word))) return reject(38002, 'greeting not allowed')
+  return allow()
+}
+
 // The app's one callback URL receives its other callbacks too; friendgate
 // authenticates them (forged ones never get here) and hands them over.
 const messagesSeen = []
@@ -31,7 +40,7 @@ function onOther(request, body, _req, res) {
 }
 
 const app = express()
-app.all('/callback', expressMiddleware(handler, decide, { onOther })) // before any body parser
+app.all('/callback', expressMiddleware(handler, decide, { onOther, decideAdd })) // before any body parser
 app.use(express.json()) // other routes may parse JSON as usual
 
 const host = process.env.HOST || '127.0.0.1'

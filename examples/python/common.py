@@ -27,6 +27,17 @@ def decide(event, item):
     return Allow()
 
 
+def decide_add(event, item):
+    """Friend requests (Sns.CallbackPrevFriendAdd), where abuse mostly comes
+    in: the same blocked accounts, and banned words in the greeting too."""
+    if event.from_account in BLOCKED or item.to_account in BLOCKED:
+        return Reject(38001, "account is blocked")
+    text = f"{item.remark} {item.group_name} {item.add_wording}".lower()
+    if any(word in text for word in WORDS):
+        return Reject(38002, "greeting not allowed")
+    return Allow()
+
+
 # The app's one callback URL receives its other callbacks too; friendgate
 # authenticates them (forged ones never get here) and hands them over.
 OK = b'{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}'

@@ -4,7 +4,7 @@ import django
 from django.conf import settings
 from django.urls import path
 
-from common import HOST, PORT, decide, handler, on_other
+from common import HOST, PORT, decide, decide_add, handler, on_other
 
 settings.configure(
     ROOT_URLCONF=__name__,
@@ -23,7 +23,7 @@ def on_other_django(request, body):
     return HttpResponse(on_other(request, body), content_type="application/json")
 
 
-urlpatterns = [path("callback", callback_view(handler, decide, on_other=on_other_django))]
+urlpatterns = [path("callback", callback_view(handler, decide, decide_add=decide_add, on_other=on_other_django))]
 
 if __name__ == "__main__":
     # waitress: a production WSGI server that keeps connections alive, as

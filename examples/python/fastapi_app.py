@@ -5,7 +5,7 @@ import asyncio
 from fastapi import FastAPI
 from fastapi.responses import Response
 
-from common import HOST, PORT, decide, handler, on_other
+from common import HOST, PORT, decide, decide_add, handler, on_other
 from friendgate.starlette import METHODS, endpoint
 
 
@@ -19,7 +19,9 @@ async def on_other_async(request, body):
 
 
 app = FastAPI()
-app.add_route("/callback", endpoint(handler, decide_async, on_other=on_other_async), methods=METHODS)
+app.add_route(
+    "/callback", endpoint(handler, decide_async, decide_add=decide_add, on_other=on_other_async), methods=METHODS
+)
 
 if __name__ == "__main__":
     import uvicorn

@@ -2,7 +2,7 @@
 
 from flask import Flask, Response
 
-from common import HOST, PORT, decide, handler, on_other
+from common import HOST, PORT, decide, decide_add, handler, on_other
 from friendgate.flask import blueprint
 
 app = Flask(__name__)
@@ -10,6 +10,7 @@ app.register_blueprint(
     blueprint(
         handler,
         decide,
+        decide_add=decide_add,
         path="/callback",
         on_other=lambda request, body: Response(on_other(request, body), mimetype="application/json"),
     )
