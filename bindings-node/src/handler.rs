@@ -5,9 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use friendgate_core::{
-    authenticate_any, respond_for, route_query, unix_now, verify, verify_body_for, verify_for,
-    CallbackError, Config, ConfigSpec, FriendAdd, FriendAddCallback, FriendResponse,
-    FriendResponseCallback, Reply as CoreReply, Routed,
+    authenticate_any, route_query, unix_now, verify, verify_body_for, verify_for, CallbackError,
+    Config, ConfigSpec, FriendAdd, FriendResponse, Reply as CoreReply, Routed, Verified,
 };
 use napi::bindgen_prelude::{AsyncTask, Int32Array};
 use napi::{Env, Task};
@@ -24,18 +23,14 @@ struct Request {
 }
 
 /// A verified friend callback of either command, borrowing its request.
-enum Borrowed<'a> {
-    Response(FriendResponseCallback<'a>),
-    Add(FriendAddCallback<'a>),
-}
+type Borrowed<'a> = Verified<'a>;
 
-impl Borrowed<'_> {
-    /// The event as the JavaScript layer reads it, at `slot`.
-    fn wire(&self, slot: u32) -> String {
-        match self {
-            Self::Response(callback) => event_wire(slot, &callback.view()),
-            Self::Add(callback) => add_event_wire(slot, &callback.view()),
-        }
+/// The event as the JavaScript layer reads it, at `slot`.
+fn wire(callback: &Verified<'_>, slot: u32) -> String {
+    match callback {
+        Verified::Add(callback) => add_event_wire(slot, &callback.view()),
+        Verified::Response(callback) => event_wire(slot, &callback.view()),
+        _ => String::new(),
     }
 }
 
@@ -49,18 +44,18 @@ fn verified<'a>(
     now: u64,
 ) -> Result<Borrowed<'a>, CallbackError> {
     match want {
-        1 => verify_for::<FriendAdd>(config, query, body, now).map(Borrowed::Add),
+        1 => verify_for::<FriendAdd>(config, query, body, now).map(Verified::Add),
         2 => match route_query(config, query, now)? {
             Routed::FriendAdd(query) => {
-                verify_body_for::<FriendAdd>(config, query, body).map(Borrowed::Add)
+                verify_body_for::<FriendAdd>(config, query, body).map(Verified::Add)
             }
             Routed::FriendResponse(query) => {
-                verify_body_for::<FriendResponse>(config, query, body).map(Borrowed::Response)
+                verify_body_for::<FriendResponse>(config, query, body).map(Verified::Response)
             }
             // Core's unexpected_command, worded by core.
-            _ => verify(config, query, body, now).map(Borrowed::Response),
+            _ => verify(config, query, body, now).map(Verified::Response),
         },
-        _ => verify(config, query, body, now).map(Borrowed::Response),
+        _ => verify(config, query, body, now).map(Verified::Response),
     }
 }
 
@@ -124,7 +119,7 @@ fn begin(
                     .last()
                     .copied()
                     .unwrap_or(slots.entries.len() as u32);
-                let wire = kept.borrow_dependent().wire(slot);
+                let wire = wire(kept.borrow_dependent(), slot);
                 slots.insert(kept);
                 wire
             }
@@ -234,14 +229,7 @@ impl NativeHandler {
             return refusal_text(&CoreReply::from_error(error));
         };
         let outcomes = outcomes(&codes, count as usize, infos);
-        let reply = match callback.borrow_dependent() {
-            Borrowed::Response(callback) => {
-                respond_for::<FriendResponse, _>(&self.config, callback, outcomes)
-            }
-            Borrowed::Add(callback) => {
-                respond_for::<FriendAdd, _>(&self.config, callback, outcomes)
-            }
-        };
+        let reply = callback.borrow_dependent().respond(&self.config, outcomes);
         // A string crosses faster than an external Buffer; core's answer is
         // UTF-8 JSON, which never starts with `!`.
         if reply.error.is_some() {

@@ -32,7 +32,7 @@ pub struct CallbackHandler {
 /// `begin`/`finish`).
 #[pyclass(frozen, module = "friendgate._native")]
 pub struct Pending {
-    callback: Verified,
+    callback: Verified<'static>,
     /// The Python view of the callback (`FriendResponseCallback` or
     /// `FriendAddCallback`).
     #[pyo3(get)]
@@ -90,14 +90,14 @@ fn body_bytes<'a>(body: &'a Bound<'_, PyAny>) -> PyResult<Body<'a>> {
 impl CallbackHandler {
     /// Core's `verify` for the friend command(s) `want`, without the GIL
     /// for large bodies.
-    fn verify_want(
+    fn verify_want<'a>(
         &self,
         py: Python<'_>,
         want: Want,
-        query: &str,
-        body: &[u8],
+        query: &'a str,
+        body: &'a [u8],
         now: u64,
-    ) -> Result<Verified, friendgate_core::CallbackError> {
+    ) -> Result<Verified<'a>, friendgate_core::CallbackError> {
         let config = &self.config;
         let run = || match want {
             Want::Response => verify(config, query, body, now).map(Verified::from),
@@ -123,7 +123,7 @@ impl CallbackHandler {
     /// The Python view of `callback` and its items.
     fn event<'py>(
         py: Python<'py>,
-        callback: &Verified,
+        callback: &Verified<'_>,
     ) -> PyResult<(Py<PyAny>, Bound<'py, pyo3::types::PyTuple>)> {
         Ok(match callback {
             Verified::Add(callback) => {
@@ -198,6 +198,7 @@ impl CallbackHandler {
         let now = now.unwrap_or_else(unix_now);
         match self.verify_want(py, want, query, body.as_slice(), now) {
             Ok(callback) => {
+                let callback = callback.into_owned();
                 let (event, _) = Self::event(py, &callback)?;
                 Ok(Py::new(py, Pending { callback, event })?.into_any())
             }
@@ -455,7 +456,7 @@ impl CallbackHandler {
     fn report_failures(
         &self,
         py: Python<'_>,
-        callback: &Verified,
+        callback: &Verified<'_>,
         outcomes: &[Result<Decision, DeciderError>],
     ) {
         let failed = callback.failures(outcomes);

@@ -270,9 +270,9 @@ impl NativeHandler {
 
 impl NativeHandler {
     /// The `Started` of a verified callback or of its refusal.
-    fn started(&self, verified: Result<Verified, friendgate_core::CallbackError>) -> Started {
+    fn started(&self, verified: Result<Verified<'_>, friendgate_core::CallbackError>) -> Started {
         let callback = match verified {
-            Ok(callback) => callback,
+            Ok(callback) => callback.into_owned(),
             Err(error) => {
                 return Started {
                     refused: Some(CoreReply::from_error(error).into()),
@@ -304,7 +304,7 @@ impl NativeHandler {
 pub struct Pending {
     config: Arc<friendgate_core::Config>,
     /// Taken by `finish`: a callback is answered once.
-    callback: Mutex<Option<Verified>>,
+    callback: Mutex<Option<Verified<'static>>>,
 }
 
 #[uniffi::export]

@@ -1,6 +1,8 @@
-//! A verified friend callback of either command, owning its text: what a
-//! host holds between asking its deciders (after an await, across an FFI
-//! boundary) and answering, and the failed decisions it reports.
+//! A verified friend callback of either command: what a host answers without
+//! knowing the command in its types (the one URL), borrowing the request, or
+//! owning its text ([`Verified::into_owned`]) to hold it between asking its
+//! deciders (after an await, across an FFI boundary) and answering; and the
+//! failed decisions it reports.
 
 use crate::config::Config;
 use crate::decision::{DeciderError, Decision};
@@ -9,14 +11,14 @@ use crate::friend_add::FriendAddCallback;
 use crate::handle::{respond_for, Reply};
 use crate::request::FriendResponseCallback;
 
-/// A verified friend response or friend request, owning its text.
+/// A verified friend response or friend request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Verified {
+pub enum Verified<'a> {
     /// `Sns.CallbackPrevFriendResponse`.
-    Response(FriendResponseCallback<'static>),
+    Response(FriendResponseCallback<'a>),
     /// `Sns.CallbackPrevFriendAdd`.
-    Add(FriendAddCallback<'static>),
+    Add(FriendAddCallback<'a>),
 }
 
 /// A decision that failed, as every host reports it.
@@ -32,19 +34,27 @@ pub struct FailedDecision {
     pub report: String,
 }
 
-impl From<FriendResponseCallback<'_>> for Verified {
-    fn from(callback: FriendResponseCallback<'_>) -> Self {
-        Self::Response(callback.into_owned())
+impl<'a> From<FriendResponseCallback<'a>> for Verified<'a> {
+    fn from(callback: FriendResponseCallback<'a>) -> Self {
+        Self::Response(callback)
     }
 }
 
-impl From<FriendAddCallback<'_>> for Verified {
-    fn from(callback: FriendAddCallback<'_>) -> Self {
-        Self::Add(callback.into_owned())
+impl<'a> From<FriendAddCallback<'a>> for Verified<'a> {
+    fn from(callback: FriendAddCallback<'a>) -> Self {
+        Self::Add(callback)
     }
 }
 
-impl Verified {
+impl Verified<'_> {
+    /// The same callback, owning its text.
+    pub fn into_owned(self) -> Verified<'static> {
+        match self {
+            Self::Response(callback) => Verified::Response(callback.into_owned()),
+            Self::Add(callback) => Verified::Add(callback.into_owned()),
+        }
+    }
+
     /// Its `CallbackCommand`.
     pub fn command(&self) -> &'static str {
         match self {
@@ -67,7 +77,10 @@ impl Verified {
     }
 
     /// The answer for one outcome per item, in order ([`respond_for`]).
-    pub fn respond(&self, config: &Config, outcomes: Vec<Result<Decision, DeciderError>>) -> Reply {
+    pub fn respond<I>(&self, config: &Config, outcomes: I) -> Reply
+    where
+        I: IntoIterator<Item = Result<Decision, DeciderError>>,
+    {
         match self {
             Self::Response(callback) => {
                 respond_for::<FriendResponse, _>(config, callback, outcomes)
