@@ -1,9 +1,10 @@
 'use strict'
 // friendgate's handle() with a JS decide, beside a pure-JS handler doing the
-// same checks, on the platform's signed sample. Run: make bench-node
+// same checks, on the platform's signed sample; then handleAdd() on the
+// friend-request sample beside its pure-JS handler. Run: make bench-node
 const crypto = require('node:crypto')
 const { CallbackHandler, allow, reject } = require('..')
-const { signedQuery, sampleBody } = require('../lib/testing.js')
+const { signedQuery, sampleBody, sampleAddBody } = require('../lib/testing.js')
 
 const APP_ID = 1400000000
 const TOKEN = 'xxxxyyyy'
@@ -66,11 +67,61 @@ function perCall(fn, rounds = 7, n = 100000) {
   return best
 }
 
-const ours = friendgate()
-const theirs = pureJs()
-if (ours.status !== theirs.status || !ours.body.equals(theirs.body)) throw new Error('both must give the same answer bytes')
-const fg = perCall(friendgate)
-const js = perCall(pureJs)
-console.log(`friendgate handle + JS decide: ${(fg / 1000).toFixed(2)} us/callback (${Math.round(1e9 / fg).toLocaleString()}/s)`)
-console.log(`pure-JS handler:               ${(js / 1000).toFixed(2)} us/callback (${Math.round(1e9 / js).toLocaleString()}/s)`)
-console.log(`speed-up: ${(js / fg).toFixed(2)}x`)
+const ADD = 'Sns.CallbackPrevFriendAdd'
+const ADD_QUERY = signedQuery(APP_ID, TOKEN, undefined, { command: ADD })
+const ADD_BODY = Buffer.from(sampleAddBody())
+const decideAdd = (_event, item) => (item.addWording.includes('spam') ? reject(38010, 'spam') : allow())
+const friendgateAdd = () => handler.handleAdd(ADD_QUERY, ADD_BODY, decideAdd)
+
+/** The same careful checks for a friend request (texts of any length). */
+function pureJsAdd(query = ADD_QUERY, body = ADD_BODY) {
+  const params = new URLSearchParams(query)
+  if (params.get('SdkAppid') !== String(APP_ID)) return fail(403, 38010, 'foreign app')
+  if (params.get('CallbackCommand') !== ADD || params.get('contenttype') !== 'json') return fail(400, 38005, 'bad command')
+  const time = params.get('RequestTime')
+  const sign = params.get('Sign')
+  if (time === null || sign === null) return fail(401, 38011, 'missing Sign')
+  const expected = crypto.createHash('sha256').update(TOKEN + time).digest()
+  const given = Buffer.from(sign, 'hex')
+  if (given.length !== 32 || !crypto.timingSafeEqual(expected, given)) return fail(401, 38012, 'bad Sign')
+  if (!/^\d+$/.test(time) || Math.abs(Number(time) - Date.now() / 1000) > 60) return fail(401, 38013, 'stale')
+  if (body.length > 1 << 20) return fail(413, 38020, 'too large')
+  let data
+  try {
+    data = JSON.parse(body)
+  } catch {
+    return fail(400, 38022, 'bad JSON')
+  }
+  if (data === null || typeof data !== 'object' || data.CallbackCommand !== ADD) return fail(400, 38029, 'bad command')
+  if (!short(data.Requester_Account, 32) || !short(data.From_Account, 32)) return fail(400, 38025, 'bad account')
+  for (const key of ['EventTime', 'ForceAddFlags']) {
+    const value = data[key] ?? 0
+    if (!Number.isSafeInteger(value) || value < 0) return fail(400, 38025, `bad ${key}`)
+  }
+  if (typeof (data.AddType ?? '') !== 'string') return fail(400, 38025, 'bad AddType')
+  const items = data.FriendItem
+  if (!Array.isArray(items) || items.length > 1000) return fail(400, 38025, 'bad items')
+  const results = []
+  for (const item of items) {
+    const texts = ['Remark', 'GroupName', 'AddSource', 'AddWording'].every((key) => typeof (item?.[key] ?? '') === 'string')
+    if (!item || typeof item !== 'object' || !short(item.To_Account, 32) || !texts) return fail(400, 38025, 'bad item')
+    const spam = (item.AddWording ?? '').includes('spam')
+    results.push({ To_Account: item.To_Account, ResultCode: spam ? 38010 : 0, ResultInfo: spam ? 'spam' : '' })
+  }
+  return { status: 200, body: Buffer.from(JSON.stringify({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ResultItem: results })) }
+}
+
+function compare(name, ours, theirs) {
+  const a = ours()
+  const b = theirs()
+  if (a.status !== b.status || !a.body.equals(b.body)) throw new Error(`${name}: both must give the same answer bytes`)
+  const fg = perCall(ours)
+  const js = perCall(theirs)
+  console.log(
+    `${name}: friendgate ${(fg / 1000).toFixed(2)} us/callback (${Math.round(1e9 / fg).toLocaleString()}/s), ` +
+      `pure JS ${(js / 1000).toFixed(2)} us (${Math.round(1e9 / js).toLocaleString()}/s), speed-up ${(js / fg).toFixed(2)}x`,
+  )
+}
+
+compare('friend responses', friendgate, pureJs)
+compare('friend requests ', friendgateAdd, pureJsAdd)

@@ -1,6 +1,7 @@
 """friendgate's handle() with a Python decide, beside a pure-Python handler
-doing the same checks, on the platform's signed sample. Run with the binding
-built in release mode: `make bench-python`."""
+doing the same checks, on the platform's signed sample; then handle_add() on
+the friend-request sample beside its pure-Python handler. Run with the
+binding built in release mode: `make bench-python`."""
 
 import hashlib
 import hmac
@@ -10,7 +11,7 @@ import timeit
 import urllib.parse
 
 from friendgate import Allow, CallbackHandler, Reject
-from friendgate.testing import sample_body, signed_query
+from friendgate.testing import sample_add_body, sample_body, signed_query
 
 APP_ID, TOKEN = 1400000000, "xxxxyyyy"
 CMD = "Sns.CallbackPrevFriendResponse"
@@ -86,15 +87,76 @@ def per_call(fn, rounds=7, number=20000):
     return min(timeit.repeat(fn, repeat=rounds, number=number)) / number
 
 
-def main():
-    ours = friendgate_handle()
-    theirs = pure_python_handle()
+ADD = "Sns.CallbackPrevFriendAdd"
+ADD_QUERY = signed_query(APP_ID, TOKEN, NOW, command=ADD)
+ADD_BODY = sample_add_body().encode()
+
+
+def decide_add(event, item):
+    return Reject(38010, "spam") if "spam" in item.add_wording else Allow()
+
+
+def friendgate_handle_add():
+    return handler.handle_add(ADD_QUERY, ADD_BODY, decide_add)
+
+
+def pure_python_handle_add(query=ADD_QUERY, body=ADD_BODY):
+    """The same careful checks for a friend request (texts of any length)."""
+    params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+    if params.get("SdkAppid") != str(APP_ID):
+        return fail(403, 38010, "foreign app")
+    if params.get("CallbackCommand") != ADD or params.get("contenttype") != "json":
+        return fail(400, 38005, "bad command")
+    request_time, sign = params.get("RequestTime"), params.get("Sign")
+    if request_time is None or sign is None:
+        return fail(401, 38011, "missing Sign")
+    expected = hashlib.sha256((TOKEN + request_time).encode()).hexdigest()
+    if not hmac.compare_digest(expected, sign.lower()):
+        return fail(401, 38012, "bad Sign")
+    if not request_time.isdigit() or abs(int(request_time) - int(time.time())) > 60:
+        return fail(401, 38013, "stale")
+    if len(body) > 1 << 20:
+        return fail(413, 38020, "too large")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return fail(400, 38022, "bad JSON")
+    if not isinstance(data, dict) or data.get("CallbackCommand") != ADD:
+        return fail(400, 38029, "bad command")
+    if not (short(data.get("Requester_Account"), 32) and short(data.get("From_Account"), 32)):
+        return fail(400, 38025, "bad account")
+    for key in ("EventTime", "ForceAddFlags"):
+        value = data.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return fail(400, 38025, f"bad {key}")
+    if not isinstance(data.get("AddType", ""), str):
+        return fail(400, 38025, "bad AddType")
+    items = data.get("FriendItem")
+    if not isinstance(items, list) or len(items) > 1000:
+        return fail(400, 38025, "bad items")
+    results = []
+    for item in items:
+        if not (isinstance(item, dict) and short(item.get("To_Account"), 32)
+                and all(isinstance(item.get(key, ""), str) for key in ("Remark", "GroupName", "AddSource", "AddWording"))):
+            return fail(400, 38025, "bad item")
+        code, info = (38010, "spam") if "spam" in item.get("AddWording", "") else (0, "")
+        results.append({"To_Account": item["To_Account"], "ResultCode": code, "ResultInfo": info})
+    answer = {"ActionStatus": "OK", "ErrorCode": 0, "ErrorInfo": "", "ResultItem": results}
+    return 200, json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def compare(name, ours_fn, theirs_fn):
+    ours, theirs = ours_fn(), theirs_fn()
     assert (ours.status, ours.body) == theirs, "both must give the same answer bytes"
-    fg = per_call(friendgate_handle)
-    py = per_call(pure_python_handle)
-    print(f"friendgate handle + Python decide: {fg * 1e6:.2f} us/callback ({1 / fg:,.0f}/s)")
-    print(f"pure-Python handler:               {py * 1e6:.2f} us/callback ({1 / py:,.0f}/s)")
-    print(f"speed-up: {py / fg:.1f}x")
+    fg = per_call(ours_fn)
+    py = per_call(theirs_fn)
+    print(f"{name}: friendgate {fg * 1e6:.2f} us/callback ({1 / fg:,.0f}/s), "
+          f"pure Python {py * 1e6:.2f} us ({1 / py:,.0f}/s), speed-up {py / fg:.1f}x")
+
+
+def main():
+    compare("friend responses", friendgate_handle, pure_python_handle)
+    compare("friend requests ", friendgate_handle_add, pure_python_handle_add)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
 //! # friendgate-core
 //!
-//! The protocol engine for Tencent Cloud Chat's
-//! `Sns.CallbackPrevFriendResponse` callback ("before a friend request is
-//! responded"): the platform POSTs each accept or reject a user makes, and the
-//! app backend answers, per item, allow or do not allow, within 2 seconds.
+//! The protocol engine for Tencent Cloud Chat's friend callbacks,
+//! `Sns.CallbackPrevFriendResponse` ("before a friend request is responded")
+//! and `Sns.CallbackPrevFriendAdd` ("before a friend request is sent"): the
+//! platform POSTs each request a user sends and each accept or reject a user
+//! makes, and the app backend answers, per item, allow or do not allow,
+//! within 2 seconds. Each command is a [`FriendCommand`] ([`FriendResponse`],
+//! [`FriendAdd`]); the flow below is written once, generic over it
+//! ([`handle_for`], [`handle_add`]), and [`handle_one_url`] answers both at
+//! the app's one callback URL.
 //!
 //! One request flows through:
 //!

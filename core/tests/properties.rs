@@ -4,10 +4,10 @@
 // Test code: a failed expectation should stop with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use friendgate_core::testing::{QueryBuilder, SAMPLE_BODY};
+use friendgate_core::testing::{QueryBuilder, SAMPLE_ADD_BODY, SAMPLE_BODY};
 use friendgate_core::{
-    decider_fn, handle, respond, verify, Config, DeciderError, Decision, Platform, Reply,
-    ResponseAction, Token,
+    add_decider_fn, decider_fn, handle, handle_add, respond, verify, Config, DeciderError,
+    Decision, Platform, Reply, ResponseAction, Token, FRIEND_ADD,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -205,6 +205,43 @@ proptest! {
         prop_assert_eq!(&owned, &callback);
         drop(body);
         prop_assert_eq!(respond(&config(), &owned, items.iter().map(GenItem::outcome)).body, reply.body);
+    }
+
+    #[test]
+    fn any_friend_request_body_gets_a_well_formed_reply(body in proptest::collection::vec(any::<u8>(), 0..400), at in 0usize..SAMPLE_ADD_BODY.len(), byte in any::<u8>()) {
+        let query = QueryBuilder::new(APP).command(FRIEND_ADD).signed(TOKEN, NOW).build();
+        let reply = handle_add(&config(), &query, &body, NOW, &friendgate_core::AllowAll);
+        assert_well_formed(&reply, None);
+        let mut mutated = SAMPLE_ADD_BODY.as_bytes().to_vec();
+        mutated[at] = byte;
+        assert_well_formed(&handle_add(&config(), &query, &mutated, NOW, &friendgate_core::AllowAll), None);
+    }
+
+    #[test]
+    fn generated_friend_requests_round_trip(from in user_id(), items in proptest::collection::vec((user_id(), text(300), text(40)), 0..20), add_type in "\\PC{0,20}") {
+        let body = json!({
+            "CallbackCommand": FRIEND_ADD,
+            "From_Account": from,
+            "FriendItem": items.iter().map(|(to, wording, group)| json!({
+                "To_Account": to, "AddWording": wording, "GroupName": group,
+            })).collect::<Vec<_>>(),
+            "AddType": add_type,
+        }).to_string();
+        let query = QueryBuilder::new(APP).command(FRIEND_ADD).signed(TOKEN, NOW).build();
+        // Any greeting of any length is decided, and read back as sent.
+        let callback = friendgate_core::verify_for::<friendgate_core::FriendAdd>(&config(), &query, body.as_bytes(), NOW).unwrap();
+        prop_assert_eq!(callback.add_type().as_str(), add_type.as_str());
+        for (parsed, (to, wording, group)) in callback.items().iter().zip(&items) {
+            prop_assert_eq!(&parsed.to_account, to);
+            prop_assert_eq!(&parsed.add_wording, wording);
+            prop_assert_eq!(&parsed.group_name, group);
+        }
+        let decider = add_decider_fn(|_, index, _| Ok(if index % 2 == 1 { Decision::reject(38010, "odd")? } else { Decision::allow() }));
+        let reply = handle_add(&config(), &query, body.as_bytes(), NOW, &decider);
+        assert_well_formed(&reply, Some(items.len()));
+        let owned = friendgate_core::Verified::from(callback).into_owned();
+        let outcomes = (0..items.len()).map(|index| Ok(if index % 2 == 1 { Decision::reject(38010, "odd")? } else { Decision::allow() }));
+        prop_assert_eq!(owned.respond(&config(), outcomes).body, reply.body);
     }
 
     #[test]

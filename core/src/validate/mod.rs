@@ -1,6 +1,6 @@
 //! Strict, single-pass parsing of a friend callback's body: friend responses
-//! into [`CallbackBody`] ([`response`]), friend requests into [`AddBody`]
-//! ([`add`]), on one machinery.
+//! into [`CallbackBody`] (`response.rs`), friend requests into [`AddBody`]
+//! (`add.rs`), on one machinery.
 //!
 //! serde_json drives hand-written visitors so that, in one pass and without a
 //! `Value` tree: strings borrow from the input unless they hold escapes; every
