@@ -21,27 +21,34 @@ function fail(status, code, info) {
 }
 const short = (value, limit) => typeof value === 'string' && Buffer.byteLength(value) <= limit
 
-/** What a careful hand-written endpoint does. */
-function pureJs(query = QUERY, body = BODY) {
+/** The checks every command shares: query, Sign, window, JSON, command, accounts. `{ data }` or `{ refused }`. */
+function checked(query, body, command) {
   const params = new URLSearchParams(query)
-  if (params.get('SdkAppid') !== String(APP_ID)) return fail(403, 38010, 'foreign app')
-  if (params.get('CallbackCommand') !== CMD || params.get('contenttype') !== 'json') return fail(400, 38005, 'bad command')
+  if (params.get('SdkAppid') !== String(APP_ID)) return { refused: fail(403, 38010, 'foreign app') }
+  if (params.get('CallbackCommand') !== command || params.get('contenttype') !== 'json') return { refused: fail(400, 38005, 'bad command') }
   const time = params.get('RequestTime')
   const sign = params.get('Sign')
-  if (time === null || sign === null) return fail(401, 38011, 'missing Sign')
+  if (time === null || sign === null) return { refused: fail(401, 38011, 'missing Sign') }
   const expected = crypto.createHash('sha256').update(TOKEN + time).digest()
   const given = Buffer.from(sign, 'hex')
-  if (given.length !== 32 || !crypto.timingSafeEqual(expected, given)) return fail(401, 38012, 'bad Sign')
-  if (!/^\d+$/.test(time) || Math.abs(Number(time) - Date.now() / 1000) > 60) return fail(401, 38013, 'stale')
-  if (body.length > 1 << 20) return fail(413, 38020, 'too large')
+  if (given.length !== 32 || !crypto.timingSafeEqual(expected, given)) return { refused: fail(401, 38012, 'bad Sign') }
+  if (!/^\d+$/.test(time) || Math.abs(Number(time) - Date.now() / 1000) > 60) return { refused: fail(401, 38013, 'stale') }
+  if (body.length > 1 << 20) return { refused: fail(413, 38020, 'too large') }
   let data
   try {
     data = JSON.parse(body)
   } catch {
-    return fail(400, 38022, 'bad JSON')
+    return { refused: fail(400, 38022, 'bad JSON') }
   }
-  if (data === null || typeof data !== 'object' || data.CallbackCommand !== CMD) return fail(400, 38029, 'bad command')
-  if (!short(data.Requester_Account, 32) || !short(data.From_Account, 32)) return fail(400, 38025, 'bad account')
+  if (data === null || typeof data !== 'object' || data.CallbackCommand !== command) return { refused: fail(400, 38029, 'bad command') }
+  if (!short(data.Requester_Account, 32) || !short(data.From_Account, 32)) return { refused: fail(400, 38025, 'bad account') }
+  return { data }
+}
+
+/** What a careful hand-written endpoint does. */
+function pureJs(query = QUERY, body = BODY) {
+  const { data, refused } = checked(query, body, CMD)
+  if (refused) return refused
   if (!Number.isSafeInteger(data.EventTime) || data.EventTime < 0) return fail(400, 38025, 'bad EventTime')
   const items = data.ResponseFriendItem
   if (!Array.isArray(items) || items.length > 1000) return fail(400, 38025, 'bad items')
@@ -75,25 +82,8 @@ const friendgateAdd = () => handler.handleAdd(ADD_QUERY, ADD_BODY, decideAdd)
 
 /** The same careful checks for a friend request (texts of any length). */
 function pureJsAdd(query = ADD_QUERY, body = ADD_BODY) {
-  const params = new URLSearchParams(query)
-  if (params.get('SdkAppid') !== String(APP_ID)) return fail(403, 38010, 'foreign app')
-  if (params.get('CallbackCommand') !== ADD || params.get('contenttype') !== 'json') return fail(400, 38005, 'bad command')
-  const time = params.get('RequestTime')
-  const sign = params.get('Sign')
-  if (time === null || sign === null) return fail(401, 38011, 'missing Sign')
-  const expected = crypto.createHash('sha256').update(TOKEN + time).digest()
-  const given = Buffer.from(sign, 'hex')
-  if (given.length !== 32 || !crypto.timingSafeEqual(expected, given)) return fail(401, 38012, 'bad Sign')
-  if (!/^\d+$/.test(time) || Math.abs(Number(time) - Date.now() / 1000) > 60) return fail(401, 38013, 'stale')
-  if (body.length > 1 << 20) return fail(413, 38020, 'too large')
-  let data
-  try {
-    data = JSON.parse(body)
-  } catch {
-    return fail(400, 38022, 'bad JSON')
-  }
-  if (data === null || typeof data !== 'object' || data.CallbackCommand !== ADD) return fail(400, 38029, 'bad command')
-  if (!short(data.Requester_Account, 32) || !short(data.From_Account, 32)) return fail(400, 38025, 'bad account')
+  const { data, refused } = checked(query, body, ADD)
+  if (refused) return refused
   for (const key of ['EventTime', 'ForceAddFlags']) {
     const value = data[key] ?? 0
     if (!Number.isSafeInteger(value) || value < 0) return fail(400, 38025, `bad ${key}`)

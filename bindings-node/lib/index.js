@@ -167,23 +167,30 @@ const WANT_ADD = 1
 const WANT_EITHER = 2
 const AMP = 38 // '&': a friend request's wire follows
 
-/** The native side's `slot:numbers;strings` (see event_wire in src/request.rs): the slot and the typed event. */
-function started(text) {
-  if (text.charCodeAt(0) === AMP) return startedAdd(text)
+/**
+ * A reader of the native side's `[&]slot:numbers;strings` (event_wire and
+ * add_event_wire in src/request.rs): its slot, its numbers, and `take()`
+ * for the next string (the lengths follow the `count` numbers).
+ */
+function wire(text, count) {
   const colon = text.indexOf(':')
   const semi = text.indexOf(';', colon)
   const n = text.slice(colon + 1, semi).split(',')
-  const count = +n[0]
   let pos = semi + 1
-  let len = 7 + 2 * count
+  let len = count
   const take = () => {
     const start = pos
     pos += +n[len++]
     return text.slice(start, pos)
   }
+  const slot = +text.slice(text.charCodeAt(0) === AMP ? 1 : 0, colon)
+  return { slot, n, take }
+}
+
+/** What every friend event has: app id, platform, client IP, request time, accounts. */
+function common(event, n, take) {
   const platform = take()
   const clientIp = take()
-  const event = new FriendResponseEvent()
   event.sdkAppId = +n[1]
   event.platform = n[5] === '1' ? platform : null
   event.platformKnown = n[4] === '1'
@@ -192,6 +199,15 @@ function started(text) {
   event.requesterAccount = take()
   event.fromAccount = take()
   event.eventTimeMs = +n[2]
+  return event
+}
+
+/** The slot and the typed event of a verified friend callback. */
+function started(text) {
+  if (text.charCodeAt(0) === AMP) return startedAdd(text)
+  const count = +text.slice(text.indexOf(':') + 1, text.indexOf(','))
+  const { slot, n, take } = wire(text, 7 + 2 * count)
+  const event = common(new FriendResponseEvent(), n, take)
   event.items = new Array(count)
   for (let i = 0; i < count; i++) {
     event.items[i] = {
@@ -204,36 +220,17 @@ function started(text) {
       isAccept: n[8 + 2 * i] === '1',
     }
   }
-  return { slot: +text.slice(0, colon), event, add: false }
+  return { slot, event, add: false }
 }
 
-/** A friend request's `&slot:numbers;strings` (add_event_wire in src/request.rs). */
+/** A friend request's `&slot:numbers;strings`. */
 function startedAdd(text) {
-  const colon = text.indexOf(':')
-  const semi = text.indexOf(';', colon)
-  const n = text.slice(colon + 1, semi).split(',')
+  const { slot, n, take } = wire(text, 9)
   const count = +n[0]
-  let pos = semi + 1
-  let len = 9
-  const take = () => {
-    const start = pos
-    pos += +n[len++]
-    return text.slice(start, pos)
-  }
-  const platform = take()
-  const clientIp = take()
-  const event = new FriendAddEvent()
-  event.sdkAppId = +n[1]
-  event.platform = n[5] === '1' ? platform : null
-  event.platformKnown = n[4] === '1'
-  event.clientIp = n[6] === '1' ? clientIp : null
-  event.requestTime = n[3] === '-1' ? null : +n[3]
-  event.requesterAccount = take()
-  event.fromAccount = take()
+  const event = common(new FriendAddEvent(), n, take)
   event.addType = take()
   event.addTypeKnown = n[7] === '1'
   event.forceAddFlags = +n[8]
-  event.eventTimeMs = +n[2]
   event.items = new Array(count)
   for (let i = 0; i < count; i++) {
     event.items[i] = {
@@ -245,7 +242,7 @@ function startedAdd(text) {
       addWording: take(),
     }
   }
-  return { slot: +text.slice(1, colon), event, add: true }
+  return { slot, event, add: true }
 }
 
 /** Records one decision in the outcome arrays sent to core. */

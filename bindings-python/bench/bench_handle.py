@@ -40,31 +40,40 @@ def short(value, limit):
     return isinstance(value, str) and len(value.encode()) <= limit
 
 
-def pure_python_handle(query=QUERY, body=BODY):
-    """What a careful hand-written endpoint does."""
+def checked(query, body, command):
+    """The checks every command shares: the query, the Sign, the window, the
+    JSON, the command and the accounts. The parsed body, or the refusal."""
     params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
     if params.get("SdkAppid") != str(APP_ID):
-        return fail(403, 38010, "foreign app")
-    if params.get("CallbackCommand") != CMD or params.get("contenttype") != "json":
-        return fail(400, 38005, "bad command")
+        return None, fail(403, 38010, "foreign app")
+    if params.get("CallbackCommand") != command or params.get("contenttype") != "json":
+        return None, fail(400, 38005, "bad command")
     request_time, sign = params.get("RequestTime"), params.get("Sign")
     if request_time is None or sign is None:
-        return fail(401, 38011, "missing Sign")
+        return None, fail(401, 38011, "missing Sign")
     expected = hashlib.sha256((TOKEN + request_time).encode()).hexdigest()
     if not hmac.compare_digest(expected, sign.lower()):
-        return fail(401, 38012, "bad Sign")
+        return None, fail(401, 38012, "bad Sign")
     if not request_time.isdigit() or abs(int(request_time) - int(time.time())) > 60:
-        return fail(401, 38013, "stale")
+        return None, fail(401, 38013, "stale")
     if len(body) > 1 << 20:
-        return fail(413, 38020, "too large")
+        return None, fail(413, 38020, "too large")
     try:
         data = json.loads(body)
     except ValueError:
-        return fail(400, 38022, "bad JSON")
-    if not isinstance(data, dict) or data.get("CallbackCommand") != CMD:
-        return fail(400, 38029, "bad command")
+        return None, fail(400, 38022, "bad JSON")
+    if not isinstance(data, dict) or data.get("CallbackCommand") != command:
+        return None, fail(400, 38029, "bad command")
     if not (short(data.get("Requester_Account"), 32) and short(data.get("From_Account"), 32)):
-        return fail(400, 38025, "bad account")
+        return None, fail(400, 38025, "bad account")
+    return data, None
+
+
+def pure_python_handle(query=QUERY, body=BODY):
+    """What a careful hand-written endpoint does."""
+    data, refused = checked(query, body, CMD)
+    if refused:
+        return refused
     event_time = data.get("EventTime")
     if not isinstance(event_time, int) or isinstance(event_time, bool) or event_time < 0:
         return fail(400, 38025, "bad EventTime")
@@ -102,29 +111,9 @@ def friendgate_handle_add():
 
 def pure_python_handle_add(query=ADD_QUERY, body=ADD_BODY):
     """The same careful checks for a friend request (texts of any length)."""
-    params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
-    if params.get("SdkAppid") != str(APP_ID):
-        return fail(403, 38010, "foreign app")
-    if params.get("CallbackCommand") != ADD or params.get("contenttype") != "json":
-        return fail(400, 38005, "bad command")
-    request_time, sign = params.get("RequestTime"), params.get("Sign")
-    if request_time is None or sign is None:
-        return fail(401, 38011, "missing Sign")
-    expected = hashlib.sha256((TOKEN + request_time).encode()).hexdigest()
-    if not hmac.compare_digest(expected, sign.lower()):
-        return fail(401, 38012, "bad Sign")
-    if not request_time.isdigit() or abs(int(request_time) - int(time.time())) > 60:
-        return fail(401, 38013, "stale")
-    if len(body) > 1 << 20:
-        return fail(413, 38020, "too large")
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return fail(400, 38022, "bad JSON")
-    if not isinstance(data, dict) or data.get("CallbackCommand") != ADD:
-        return fail(400, 38029, "bad command")
-    if not (short(data.get("Requester_Account"), 32) and short(data.get("From_Account"), 32)):
-        return fail(400, 38025, "bad account")
+    data, refused = checked(query, body, ADD)
+    if refused:
+        return refused
     for key in ("EventTime", "ForceAddFlags"):
         value = data.get(key, 0)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:

@@ -10,7 +10,7 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
-use crate::add::{to_python_add, FriendAddCallback};
+use crate::add::to_python_add;
 use crate::decision::{outcome, DeciderFailure};
 use crate::error::PythonErrorExt;
 use crate::request::{to_python, CallbackRequest, FriendResponseCallback};
@@ -185,6 +185,23 @@ impl CallbackHandler {
         Ok(reply(py, callback.respond(&self.config, outcomes)))
     }
 
+    /// The typed event of a verified callback, or the refusal raised.
+    fn verify_typed(
+        &self,
+        py: Python<'_>,
+        want: Want,
+        query: &str,
+        body: &Bound<'_, PyAny>,
+        now: Option<u64>,
+    ) -> PyResult<Py<PyAny>> {
+        let body = body_bytes(body)?;
+        let now = now.unwrap_or_else(unix_now);
+        let callback = self
+            .verify_want(py, want, query, body.as_slice(), now)
+            .or_raise(py)?;
+        Ok(Self::event(py, &callback)?.0)
+    }
+
     /// First half of the async path for `want`: a `Pending` or the refusal.
     fn begin_want(
         &self,
@@ -326,20 +343,11 @@ impl CallbackHandler {
         query: &str,
         body: &Bound<'_, PyAny>,
         now: Option<u64>,
-    ) -> PyResult<Py<FriendResponseCallback>> {
-        let body = body_bytes(body)?;
-        let now = now.unwrap_or_else(unix_now);
-        let run = || verify(&self.config, query, body.as_slice(), now);
-        let callback = if body.as_slice().len() > DETACH_ABOVE {
-            py.detach(run)
-        } else {
-            run()
-        }
-        .or_raise(py)?;
-        to_python(py, &callback)
+    ) -> PyResult<Py<PyAny>> {
+        self.verify_typed(py, Want::Response, query, body, now)
     }
 
-    /// `verify` for a friend request.
+    /// `verify` for a friend request: a `FriendAddCallback`.
     #[pyo3(signature = (query, body, *, now = None))]
     fn verify_add(
         &self,
@@ -347,17 +355,8 @@ impl CallbackHandler {
         query: &str,
         body: &Bound<'_, PyAny>,
         now: Option<u64>,
-    ) -> PyResult<Py<FriendAddCallback>> {
-        let body = body_bytes(body)?;
-        let now = now.unwrap_or_else(unix_now);
-        let run = || verify_for::<FriendAdd>(&self.config, query, body.as_slice(), now);
-        let callback = if body.as_slice().len() > DETACH_ABOVE {
-            py.detach(run)
-        } else {
-            run()
-        }
-        .or_raise(py)?;
-        to_python_add(py, &callback)
+    ) -> PyResult<Py<PyAny>> {
+        self.verify_typed(py, Want::Add, query, body, now)
     }
 
     /// Authenticates the query of a callback of any command (app id, Sign,

@@ -7,9 +7,9 @@
 //! A third command with per-item answers is one more marker type here, its
 //! typed callback and its body shape in [`crate::validate`].
 
-use crate::config::Config;
 use crate::error::CallbackError;
 use crate::friend_add::{AddItem, FriendAddCallback};
+use crate::limits::Limits;
 use crate::query::CallbackQuery;
 use crate::request::{FriendResponseCallback, ResponseItem};
 
@@ -24,10 +24,10 @@ pub trait FriendCommand: Sized + 'static {
     /// One item of it.
     type Item<'a>;
 
-    /// Parses and validates the body of a callback whose query named this
-    /// command and authenticated.
+    /// Parses and validates, under `limits`, the body of a callback whose
+    /// query named this command and authenticated.
     fn verify_body<'a>(
-        config: &Config,
+        limits: &Limits,
         query: CallbackQuery<'a>,
         body: &'a [u8],
     ) -> Result<Self::Callback<'a>, CallbackError>;
@@ -54,11 +54,11 @@ impl FriendCommand for FriendResponse {
     type Item<'a> = ResponseItem<'a>;
 
     fn verify_body<'a>(
-        config: &Config,
+        limits: &Limits,
         query: CallbackQuery<'a>,
         body: &'a [u8],
     ) -> Result<FriendResponseCallback<'a>, CallbackError> {
-        let body = crate::validate::parse_body(body, config.limits())?;
+        let body = crate::validate::parse_body(body, limits)?;
         Ok(FriendResponseCallback { query, body })
     }
 
@@ -78,11 +78,11 @@ impl FriendCommand for FriendAdd {
     type Item<'a> = AddItem<'a>;
 
     fn verify_body<'a>(
-        config: &Config,
+        limits: &Limits,
         query: CallbackQuery<'a>,
         body: &'a [u8],
     ) -> Result<FriendAddCallback<'a>, CallbackError> {
-        let body = crate::validate::parse_add_body(body, config.limits())?;
+        let body = crate::validate::parse_add_body(body, limits)?;
         Ok(FriendAddCallback { query, body })
     }
 

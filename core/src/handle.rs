@@ -109,7 +109,7 @@ pub fn verify_for<'a, K: FriendCommand>(
 ) -> Result<K::Callback<'a>, CallbackError> {
     let query = CallbackQuery::parse_for(query, K::NAME)?;
     authenticate(config, &query, now)?;
-    K::verify_body(config, query, body)
+    K::verify_body(config.limits(), query, body)
 }
 
 /// The first half of [`verify`]: parses and authenticates the query alone.
@@ -186,7 +186,7 @@ pub fn verify_body<'a>(
     query: CallbackQuery<'a>,
     body: &'a [u8],
 ) -> Result<FriendResponseCallback<'a>, CallbackError> {
-    FriendResponse::verify_body(config, query, body)
+    FriendResponse::verify_body(config.limits(), query, body)
 }
 
 /// [`verify_body`] for the callback of command `K`.
@@ -195,7 +195,7 @@ pub fn verify_body_for<'a, K: FriendCommand>(
     query: CallbackQuery<'a>,
     body: &'a [u8],
 ) -> Result<K::Callback<'a>, CallbackError> {
-    K::verify_body(config, query, body)
+    K::verify_body(config.limits(), query, body)
 }
 
 /// Asks `decider` about item `index`. A panic counts as a failure of that
@@ -409,7 +409,7 @@ pub fn handle_one_url<'q>(
         body: &[u8],
         decider: Option<&dyn Decider<K>>,
     ) -> Reply {
-        let callback = match K::verify_body(config, query, body) {
+        let callback = match K::verify_body(config.limits(), query, body) {
             Ok(callback) => callback,
             Err(error) => return Reply::from_error(error),
         };

@@ -52,6 +52,7 @@ pub mod error;
 pub mod friend;
 pub mod friend_add;
 pub mod handle;
+pub mod limits;
 pub mod query;
 pub mod request;
 pub mod response;

@@ -137,17 +137,21 @@ pub(super) fn cases(target: &Target) -> Vec<Case> {
         },
     ]
     .into_iter()
-    .map(|case| {
-        if target.signs() {
-            case
-        } else {
-            Case {
-                query: case.query.set("RequestTime", None).set("Sign", None),
-                ..case
-            }
-        }
-    })
+    .map(|case| unsigned_unless_signing(target, case))
     .collect()
+}
+
+/// `case` as sent to an endpoint without a token: no `RequestTime`, no
+/// `Sign` (what the endpoint then checks is what authentication off means).
+pub(super) fn unsigned_unless_signing(target: &Target, case: Case) -> Case {
+    if target.signs() {
+        case
+    } else {
+        Case {
+            query: case.query.set("RequestTime", None).set("Sign", None),
+            ..case
+        }
+    }
 }
 
 pub(super) fn case(

@@ -4,7 +4,7 @@
 //! must still be decided (an over-long greeting) or refused (more items
 //! than the limit, a greeting given twice).
 
-use super::hostile::{case, needs_token};
+use super::hostile::{case, needs_token, unsigned_unless_signing};
 use super::template::{Param, QueryTemplate};
 use super::{Case, Target};
 use crate::command::FRIEND_ADD;
@@ -47,7 +47,7 @@ pub(super) fn cases(target: &Target) -> Vec<Case> {
         )
         .into_bytes();
     let too_many = add_body_with_items("spam_ring", target.limits().max_items.saturating_add(1));
-    let mut cases = vec![
+    let cases = vec![
         signed(request(
             "hostile_add_sign_forged",
             "friend_add",
@@ -91,14 +91,8 @@ pub(super) fn cases(target: &Target) -> Vec<Case> {
             too_many.into_bytes(),
         ),
     ];
-    if !target.signs() {
-        for case in &mut cases {
-            case.query = case
-                .query
-                .clone()
-                .set("RequestTime", None)
-                .set("Sign", None);
-        }
-    }
     cases
+        .into_iter()
+        .map(|case| unsigned_unless_signing(target, case))
+        .collect()
 }

@@ -20,9 +20,9 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::command::{FRIEND_ADD, FRIEND_RESPONSE};
-use crate::config::Limits;
 use crate::error::{quote, CallbackError};
 use crate::friend_add::AddBody;
+use crate::limits::Limits;
 use crate::request::CallbackBody;
 
 /// Parses and validates a friend response's body against `limits`.

@@ -15,10 +15,45 @@ use super::{Gateway, ANSWER_MARGIN};
 use crate::config::settings::{OtherCommands, Settings};
 use crate::decided::{Slot, DECIDER_ERROR_RULE, EMBEDDED_RULE};
 use crate::gateway::record::ItemLog;
-use crate::policy::Ruled;
+use crate::policy::subject::Subject;
+use crate::policy::{Command, LimitPlan, Ruled};
 use crate::state::StoreError;
 
+/// The rules' plan for a callback and the outcome of its one Redis round
+/// trip (`None`: no item reaches a rate limit).
+type Planned = (LimitPlan, Option<Result<Vec<i64>, StoreError>>);
+
 impl Gateway {
+    /// Walks the rules for every item of a callback of `command` from
+    /// `from`, then takes the tokens of its Redis rate limits in one round
+    /// trip, within what is left of the request deadline.
+    async fn shared_limits(
+        &self,
+        settings: &Settings,
+        command: Command,
+        from: &str,
+        subjects: &[Subject<'_>],
+        received: Instant,
+    ) -> Planned {
+        let plan = settings.policy.plan(subjects, received);
+        let outcome = match settings.policy.limit_call(&plan, command, from) {
+            Some(call) => Some(match &self.store {
+                Some(store) => {
+                    store.start();
+                    let left = (received + settings.server.request_deadline)
+                        .saturating_duration_since(Instant::now())
+                        .saturating_sub(ANSWER_MARGIN);
+                    store.limits(call, left).await
+                }
+                None => Err(StoreError::Redis(
+                    "no client (see the log at start)".to_owned(),
+                )),
+            }),
+            None => None,
+        };
+        (plan, outcome)
+    }
+
     /// Answers one friend callback (a response or a request): raw query,
     /// raw body, the time (Unix seconds). Another command is refused as
     /// `unexpected_command`.
@@ -140,24 +175,11 @@ impl Gateway {
             .collect();
         let planned = match decider {
             None if settings.policy.has_shared_limits() => {
-                let plan = settings.policy.plan(&subjects, received);
                 let from = K::from_account(&callback);
-                let outcome = match settings.policy.limit_call(&plan, K::COMMAND, from) {
-                    Some(call) => Some(match &self.store {
-                        Some(store) => {
-                            store.start();
-                            let left = (received + settings.server.request_deadline)
-                                .saturating_duration_since(Instant::now())
-                                .saturating_sub(ANSWER_MARGIN);
-                            store.limits(call, left).await
-                        }
-                        None => Err(StoreError::Redis(
-                            "no client (see the log at start)".to_owned(),
-                        )),
-                    }),
-                    None => None,
-                };
-                Some((plan, outcome))
+                Some(
+                    self.shared_limits(settings, K::COMMAND, from, &subjects, received)
+                        .await,
+                )
             }
             _ => None,
         };
