@@ -6,14 +6,14 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 
-.PHONY: run test system-deps test-live-page test-install lint test-conformance test-server-metrics test-rust test-python python-dist test-python-wheel test-node node-build node-dist test-kotlin kotlin-install python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-fastify example-kotlin
+.PHONY: run test system-deps test-alerts test-live-page test-install lint test-conformance test-server-metrics test-rust test-python python-dist test-python-wheel test-node node-build node-dist test-kotlin kotlin-install python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-fastify example-kotlin
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
 	$(CARGO) run --release --locked -p friendgate-server -- serve --config examples/friendgate.toml
 
 ## Every test in every language, with what they need installed locally.
-test: lint vectors test-rust test-server-metrics test-live-page test-install test-python test-node test-kotlin test-conformance
+test: lint vectors test-rust test-server-metrics test-alerts test-live-page test-install test-python test-node test-kotlin test-conformance
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -59,6 +59,12 @@ test-conformance: python-env node-build kotlin-install
 test-server-metrics: $(VENV)/.installed
 	$(CARGO) test --locked --workspace --no-run
 	FRIENDGATE=$(CARGO_TARGET_DIR)/debug/friendgate $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/server
+
+## The alert rules under promtool (Debian's prometheus package, installed
+## when missing): they load, their unit tests pass, and each alert's test
+## fails when its metric is renamed (deploy/prometheus, docs/operations.md).
+test-alerts: system-deps $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/prometheus
 
 ## The admin listener's live page in headless Chromium (Debian's chromium,
 ## installed when missing; playwright-core from npm into tests/live-page),

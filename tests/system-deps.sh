@@ -9,6 +9,7 @@ declare -A needed=(
   [redis-server]=redis-server
   [redis-cli]=redis-tools
   [chromium]=chromium
+  [promtool]=prometheus
 )
 missing=()
 for command in "${!needed[@]}"; do
@@ -25,7 +26,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
 # The package's own service is not wanted: tests start redis-server on a
 # free loopback port themselves. policy-rc.d keeps it from starting.
-# (chromium is the headless browser of the live page's test.)
+# (chromium is the headless browser of the live page's test; prometheus
+# brings promtool, for the alert rules' tests.)
 printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d.friendgate
 chmod +x /usr/sbin/policy-rc.d.friendgate
 restore=""
