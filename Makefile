@@ -62,9 +62,11 @@ test-server-metrics: $(VENV)/.installed
 
 ## The alert rules under promtool (Debian's prometheus package, installed
 ## when missing): they load, their unit tests pass, and each alert's test
-## fails when its metric is renamed (deploy/prometheus, docs/operations.md).
+## fails when its metric is renamed; then a real Prometheus scrapes a real
+## gateway while faults are made (deploy/prometheus, docs/operations.md).
 test-alerts: system-deps $(VENV)/.installed
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/prometheus
+	$(CARGO) test --locked --workspace --no-run
+	FRIENDGATE=$(CARGO_TARGET_DIR)/debug/friendgate $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/prometheus
 
 ## The admin listener's live page in headless Chromium (Debian's chromium,
 ## installed when missing; playwright-core from npm into tests/live-page),
