@@ -6,14 +6,14 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 
-.PHONY: run test system-deps test-alerts test-live-page test-install lint test-conformance test-server-metrics test-rust test-python python-dist test-python-wheel test-node node-build node-dist test-kotlin kotlin-install python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-fastify example-kotlin
+.PHONY: run test system-deps test-alerts test-redis-failover test-live-page test-install lint test-conformance test-server-metrics test-rust test-python python-dist test-python-wheel test-node node-build node-dist test-kotlin kotlin-install python-env vectors bench bench-python bench-node bench-kotlin bench-load fuzz example-flask example-fastapi example-django example-node example-fastify example-kotlin
 
 ## The reference gateway on the example config (http://127.0.0.1:8080/callback).
 run:
 	$(CARGO) run --release --locked -p friendgate-server -- serve --config examples/friendgate.toml
 
 ## Every test in every language, with what they need installed locally.
-test: lint vectors test-rust test-server-metrics test-alerts test-live-page test-install test-python test-node test-kotlin test-conformance
+test: lint vectors test-rust test-server-metrics test-alerts test-redis-failover test-live-page test-install test-python test-node test-kotlin test-conformance
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -67,6 +67,13 @@ test-server-metrics: $(VENV)/.installed
 test-alerts: system-deps $(VENV)/.installed
 	$(CARGO) test --locked --workspace --no-run
 	FRIENDGATE=$(CARGO_TARGET_DIR)/debug/friendgate $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/prometheus
+
+## Redis failover, measured on real servers started by the test on
+## 127.0.0.1: a Sentinel group whose master is killed under load
+## (docs/deployment.md has the figures).
+test-redis-failover: system-deps $(VENV)/.installed
+	$(CARGO) test --locked --workspace --no-run
+	FRIENDGATE=$(CARGO_TARGET_DIR)/debug/friendgate $(VENV)/bin/python -m pytest -q -s -p no:cacheprovider tests/redis
 
 ## The admin listener's live page in headless Chromium (Debian's chromium,
 ## installed when missing; playwright-core from npm into tests/live-page),
