@@ -59,9 +59,13 @@ impl Server {
         gateway.start_events();
         let settings = gateway.settings();
         let tls = match &settings.server.tls {
-            Some((cert, key)) => Some(TlsAcceptor::from(
-                crate::http::tls::server_config(cert, key).map_err(ServeError::Tls)?,
-            )),
+            Some((cert, key)) => {
+                let config = crate::http::tls::server_config(cert, key).map_err(ServeError::Tls)?;
+                if let Some(not_after) = crate::http::tls::not_after(cert) {
+                    gateway.metrics().tls_not_after(not_after);
+                }
+                Some(TlsAcceptor::from(config))
+            }
             None => None,
         };
         let (listener, local_addr) = bind(settings.server.listen).await?;

@@ -450,6 +450,13 @@ async fn tls_with_a_self_signed_certificate() {
         .await
         .unwrap()
         .starts_with("{\"ActionStatus\":\"OK\""));
+    // The certificate's notAfter is exported for the expiry alert (rcgen's
+    // default validity ends on 4096-01-01).
+    let metrics = running.gateway.metrics().render();
+    assert!(
+        metrics.contains("friendgate_tls_certificate_not_after_seconds 67090118400"),
+        "{metrics}"
+    );
     // Plain HTTP on the TLS port gets no answer.
     let plain = common::client()
         .post(url.replace("https://", "http://"))

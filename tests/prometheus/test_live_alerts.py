@@ -259,7 +259,7 @@ def test_each_fault_fires_its_alert_on_a_real_prometheus_and_clears(stack) -> No
     time.sleep(15)
     with urllib.request.urlopen(f"{prometheus}/api/v1/rules", timeout=5) as answer:
         groups = json.load(answer)["data"]["groups"]
-    assert sum(len(g["rules"]) for g in groups) == 16
+    assert sum(len(g["rules"]) for g in groups) == 17
     assert alerts(prometheus) == set()
     queries = dashboard_queries()
     assert len(queries) >= 15

@@ -42,6 +42,15 @@ pub(crate) fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>
     Ok(Arc::new(config))
 }
 
+/// The `notAfter` of the first certificate of the PEM file `cert`, Unix
+/// seconds: when the served certificate expires (`None` when it cannot be
+/// read; `server_config` has said why).
+pub(crate) fn not_after(cert: &Path) -> Option<i64> {
+    let first = CertificateDer::pem_file_iter(cert).ok()?.next()?.ok()?;
+    let (_, parsed) = x509_parser::parse_x509_certificate(first.as_ref()).ok()?;
+    Some(parsed.validity().not_after.timestamp())
+}
+
 /// A TLS client configuration trusting the web's roots (webpki-roots) and
 /// `extra_roots` (a certificate that does not parse is skipped: the
 /// settings already read it). Upstreams and Redis connect with it.

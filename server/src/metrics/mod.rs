@@ -71,6 +71,8 @@ pub struct Metrics {
     forward: ForwardMetrics,
     in_flight: Gauge,
     awaiting_body: Gauge,
+    /// `notAfter` of the served TLS certificate, Unix seconds.
+    tls_not_after: Gauge,
     /// `friendgate_callbacks_total{outcome="ok"}` per command (in
     /// [`Command::ALL`] order), fetched once.
     ok: [Counter; 2],
@@ -122,6 +124,7 @@ impl Metrics {
         let latency = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
         let in_flight = Gauge::default();
         let awaiting_body = Gauge::default();
+        let tls_not_after = Gauge::default();
         let forward = ForwardMetrics::register(&mut registry);
         registry.register(
             "friendgate_awaiting_body",
@@ -167,6 +170,11 @@ impl Metrics {
             latency.clone(),
         );
         registry.register(
+            "friendgate_tls_certificate_not_after_seconds",
+            "When the callback listener's TLS certificate expires, Unix seconds (0 without TLS)",
+            tls_not_after.clone(),
+        );
+        registry.register(
             "friendgate_in_flight",
             "Callbacks being handled now",
             in_flight.clone(),
@@ -196,6 +204,7 @@ impl Metrics {
             forward,
             in_flight,
             awaiting_body,
+            tls_not_after,
             ok,
         }
     }
@@ -239,6 +248,11 @@ impl Metrics {
                 })
                 .inc(),
         };
+    }
+
+    /// Records the served TLS certificate's `notAfter` (Unix seconds).
+    pub fn tls_not_after(&self, seconds: i64) {
+        self.tls_not_after.set(seconds);
     }
 
     /// The answer-latency histogram, observed by the callback listener's
