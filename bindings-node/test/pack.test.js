@@ -69,11 +69,13 @@ test('the main and platform tarballs install without Rust and work from CJS, ESM
     assert.equal(run(app, 'node', ['esm.mjs']), '200 function function')
 
     fs.writeFileSync(path.join(app, 'consumer.ts'), `
-      import { CallbackHandler, allow, reject, type Decide, type Reply } from 'friendgate'
+      import { CallbackHandler, allow, reject, type SyncDecide, type Reply } from 'friendgate'
       import { signedQuery, sampleBody } from 'friendgate/testing'
       const token = process.env.FRIENDGATE_TOKEN ?? 't'
       const handler = new CallbackHandler({ appIds: [1400000000], tokens: [token] })
-      const decide: Decide = (event, item) => (item.remark.includes('spam') || event.fromAccount === 'x' ? reject(38001, 'no') : allow())
+      // handle() is synchronous: its decider is a SyncDecide (a Decide may
+      // return a Promise, which handle() would answer as a failed decision).
+      const decide: SyncDecide = (event, item) => (item.remark.includes('spam') || event.fromAccount === 'x' ? reject(38001, 'no') : allow())
       const reply: Reply = handler.handle(signedQuery(1400000000, 't'), sampleBody(), decide)
       console.log(reply.status)`)
     fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({

@@ -31,3 +31,5 @@ handler.handleAdd('q', '{}', () => 42)
 handler.handleAdd('q', '{}', (_e, item) => (item.tagName ? allow() : allow()))
 // @ts-expect-error decideAdd takes a friend request's decider
 http.createServer(requestListener(handler, decide, { decideAdd: (_e: unknown, i: { tagName: string }) => (i.tagName ? allow() : allow()) }))
+// @ts-expect-error a Decide may return a Promise, which the synchronous handle cannot await
+handler.handle('q', '{}', decide)
