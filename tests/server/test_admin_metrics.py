@@ -46,9 +46,11 @@ def test_metrics_parse_as_the_format_their_content_type_names(gateway):
     families = {family.name: family for family in text_string_to_metric_families(text)}
     callbacks = families["friendgate_callbacks"]
     assert callbacks.type == "counter"
-    samples = {(s.name, s.labels.get("outcome"), s.labels.get("error")): s.value for s in callbacks.samples}
-    assert samples[("friendgate_callbacks_total", "ok", "none")] == 3
-    assert samples[("friendgate_callbacks_total", "fail", "missing_signature")] == 1
+    samples = {(s.name, s.labels.get("outcome"), s.labels.get("error"), s.labels.get("command")): s.value
+               for s in callbacks.samples}
+    assert samples[("friendgate_callbacks_total", "ok", "none", "Sns.CallbackPrevFriendResponse")] == 3
+    assert samples[("friendgate_callbacks_total", "ok", "none", "Sns.CallbackPrevFriendAdd")] == 0
+    assert samples[("friendgate_callbacks_total", "fail", "missing_signature", "unknown")] == 1
     for name in ["friendgate_decisions", "friendgate_log_lines_dropped"]:
         assert families[name].type == "counter", name
     assert families["friendgate_callback_duration_seconds"].type == "histogram"
