@@ -236,9 +236,10 @@ scrape_configs:
             time.sleep(0.05)
 
     threading.Thread(target=load, daemon=True).start()
-    yield {"redis": redis, "redis_port": redis_port, "tmp": tmp_path, "webhook": webhook, "upstream": upstream,
-           "reading": reading, "port": port, "prometheus": f"http://127.0.0.1:{prom_port}",
-           "admin": f"http://127.0.0.1:{admin_port}"}
+    state = {"redis": redis, "redis_port": redis_port, "tmp": tmp_path, "webhook": webhook, "upstream": upstream,
+             "reading": reading, "port": port, "prometheus": f"http://127.0.0.1:{prom_port}",
+             "admin": f"http://127.0.0.1:{admin_port}"}
+    yield state
     stop.set()
     webhook.stop()
     upstream.stop()
@@ -249,8 +250,9 @@ scrape_configs:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-    redis.kill()
-    redis.wait()
+    # The Redis in use now: the test restarts it after killing the first.
+    state["redis"].kill()
+    state["redis"].wait()
 
 
 def test_each_fault_fires_its_alert_on_a_real_prometheus_and_clears(stack) -> None:
