@@ -512,6 +512,55 @@ fn redis_stopped_mid_run_gives_each_rules_policy_then_recovers() {
 }
 
 #[test]
+fn a_gateway_started_before_its_redis_uses_it_once_it_answers() {
+    // Before: fred's first connection failed fast, its connection task
+    // ended, and the gateway fell back on every callback until restarted.
+    let Setup {
+        mut redis,
+        config,
+        dir: _dir,
+    } = setup(&policy_rules(), 3600);
+    redis.kill();
+    let replica = Serving::start(&config);
+    assert_eq!(
+        admin_get(&replica, "/readyz").1,
+        "ready\nredis: down (rules on Redis use their on_redis_error)\n"
+    );
+    assert_eq!(
+        codes(&replica, "bob", &[("a", "", "Response_Action_Agree")]),
+        [38011],
+        "the rule's on_redis_error"
+    );
+
+    redis.restart();
+    assert!(
+        eventually(Duration::from_secs(5), || admin_get(&replica, "/readyz").1
+            == "ready\nredis: up\n")
+        .is_some(),
+        "the gateway connects once Redis answers"
+    );
+    let before = redis.calls("evalsha");
+    assert_eq!(
+        codes(&replica, "bob", &[("a", "", "Response_Action_Agree")]),
+        [0],
+        "decided on Redis"
+    );
+    assert_eq!(redis.calls("evalsha"), before + 1);
+    let (ok, said) = friendgate_accounts(&config, &["add", "mallory"]);
+    assert!(ok, "{said}");
+    assert!(
+        eventually(Duration::from_secs(2), || codes(
+            &replica,
+            "mallory",
+            &[("a", "", AGREE)]
+        ) == [38001])
+        .is_some(),
+        "the set's change notice is heard (refresh_seconds is an hour)"
+    );
+    replica.stop();
+}
+
+#[test]
 fn a_slow_redis_hits_the_timeout_not_the_platforms_two_seconds() {
     let Setup {
         redis,

@@ -25,9 +25,11 @@ use std::time::{Duration, Instant};
 
 use fred::clients::{Client, SubscriberClient};
 use fred::interfaces::{ClientLike, EventInterface, PubsubInterface};
+use fred::types::config::Options;
+use fred::types::{ClusterHash, CustomCommand};
 
 use crate::metrics::RedisMetrics;
-use client::{client_builder, read_members};
+use client::{client_builder, keep_connected, read_members};
 use limits::LimitCall;
 use sets::SharedSet;
 
@@ -195,9 +197,18 @@ impl Store {
             return;
         }
         tracing::info!(target: "friendgate::state", redis = %self.settings.redis, "connecting to Redis");
-        // Each is a spawned task; dropping its handle leaves it running.
-        drop(self.client.connect());
-        drop(self.subscriber.connect());
+        let alive = |store: Weak<Self>| move || store.strong_count() > 0;
+        tokio::spawn(keep_connected(
+            self.client.clone(),
+            self.client.connect(),
+            alive(Arc::downgrade(self)),
+        ));
+        tokio::spawn(keep_connected(
+            self.subscriber.clone(),
+            self.subscriber.connect(),
+            alive(Arc::downgrade(self)),
+        ));
+        // A spawned task; dropping its handle leaves it running.
         drop(self.subscriber.manage_subscriptions());
         tokio::spawn(refresher(Arc::downgrade(self)));
     }
@@ -261,11 +272,7 @@ impl Store {
         let sent = unix_us();
         call.set_deadline(self.clock.deadline(sent, budget));
         let items = call.items;
-        let called = limits::SCRIPT.evalsha_with_reload::<Vec<i64>, _, _>(
-            &self.client,
-            call.keys,
-            call.args,
-        );
+        let called = self.eval_limits(call.keys, call.args);
         let timeout = || StoreError::Timeout {
             millis: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
         };
@@ -294,6 +301,40 @@ impl Store {
             Err(error) => self.metrics.error("limits", error.kind()),
         }
         result
+    }
+
+    /// `EVALSHA` of the limits script on the slot of `keys` (one account's),
+    /// loading the script on `NOSCRIPT` (a restarted or promoted Redis).
+    /// Failing fast: fred does not send it again on a new connection when
+    /// the one it was written to is lost, since Redis may have run it and
+    /// taken its tokens (a redirection is still followed). fred's own
+    /// `evalsha_with_reload` takes no per-call options.
+    async fn eval_limits(
+        &self,
+        keys: Vec<String>,
+        args: Vec<String>,
+    ) -> Result<Vec<i64>, fred::error::Error> {
+        let slot = keys
+            .first()
+            .map_or(0, |key| fred::util::redis_keyslot(key.as_bytes()));
+        let once = Options {
+            fail_fast: true,
+            ..Options::default()
+        };
+        let client = self.client.with_options(&once);
+        let mut argv: Vec<String> = Vec::with_capacity(2 + keys.len() + args.len());
+        argv.push(limits::SCRIPT.sha1().to_string());
+        argv.push(keys.len().to_string());
+        argv.extend(keys);
+        argv.extend(args);
+        let evalsha = || CustomCommand::new_static("EVALSHA", ClusterHash::Custom(slot), false);
+        match client.custom(evalsha(), argv.clone()).await {
+            Err(error) if error.details().starts_with("NOSCRIPT") => {
+                limits::SCRIPT.load(&self.client).await?;
+                client.custom(evalsha(), argv).await
+            }
+            result => result,
+        }
     }
 
     /// Pings Redis with `TIME`, which also measures the clocks' offset.
@@ -347,12 +388,13 @@ impl Store {
         }
     }
 
-    async fn subscribe(&self, set: &SharedSet) {
+    /// Subscribes to `set`'s keyspace notifications; whether Redis took it.
+    async fn subscribe(&self, set: &SharedSet) -> bool {
         let db = self.settings.config.database.unwrap_or(0);
-        let _ = self
-            .subscriber
+        self.subscriber
             .subscribe(format!("__keyspace@{db}__:{}", set.key()))
-            .await;
+            .await
+            .is_ok()
     }
 
     fn set_up(&self, up: bool) {
@@ -380,7 +422,10 @@ async fn refresher(store: Weak<Store>) {
     };
     let channel = first.settings.changes_channel();
     let mut messages = first.subscriber.message_rx();
-    let _ = first.subscriber.subscribe(channel.clone()).await;
+    // Made again until Redis takes it: fred keeps (and renews after a
+    // reconnection) only the subscriptions Redis took, and a gateway may
+    // start before its Redis.
+    let mut listening = first.subscriber.subscribe(channel.clone()).await.is_ok();
     let every = first.settings.refresh;
     drop(first);
     let mut tick = tokio::time::interval(PING_EVERY);
@@ -419,17 +464,22 @@ async fn refresher(store: Weak<Store>) {
                     }
                 }
             }
+            let up = store.is_up();
+            if !listening && up {
+                listening = store.subscriber.subscribe(channel.clone()).await.is_ok();
+                // Notices sent before it were not heard.
+                full |= listening;
+            }
             if full {
                 last_full = Instant::now();
             }
             for set in store.watched() {
                 let new = !subscribed.iter().any(|w| w.as_ptr() == Arc::as_ptr(&set));
-                if new {
-                    store.subscribe(&set).await;
+                if new && up && store.subscribe(&set).await {
                     subscribed.push(Arc::downgrade(&set));
                 }
                 let stale = !matches!(set.view(), sets::SetView::Current(_));
-                if full || changed.contains(set.key()) || (stale && store.is_up()) || new {
+                if full || changed.contains(set.key()) || ((stale || new) && up) {
                     store.refresh(&set).await;
                 }
             }
