@@ -27,6 +27,9 @@ pub enum SetEdit {
     },
 }
 
+/// How long `friendgate accounts` waits for Redis, to connect and per call.
+const EDIT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Applies `edit` to `key`, announces it to every replica, and says what
 /// changed.
 pub async fn edit_set(
@@ -34,10 +37,13 @@ pub async fn edit_set(
     key: &str,
     edit: SetEdit,
 ) -> Result<String, String> {
+    // An operator's command waits for a busy Redis longer than a callback
+    // does (`timeout_ms` is for the answer path).
     let client = client_builder(settings)
+        .with_performance_config(|performance| performance.default_command_timeout = EDIT_TIMEOUT)
         .build()
         .map_err(|e| e.to_string())?;
-    let connect = tokio::time::timeout(Duration::from_secs(5), client.init())
+    let connect = tokio::time::timeout(EDIT_TIMEOUT, client.init())
         .await
         .map_err(|_| format!("cannot reach {} within 5 s", settings.redis))?;
     connect.map_err(|e| format!("cannot reach {}: {}", settings.redis, e.details()))?;
