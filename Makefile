@@ -69,8 +69,9 @@ test-alerts: system-deps $(VENV)/.installed
 	FRIENDGATE=$(CARGO_TARGET_DIR)/debug/friendgate $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/prometheus
 
 ## Redis failover, measured on real servers started by the test on
-## 127.0.0.1: a Sentinel group whose master is killed under load
-## (docs/deployment.md has the figures).
+## 127.0.0.1: a Sentinel group whose master is killed under load, and a
+## Cluster of three masters and three replicas with a slot migrated and a
+## master killed under load (docs/deployment.md has the figures).
 test-redis-failover: system-deps $(VENV)/.installed
 	$(CARGO) test --locked --workspace --no-run
 	FRIENDGATE=$(CARGO_TARGET_DIR)/debug/friendgate $(VENV)/bin/python -m pytest -q -s -p no:cacheprovider tests/redis
