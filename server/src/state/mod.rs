@@ -501,3 +501,6 @@ fn changed_key(message: &fred::types::Message, channel: &str) -> String {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -229,6 +229,19 @@ impl StateSettings {
         })
     }
 
+    /// Defaults on `url` (tests of the store itself).
+    #[cfg(test)]
+    pub(crate) fn for_url(url: &str) -> Self {
+        Self {
+            config: RedisConfig::from_url(url).expect("a Redis URL"),
+            source: (url.to_owned(), None, Vec::new()),
+            redis: url.to_owned(),
+            timeout: Duration::from_millis(DEFAULT_TIMEOUT_MS),
+            key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
+            refresh: Duration::from_secs(DEFAULT_REFRESH_SECONDS),
+        }
+    }
+
     /// The channel on which `friendgate accounts` announces a changed set.
     pub fn changes_channel(&self) -> String {
         format!("{}:changed", self.key_prefix)
