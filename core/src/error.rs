@@ -347,6 +347,16 @@ impl ErrorFamily {
 }
 
 impl CallbackError {
+    /// [`CallbackError::UnexpectedCommand`] for the command `got` where
+    /// `expected` was, with `got` quoted as every message quotes what a
+    /// caller sent (cut, control characters escaped).
+    pub fn unexpected_command(expected: &'static str, got: &str) -> Self {
+        Self::UnexpectedCommand {
+            expected,
+            got: quote(got),
+        }
+    }
+
     /// Stable snake_case identifier, the same in every language.
     pub fn code(&self) -> &'static str {
         self.entry().code
@@ -478,6 +488,16 @@ mod tests {
         assert_eq!(quote("x\nfake line\u{1b}[31m"), "x\\nfake line\\u{1b}[31m");
         assert_eq!(quote("tab\there"), "tab\\there");
         assert_eq!(quote("好"), "好");
+    }
+
+    #[test]
+    fn an_unexpected_command_is_quoted_like_every_caller_text() {
+        let error = CallbackError::unexpected_command("Sns.CallbackPrevFriendAdd", "Sns.X\nforged");
+        assert_eq!(
+            error.to_string(),
+            "query parameter `CallbackCommand` must be `Sns.CallbackPrevFriendAdd`, got `Sns.X\\nforged`"
+        );
+        assert_eq!(error.code(), "unexpected_command");
     }
 
     #[test]

@@ -212,10 +212,10 @@ impl<'a> CallbackQuery<'a> {
     pub fn parse_for(raw: &'a str, expected: &'static str) -> Result<Self, CallbackError> {
         let query = Self::parse_any(raw)?;
         if query.callback_command != expected {
-            return Err(CallbackError::UnexpectedCommand {
+            return Err(CallbackError::unexpected_command(
                 expected,
-                got: quote(&query.callback_command),
-            });
+                &query.callback_command,
+            ));
         }
         Ok(query)
     }

@@ -140,10 +140,10 @@ impl Gateway {
             // Other commands go to their upstream (the HTTP route); here,
             // core's unexpected_command.
             other => {
-                let error = CallbackError::UnexpectedCommand {
-                    expected: friendgate_core::FRIEND_RESPONSE,
-                    got: other.query().callback_command.chars().take(64).collect(),
-                };
+                let error = CallbackError::unexpected_command(
+                    friendgate_core::FRIEND_RESPONSE,
+                    &other.query().callback_command,
+                );
                 self.refuse(error, received)
             }
         }
