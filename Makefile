@@ -166,6 +166,8 @@ kotlin-install: $(VENV)/.installed
 	! unzip -l bindings-uniffi/kotlin/target/friendgate-kotlin-0.1.0.jar | grep -E 'example|bench'
 
 test-kotlin: kotlin-install
+	python3 tests/jvm-consumers/java/readme_example.py bindings-uniffi/README.md \
+		tests/jvm-consumers/java/src/main/java/consumer/ReadmeExample.java
 	cd tests/jvm-consumers/java && $(MVN) -q clean package exec:java
 	cd tests/jvm-consumers/kotlin && $(MVN) -q clean package exec:java
 

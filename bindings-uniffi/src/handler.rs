@@ -162,16 +162,20 @@ fn now_or(now: Option<i64>) -> u64 {
     now.map_or_else(unix_now, |n| u64::try_from(n).unwrap_or(0))
 }
 
+/// Builds a handler; throws `CallbackException` for a configuration core
+/// refuses. A function, not a constructor: UniFFI 0.32.2's Kotlin template
+/// names a constructor's error by its Rust name, past the rename Kotlin's
+/// hand-written `CallbackException` needs (uniffi.toml).
+#[uniffi::export]
+pub fn native_handler(config: HandlerConfig) -> Result<Arc<NativeHandler>, CallbackError> {
+    let config = config.spec().and_then(ConfigSpec::build).or_refuse()?;
+    Ok(Arc::new(NativeHandler {
+        config: Arc::new(config),
+    }))
+}
+
 #[uniffi::export]
 impl NativeHandler {
-    /// Builds a handler; throws `CallbackException` for a configuration core refuses.
-    #[uniffi::constructor]
-    pub fn new(config: HandlerConfig) -> Result<Arc<Self>, CallbackError> {
-        let config = config.spec().and_then(ConfigSpec::build).or_refuse()?;
-        Ok(Arc::new(Self {
-            config: Arc::new(config),
-        }))
-    }
 
     /// Milliseconds all async decisions of one callback share.
     pub fn decider_deadline_ms(&self) -> i64 {

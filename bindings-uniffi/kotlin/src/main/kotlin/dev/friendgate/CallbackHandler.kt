@@ -31,7 +31,7 @@ class CallbackHandler @JvmOverloads constructor(
     config: HandlerConfig,
     private val onDeciderFailure: DeciderFailureListener = DeciderFailureListener.LOG,
 ) : AutoCloseable {
-    private val native = NativeHandler(config)
+    private val native = refusing { nativeHandler(config.toNative()) }
 
     /** Milliseconds all async decisions of one callback share (core's setting). */
     val deciderDeadlineMs: Long = native.deciderDeadlineMs()
@@ -191,7 +191,7 @@ class CallbackHandler @JvmOverloads constructor(
      * refused. For the app's own handlers of its other callbacks.
      */
     @JvmOverloads
-    fun authenticate(query: String, now: Long? = null): CallbackRequest = native.authenticate(query, now)
+    fun authenticate(query: String, now: Long? = null): CallbackRequest = refusing { native.authenticate(query, now) }
 
     /**
      * Where a request on the app's one callback URL goes: [Route.FriendResponse]
@@ -204,11 +204,13 @@ class CallbackHandler @JvmOverloads constructor(
 
     /** Verifies a friend response and returns it typed; throws [CallbackException.Refused] when refused. */
     @JvmOverloads
-    fun verify(query: String, body: ByteArray, now: Long? = null): FriendResponseCallback = native.verify(query, body, now)
+    fun verify(query: String, body: ByteArray, now: Long? = null): FriendResponseCallback =
+        refusing { native.verify(query, body, now) }
 
     /** Verifies a friend request and returns it typed; throws [CallbackException.Refused] when refused. */
     @JvmOverloads
-    fun verifyAdd(query: String, body: ByteArray, now: Long? = null): FriendAddCallback = native.verifyAdd(query, body, now)
+    fun verifyAdd(query: String, body: ByteArray, now: Long? = null): FriendAddCallback =
+        refusing { native.verifyAdd(query, body, now) }
 
     /** Frees the native handler. */
     override fun close() = native.close()

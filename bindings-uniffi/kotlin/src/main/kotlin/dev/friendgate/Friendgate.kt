@@ -10,7 +10,7 @@ fun allow(): Decision = Decision.Allow
  * reason; throws [CallbackException.Refused] (`invalid_result_code`) for any
  * other code (Java: `Friendgate.reject(38001, "spam")`).
  */
-fun reject(code: Int, info: String): Decision = checkedReject(code.toLong(), info)
+fun reject(code: Int, info: String): Decision = refusing { checkedReject(code.toLong(), info) }
 
 /**
  * An answer built by hand, bytes written by core:
@@ -28,7 +28,8 @@ class Response private constructor(
     }
 
     /** The JSON answer (core's bytes). */
-    fun toBytes(): ByteArray = failed?.copyOf() ?: answerBytes(entries.map { it.first }, entries.map { it.second })
+    fun toBytes(): ByteArray =
+        failed?.copyOf() ?: refusing { answerBytes(entries.map { it.first }, entries.map { it.second }) }
 
     companion object {
         /** An `OK` answer allowing every account, in order. */
@@ -37,7 +38,7 @@ class Response private constructor(
 
         /** A `FAIL` answer with [code] in [38000, 39000]. */
         @JvmStatic
-        fun fail(code: Int, info: String): Response = Response(emptyList(), failBytes(code.toLong(), info))
+        fun fail(code: Int, info: String): Response = Response(emptyList(), refusing { failBytes(code.toLong(), info) })
     }
 }
 

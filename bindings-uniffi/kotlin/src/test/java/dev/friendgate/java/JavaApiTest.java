@@ -3,7 +3,9 @@ package dev.friendgate.java;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.friendgate.BodyLimits;
 import dev.friendgate.CallbackException;
 import dev.friendgate.CallbackHandler;
 import dev.friendgate.Decision;
@@ -25,8 +27,7 @@ import org.junit.jupiter.api.Test;
 /** The Kotlin API from plain Java 17 source: no reflection, no mangled names. */
 class JavaApiTest {
     private static final long NOW = 1669872112L;
-    private static final HandlerConfig CONFIG =
-        new HandlerConfig(List.of(1400000000L), List.of("xxxxyyyy"), null, null, null, null);
+    private static final HandlerConfig CONFIG = HandlerConfig.builder().appIds(1400000000L).tokens("xxxxyyyy").build();
     private final String query = Testing.signedQuery(1400000000L, "xxxxyyyy", NOW);
     private final byte[] body = Testing.sampleBody().getBytes(StandardCharsets.UTF_8);
 
@@ -67,7 +68,7 @@ class JavaApiTest {
             assertEquals(Long.valueOf(NOW), event.getRequestTime());
         }
         CallbackException.Refused policy = assertThrows(CallbackException.Refused.class,
-            () -> new CallbackHandler(new HandlerConfig(List.of(1L), List.of(), null, null, new OnDeciderError.Reject(5, "x"), null)));
+            () -> new CallbackHandler(HandlerConfig.builder().appIds(1L).onDeciderError(new OnDeciderError.Reject(5, "x")).build()));
         assertEquals("invalid_result_code", policy.getCode());
         assertEquals("on_decider_error.code: result code 5 is outside [38000, 39000]", policy.getReason());
     }
@@ -85,5 +86,47 @@ class JavaApiTest {
             new String(Response.fail(38500, "down").toBytes(), StandardCharsets.UTF_8));
         assertTrue(new String(Response.allowAll(List.of("a")).reject("a", 38001, "x").toBytes(), StandardCharsets.UTF_8)
             .contains("\"ResultCode\":38001"));
+    }
+
+    @Test
+    void theBuilderSetsWhatItIsGivenAndLeavesTheRestToCore() {
+        HandlerConfig config = HandlerConfig.builder()
+            .appIds(List.of(1400000000L, 1400000001L))
+            .tokens("new", "old")
+            .windowSeconds(30)
+            .limits(BodyLimits.builder().maxItems(1).build())
+            .onDeciderError(OnDeciderError.Allow.INSTANCE)
+            .deciderDeadlineMs(100)
+            .build();
+        assertEquals(new HandlerConfig(List.of(1400000000L, 1400000001L), List.of("new", "old"), 30L,
+            new BodyLimits(null, 1L, null, null, null, null), OnDeciderError.Allow.INSTANCE, 100L), config);
+        try (CallbackHandler handler = new CallbackHandler(config)) {
+            assertEquals(100L, handler.getDeciderDeadlineMs());
+            Reply reply = handler.handle(Testing.signedQuery(1400000001L, "old", NOW), body, null, NOW);
+            assertEquals(413, reply.getStatus(), "two items past maxItems = 1");
+        }
+        assertEquals(HandlerConfig.builder().appIds(1L).build(), new HandlerConfig(List.of(1L), List.of(), null, null, null, null));
+    }
+
+    @Test
+    void refusalsAreCaughtByTheirTypeAroundAnyCall() {
+        // javac refuses to compile a catch of a checked exception that no
+        // call in the try declares: Refused is unchecked, so both compile.
+        try {
+            new CallbackHandler(HandlerConfig.builder().build());
+            fail("a configuration without app ids is refused");
+        } catch (CallbackException.Refused e) {
+            assertEquals("no_app_ids", e.getCode());
+            assertEquals(0, e.getHttpStatus());
+        }
+        try (CallbackHandler handler = new CallbackHandler(CONFIG)) {
+            Reply reply = handler.handle(query, body, (event, item) -> Friendgate.reject(5, "out of range"), NOW);
+            assertTrue(new String(reply.getBody(), StandardCharsets.UTF_8).contains("\"ResultCode\":38900"));
+            handler.verify(query, "{".getBytes(StandardCharsets.UTF_8), NOW);
+            fail("a broken body is refused");
+        } catch (CallbackException.Refused e) {
+            assertEquals("malformed_json", e.getCode());
+            assertEquals(RuntimeException.class, CallbackException.class.getSuperclass());
+        }
     }
 }

@@ -10,9 +10,9 @@ import dev.friendgate.Decider
 import dev.friendgate.Decision
 import dev.friendgate.FriendResponseCallback
 import dev.friendgate.HandlerConfig
-import dev.friendgate.NativeHandler
 import dev.friendgate.ResponseItem
 import dev.friendgate.Testing
+import dev.friendgate.nativeHandler
 import java.net.URLDecoder
 import java.security.MessageDigest
 
@@ -95,7 +95,7 @@ fun main() {
     println("plain / friendgate with decider: %.2fx".format(plain / withDecider))
     // UniFFI's floor on this JVM: one crossing with no arguments, and one
     // with a string in and out (each allocates JNA Structures).
-    val native = NativeHandler(HandlerConfig(appIds = listOf(APP), tokens = listOf(TOKEN)))
+    val native = nativeHandler(HandlerConfig(appIds = listOf(APP), tokens = listOf(TOKEN)).toNative())
     line("floor: one UniFFI call, no arguments", perCall { native.deciderDeadlineMs() })
     line("floor: one UniFFI call, string in and out", perCall { dev.friendgate.sign(TOKEN, 1669872112L) })
 }
