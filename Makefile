@@ -202,7 +202,8 @@ bench-node: bindings-node/node_modules/.installed
 
 ## Kotlin API through UniFFI against plain Kotlin (release build of the library).
 bench-kotlin: $(VENV)/.installed
-	cd bindings-uniffi/kotlin && $(JVM_NATIVE) $(MVN) -q test-compile exec:java -Dexec.mainClass=dev.friendgate.bench.BenchKt
+	# A fixed heap, so that the RSS samples after each million callbacks show native memory.
+	cd bindings-uniffi/kotlin && MAVEN_OPTS="-Xms1g -Xmx1g" $(JVM_NATIVE) $(MVN) -q test-compile exec:java -Dexec.mainClass=dev.friendgate.bench.BenchKt
 
 ## Load benchmark of the gateway against a minimal warp handler (needs wrk and oha).
 bench-load:

@@ -176,6 +176,11 @@ pub fn native_handler(config: HandlerConfig) -> Result<Arc<NativeHandler>, Callb
 
 #[uniffi::export]
 impl NativeHandler {
+    /// A strong reference to core's configuration for the JNI transport
+    /// (`jni.rs`), released by its `release`.
+    pub fn jni_config(&self) -> i64 {
+        crate::jni::config_handle(&self.config)
+    }
 
     /// Milliseconds all async decisions of one callback share.
     pub fn decider_deadline_ms(&self) -> i64 {
@@ -186,34 +191,20 @@ impl NativeHandler {
     /// finish, or the refusal to send.
     #[uniffi::method(default(now = None))]
     pub fn begin(&self, query: String, body: Vec<u8>, now: Option<i64>) -> Started {
-        self.started(verify(&self.config, &query, &body, now_or(now)).map(Verified::from))
+        self.started(self.verified(Command::Response, &query, &body, now))
     }
 
     /// `begin` for a friend request.
     #[uniffi::method(default(now = None))]
     pub fn begin_add(&self, query: String, body: Vec<u8>, now: Option<i64>) -> Started {
-        let verified = verify_for::<FriendAdd>(&self.config, &query, &body, now_or(now));
-        self.started(verified.map(Verified::from))
+        self.started(self.verified(Command::Add, &query, &body, now))
     }
 
     /// `begin` for either friend callback, by the query's command (the one
     /// URL): `event` or `add_event` says which.
     #[uniffi::method(default(now = None))]
     pub fn begin_friend(&self, query: String, body: Vec<u8>, now: Option<i64>) -> Started {
-        let config = &self.config;
-        let now = now_or(now);
-        let verified = match route_query(config, &query, now) {
-            Ok(Routed::FriendAdd(q)) => {
-                verify_body_for::<FriendAdd>(config, q, &body).map(Verified::from)
-            }
-            Ok(Routed::FriendResponse(q)) => {
-                verify_body_for::<FriendResponse>(config, q, &body).map(Verified::from)
-            }
-            // Core's unexpected_command, worded by core.
-            Ok(_) => verify(config, &query, &body, now).map(Verified::from),
-            Err(error) => Err(error),
-        };
-        self.started(verified)
+        self.started(self.verified(Command::Either, &query, &body, now))
     }
 
     /// Authenticates the query of a callback of any command (app id, Sign,
@@ -272,11 +263,66 @@ impl NativeHandler {
     }
 }
 
+/// The callback `command` verified (owned, to wait for its outcomes), or
+/// core's refusal; `now` in seconds (the clock when `None`). Both
+/// transports' `begin`.
+pub(crate) fn verified(
+    config: &friendgate_core::Config,
+    command: Command,
+    query: &str,
+    body: &[u8],
+    now: Option<i64>,
+) -> Result<Verified<'static>, friendgate_core::CallbackError> {
+    let now = now_or(now);
+    let verified = match command {
+        Command::Response => verify(config, query, body, now).map(Verified::from),
+        Command::Add => verify_for::<FriendAdd>(config, query, body, now).map(Verified::from),
+        Command::Either => match route_query(config, query, now) {
+            Ok(Routed::FriendAdd(q)) => {
+                verify_body_for::<FriendAdd>(config, q, body).map(Verified::from)
+            }
+            Ok(Routed::FriendResponse(q)) => {
+                verify_body_for::<FriendResponse>(config, q, body).map(Verified::from)
+            }
+            // Core's unexpected_command, worded by core.
+            Ok(_) => verify(config, query, body, now).map(Verified::from),
+            Err(error) => Err(error),
+        },
+    };
+    verified.map(Verified::into_owned)
+}
+
+/// Which friend callback a `begin` expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Command {
+    /// `Sns.CallbackPrevFriendResponse`.
+    Response,
+    /// `Sns.CallbackPrevFriendAdd`.
+    Add,
+    /// Either, by the query's command (the one URL).
+    Either,
+}
+
 impl NativeHandler {
+    /// The callback `command` verified (owned, to wait for its outcomes),
+    /// or core's refusal; `now` in seconds (the clock when `None`).
+    fn verified(
+        &self,
+        command: Command,
+        query: &str,
+        body: &[u8],
+        now: Option<i64>,
+    ) -> Result<Verified<'static>, friendgate_core::CallbackError> {
+        verified(&self.config, command, query, body, now)
+    }
+
     /// The `Started` of a verified callback or of its refusal.
-    fn started(&self, verified: Result<Verified<'_>, friendgate_core::CallbackError>) -> Started {
+    fn started(
+        &self,
+        verified: Result<Verified<'static>, friendgate_core::CallbackError>,
+    ) -> Started {
         let callback = match verified {
-            Ok(callback) => callback.into_owned(),
+            Ok(callback) => callback,
             Err(error) => {
                 return Started {
                     refused: Some(CoreReply::from_error(error).into()),
@@ -317,25 +363,35 @@ impl Pending {
     /// answers the failed ones. A second call answers FAIL.
     pub fn finish(&self, outcomes: Vec<Outcome>) -> Finished {
         let taken = self.callback.lock().ok().and_then(|mut c| c.take());
-        let Some(callback) = taken else {
-            let error = friendgate_core::CallbackError::DeciderFailed {
-                index: 0,
-                reason: "callback already answered".to_owned(),
-            };
-            return Finished {
-                reply: CoreReply::from_error(error).into(),
-                failures: Vec::new(),
-            };
+        let outcomes = outcomes.iter().map(Outcome::to_core).collect();
+        finish(&self.config, taken, outcomes)
+    }
+}
+
+/// The answer of `callback` (`None`: already answered, which answers FAIL)
+/// with one outcome per item; core's failure policy answers the failed ones.
+pub(crate) fn finish(
+    config: &friendgate_core::Config,
+    callback: Option<Verified<'static>>,
+    outcomes: Vec<Result<friendgate_core::Decision, friendgate_core::DeciderError>>,
+) -> Finished {
+    let Some(callback) = callback else {
+        let error = friendgate_core::CallbackError::DeciderFailed {
+            index: 0,
+            reason: "callback already answered".to_owned(),
         };
-        let outcomes: Vec<_> = outcomes.iter().map(Outcome::to_core).collect();
-        let failures = callback
-            .failures(&outcomes)
-            .into_iter()
-            .map(DeciderFailure::from)
-            .collect();
-        Finished {
-            reply: callback.respond(&self.config, outcomes).into(),
-            failures,
-        }
+        return Finished {
+            reply: CoreReply::from_error(error).into(),
+            failures: Vec::new(),
+        };
+    };
+    let failures = callback
+        .failures(&outcomes)
+        .into_iter()
+        .map(DeciderFailure::from)
+        .collect();
+    Finished {
+        reply: callback.respond(config, outcomes).into(),
+        failures,
     }
 }

@@ -33,6 +33,9 @@ class CallbackHandler @JvmOverloads constructor(
 ) : AutoCloseable {
     private val native = refusing { nativeHandler(config.toNative()) }
 
+    /** The hot path's transport: JNI, two crossings per callback (Jni.kt). */
+    private val jni = JniConfig(native.jniConfig())
+
     /** Milliseconds all async decisions of one callback share (core's setting). */
     val deciderDeadlineMs: Long = native.deciderDeadlineMs()
 
@@ -42,7 +45,7 @@ class CallbackHandler @JvmOverloads constructor(
      */
     @JvmOverloads
     fun handle(query: String, body: ByteArray, decider: Decider? = null, now: Long? = null): Reply {
-        val started = native.begin(query, body, now)
+        val started = jni.begin(Jni.RESPONSE, query, body, now)
         val event = started.event ?: return refused(started)
         return inOrder(started, event, event.items, decider?.let { it::decide })
     }
@@ -50,7 +53,7 @@ class CallbackHandler @JvmOverloads constructor(
     /** [handle] for a friend request: [decider] gets a [FriendAddCallback] and its [AddItem]s. */
     @JvmOverloads
     fun handleAdd(query: String, body: ByteArray, decider: AddDecider? = null, now: Long? = null): Reply {
-        val started = native.beginAdd(query, body, now)
+        val started = jni.begin(Jni.ADD, query, body, now)
         val event = started.addEvent ?: return refused(started)
         return inOrder(started, event, event.items, decider?.let { it::decide })
     }
@@ -68,7 +71,7 @@ class CallbackHandler @JvmOverloads constructor(
         addDecider: AddDecider? = null,
         now: Long? = null,
     ): Reply {
-        val started = native.beginFriend(query, body, now)
+        val started = jni.begin(Jni.EITHER, query, body, now)
         started.addEvent?.let { return inOrder(started, it, it.items, addDecider?.let { d -> d::decide }) }
         val event = started.event ?: return refused(started)
         return inOrder(started, event, event.items, decider?.let { it::decide })
@@ -85,7 +88,7 @@ class CallbackHandler @JvmOverloads constructor(
         now: Long? = null,
         decide: suspend (FriendResponseCallback, ResponseItem) -> Decision?,
     ): Reply {
-        val started = native.begin(query, body, now)
+        val started = jni.begin(Jni.RESPONSE, query, body, now)
         val event = started.event ?: return refused(started)
         return concurrently(started, event, event.items, { it.index }, decide)
     }
@@ -97,7 +100,7 @@ class CallbackHandler @JvmOverloads constructor(
         now: Long? = null,
         decide: suspend (FriendAddCallback, AddItem) -> Decision?,
     ): Reply {
-        val started = native.beginAdd(query, body, now)
+        val started = jni.begin(Jni.ADD, query, body, now)
         val event = started.addEvent ?: return refused(started)
         return concurrently(started, event, event.items, { it.index }, decide)
     }
@@ -108,7 +111,7 @@ class CallbackHandler @JvmOverloads constructor(
      */
     @JvmOverloads
     fun handleFuture(query: String, body: ByteArray, decider: FutureDecider, now: Long? = null): CompletableFuture<Reply> {
-        val started = native.begin(query, body, now)
+        val started = jni.begin(Jni.RESPONSE, query, body, now)
         val event = started.event ?: return CompletableFuture.completedFuture(refused(started))
         return futures(started, event, event.items, { it.index }, decider::decide)
     }
@@ -116,22 +119,23 @@ class CallbackHandler @JvmOverloads constructor(
     /** [handleFuture] for a friend request. */
     @JvmOverloads
     fun handleAddFuture(query: String, body: ByteArray, decider: FutureAddDecider, now: Long? = null): CompletableFuture<Reply> {
-        val started = native.beginAdd(query, body, now)
+        val started = jni.begin(Jni.ADD, query, body, now)
         val event = started.addEvent ?: return CompletableFuture.completedFuture(refused(started))
         return futures(started, event, event.items, { it.index }, decider::decide)
     }
 
     /** Every item decided in order on this thread (null [decide]: all allowed). */
-    private fun <E, I> inOrder(started: Started, event: E, items: List<I>, decide: ((E, I) -> Decision?)?): Reply {
-        val outcomes = items.map { item ->
-            if (decide == null) ALLOWED else outcomeOf { decide(event, item) }
+    private fun <E, I> inOrder(started: JniStarted, event: E, items: List<I>, decide: ((E, I) -> Decision?)?): Reply =
+        started.answering {
+            val outcomes = items.map { item ->
+                if (decide == null) ALLOWED else outcomeOf { decide(event, item) }
+            }
+            finish(started, outcomes)
         }
-        return finish(started, outcomes)
-    }
 
     /** Every item decided concurrently in the caller's context, under the one deadline. */
     private suspend fun <E, I> concurrently(
-        started: Started,
+        started: JniStarted,
         event: E,
         items: List<I>,
         index: (I) -> Int,
@@ -142,7 +146,7 @@ class CallbackHandler @JvmOverloads constructor(
         // cancellation must not hold the answer past the deadline.
         val job = SupervisorJob()
         val scope = CoroutineScope(currentCoroutineContext().minusKey(Job) + job)
-        try {
+        started.answering {
             val running = items.map { item ->
                 scope.launch {
                     val outcome = try {
@@ -153,16 +157,18 @@ class CallbackHandler @JvmOverloads constructor(
                     outcomes.compareAndSet(index(item), null, outcome)
                 }
             }
-            withTimeoutOrNull(deciderDeadlineMs) { running.joinAll() }
-        } finally {
-            job.cancel()
+            try {
+                withTimeoutOrNull(deciderDeadlineMs) { running.joinAll() }
+            } finally {
+                job.cancel()
+            }
         }
         return finish(started, closed(outcomes))
     }
 
     /** Every item's stage, concurrently, under the one deadline. */
     private fun <E, I> futures(
-        started: Started,
+        started: JniStarted,
         event: E,
         items: List<I>,
         index: (I) -> Int,
@@ -213,25 +219,35 @@ class CallbackHandler @JvmOverloads constructor(
         refusing { native.verifyAdd(query, body, now) }
 
     /** Frees the native handler. */
-    override fun close() = native.close()
+    override fun close() {
+        jni.close()
+        native.close()
+    }
 
-    private fun refused(started: Started): Reply = checkNotNull(started.refused)
+    private fun refused(started: JniStarted): Reply = checkNotNull(started.refused)
 
-    private fun finish(started: Started, outcomes: List<Outcome>): Reply =
-        checkNotNull(started.pending).use { pending ->
-            val finished = pending.finish(outcomes)
-            for (failure in finished.failures) {
-                try {
-                    onDeciderFailure.onFailure(failure)
-                } catch (e: Exception) {
-                    // A failing listener must not cost the callback its answer.
-                }
+    private fun finish(started: JniStarted, outcomes: List<Outcome>): Reply {
+        val finished = started.finish(outcomes)
+        for (failure in finished.failures) {
+            try {
+                onDeciderFailure.onFailure(failure)
+            } catch (e: Exception) {
+                // A failing listener must not cost the callback its answer.
             }
-            finished.reply
         }
+        return finished.reply
+    }
 
     private companion object {
         val ALLOWED = Outcome.Decided(Decision.Allow)
+
+        /** [block]; should it throw (a JVM error, the caller cancelled), the pending answer is freed. */
+        inline fun <T> JniStarted.answering(block: () -> T): T = try {
+            block()
+        } catch (e: Throwable) {
+            discard()
+            throw e
+        }
 
         /** The outcomes at the deadline: undecided items are late, and stay so. */
         fun closed(outcomes: AtomicReferenceArray<Outcome>): List<Outcome> = List(outcomes.length()) { i ->

@@ -12,7 +12,9 @@ import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.delay
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.Executors
@@ -30,6 +32,39 @@ class ApiTest {
     @Test
     fun knownSign() {
         assertEquals("17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061", Testing.sign("xxxxyyyy", now))
+    }
+
+    @Test
+    fun theHotPathCrossesOverJniTwicePerCallbackInTheOneLibrary() {
+        val before = Jni.calls()
+        assertEquals(before, jniCalls(), "JNI and UniFFI count in one copy of the library")
+        handler.handle(query, body, { _, _ -> allow() }, now)
+        handler.handleAdd(Testing.signedAddQuery(1400000000L, "xxxxyyyy", now), Testing.sampleAddBody().toByteArray(), null, now)
+        handler.answer(query, body, null, null, now)
+        assertEquals(before + 3, Jni.calls())
+        assertEquals(Jni.calls(), jniCalls())
+    }
+
+    @Test
+    fun aClosedHandlerRefusesCallsAndAPendingAnswerIsFreedOnce() {
+        val closing = CallbackHandler(HandlerConfig(appIds = listOf(1400000000L), tokens = listOf("xxxxyyyy")))
+        closing.close()
+        assertThrows(IllegalStateException::class.java) { closing.handle(query, body, null, now) }
+        // A JVM error out of a decider: the pending answer is freed, the error goes on.
+        assertThrows(OutOfMemoryError::class.java) { handler.handle(query, body, { _, _ -> throw OutOfMemoryError("test") }, now) }
+        assertEquals(0L, jniPending(), "no pending answer left on the native side")
+        // A caller cancelled while its deciders run: freed too.
+        runBlocking {
+            val running = launch(Dispatchers.Default) {
+                handler.handleAsync(query, body, now) { _, _ -> delay(10_000); allow() }
+            }
+            delay(100)
+            running.cancelAndJoin()
+        }
+        assertEquals(0L, jniPending())
+        assertEquals(200, handler.handle(query, body, null, now).status)
+        handler.handleFuture(query, body, { _, _ -> CompletableFuture() }, now).get(5, TimeUnit.SECONDS)
+        assertEquals(0L, jniPending(), "every finished callback freed its pending answer")
     }
 
     @Test

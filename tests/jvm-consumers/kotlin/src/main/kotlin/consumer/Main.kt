@@ -4,6 +4,7 @@ import dev.friendgate.CallbackHandler
 import dev.friendgate.HandlerConfig
 import dev.friendgate.Testing
 import dev.friendgate.allow
+import dev.friendgate.jniCalls
 import dev.friendgate.reject
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
@@ -18,6 +19,9 @@ fun main() = runBlocking {
         }
         val answer = reply.body.decodeToString()
         check(reply.status == 200 && answer.contains("""{"To_Account":"id2","ResultCode":38001,"ResultInfo":"no"}""")) { "${reply.status} $answer" }
+        // The hot path crossed over JNI into the copy of the library UniFFI
+        // loaded from the jar (a second copy would count apart).
+        check(jniCalls() == 1L) { "JNI begin calls seen by UniFFI: ${jniCalls()}" }
         println("kotlin consumer ok")
     }
 }

@@ -88,14 +88,36 @@ fun main() {
     val noDecider = perCall { handler.handle(query, body) }
     val withDecider = perCall { handler.handle(query, body, SpamDecider) }
     val plain = perCall { plainHandle(query, body) }
-    fun line(name: String, ns: Double) = println("%-42s %7.2f us/callback  %,9.0f/s".format(name, ns / 1000, 1e9 / ns))
-    line("friendgate via UniFFI, no decider", noDecider)
-    line("friendgate via UniFFI, Kotlin decider", withDecider)
+    fun line(name: String, ns: Double) = println("%-48s %7.2f us/callback  %,9.0f/s".format(name, ns / 1000, 1e9 / ns))
+    line("friendgate (JNI hot path), no decider", noDecider)
+    line("friendgate (JNI hot path), Kotlin decider", withDecider)
     line("plain Kotlin (Gson, MessageDigest)", plain)
     println("plain / friendgate with decider: %.2fx".format(plain / withDecider))
+    // 8 threads at once on the one handler (servlets, Ktor): wall time per callback.
+    line("friendgate, Kotlin decider, 8 threads", threaded { handler.handle(query, body, SpamDecider) })
+    line("plain Kotlin, 8 threads", threaded { plainHandle(query, body) })
     // UniFFI's floor on this JVM: one crossing with no arguments, and one
     // with a string in and out (each allocates JNA Structures).
     val native = nativeHandler(HandlerConfig(appIds = listOf(APP), tokens = listOf(TOKEN)).toNative())
     line("floor: one UniFFI call, no arguments", perCall { native.deciderDeadlineMs() })
     line("floor: one UniFFI call, string in and out", perCall { dev.friendgate.sign(TOKEN, 1669872112L) })
+    // Native memory: the process' RSS after each million callbacks (the heap
+    // has grown to its size during the runs above).
+    val samples = (0..2).map { round ->
+        if (round > 0) repeat(1_000_000) { handler.handle(query, body, SpamDecider) }
+        System.gc()
+        rssKb()
+    }
+    println("RSS after 0, 1M, 2M callbacks: %s kB".format(samples.joinToString(" / ")))
 }
+
+/** Wall time per callback with 8 threads each doing [n] at once, best of [rounds]. */
+private fun threaded(rounds: Int = 3, n: Int = 50_000, work: () -> Unit): Double = (0..rounds).minOf {
+    val start = System.nanoTime()
+    val threads = List(8) { Thread { repeat(n) { work() } }.apply { start() } }
+    threads.forEach { it.join() }
+    (System.nanoTime() - start).toDouble() / (8 * n)
+}
+
+private fun rssKb(): Long =
+    java.io.File("/proc/self/status").readLines().first { it.startsWith("VmRSS:") }.split(Regex("\\s+"))[1].toLong()
