@@ -302,6 +302,16 @@ fn begin(
     wire.0
 }
 
+/// `begin`'s answer from `run`, or, should it panic, a refusal worded as
+/// core's `decider_failed`: a panic never unwinds into the JVM.
+fn guarded(run: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
+    catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+        let mut wire = Wire::default();
+        wire.u8(0).reply(&failed(panic_text(panic.as_ref())));
+        wire.0
+    })
+}
+
 /// A byte array for the JVM, or null with a Java exception pending.
 fn to_java(env: &JNIEnv<'_>, bytes: &[u8]) -> jbyteArray {
     env.byte_array_from_slice(bytes)
@@ -335,15 +345,10 @@ pub extern "system" fn Java_dev_friendgate_Jni_begin<'local>(
     let now = (has_now == JNI_TRUE).then_some(now);
     // SAFETY: the Kotlin side passes the handle of a live handler.
     let config = unsafe { config_of(config) };
-    let out = catch_unwind(AssertUnwindSafe(|| {
-        begin(&config, command, &query, &body, now)
-    }))
-    .unwrap_or_else(|panic| {
-        let mut wire = Wire::default();
-        wire.u8(0).reply(&failed(panic_text(panic.as_ref())));
-        wire.0
-    });
-    to_java(&env, &out)
+    to_java(
+        &env,
+        &guarded(|| begin(&config, command, &query, &body, now)),
+    )
 }
 
 /// `Jni.finish(pending, outcomes)`: the answer and the failures; frees the
@@ -451,6 +456,19 @@ pub extern "system" fn Java_dev_friendgate_Jni_calls(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_is_answered_as_cores_decider_failed() {
+        let out = guarded(|| panic!("boom"));
+        let mut read = Reader(&out);
+        assert_eq!(read.u8(), Some(0), "a refusal");
+        assert_eq!(read.i32(), Some(500));
+        assert_eq!(read.str().as_deref(), Some("application/json"));
+        let body = read.str().unwrap();
+        assert!(body.contains("\"ErrorCode\":38031"), "{body}");
+        assert!(body.contains("internal error: boom"), "{body}");
+        assert_eq!(read.str().as_deref(), Some("decider_failed"));
+    }
 
     #[test]
     fn outcomes_read_every_kind_and_refuse_a_short_buffer() {
