@@ -90,6 +90,63 @@ class Load:
         self.running.set()
 
 
+def start_gateways(tmp_path: Path, url: str, state: str = "", tables: str = "") -> list[tuple[subprocess.Popen, str, str]]:
+    """Two gateways on `url` with the mass-accept rate limit (`on_redis_error = "local"`), `state` lines
+    added to `[state]` and `tables` before the rule; each with its process, base URL and admin URL, its
+    log in `tmp_path`."""
+    (tmp_path / "token").write_text(TOKEN + "\n")
+    started = []
+    for n in range(2):
+        port, admin = free_port(), free_port()
+        config = tmp_path / f"gateway-{n}.toml"
+        config.write_text(f"""
+[server]
+listen = "127.0.0.1:{port}"
+path = "/callback"
+
+[admin]
+listen = "127.0.0.1:{admin}"
+
+[callback]
+app_ids = [{APP_ID}]
+tokens = [{{ file = "token" }}]
+
+[log]
+level = "warn"
+
+[state]
+redis_url = "{url}"
+timeout_ms = 50
+{state}
+{tables}
+[[rule]]
+name = "mass-accept"
+kind = "rate_limit"
+max = {MAX}
+per_seconds = {PER}
+on_redis_error = "local"
+code = 38003
+""")
+        process = subprocess.Popen([os.environ["FRIENDGATE"], "serve", "--config", str(config)],
+                                   stdout=(tmp_path / f"gateway-{n}.log").open("w"))
+        started.append((process, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}"))
+        wait_for(f"http://127.0.0.1:{admin}/healthz")
+    return started
+
+
+def stop_all(processes) -> None:
+    """SIGTERM to each still running, then SIGKILL to any not gone in 10 s."""
+    processes = list(processes)
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 @pytest.fixture
 def sentinel_stack(tmp_path: Path):
     processes: list[subprocess.Popen] = []
@@ -112,54 +169,14 @@ def sentinel_stack(tmp_path: Path):
     for port in sentinels:
         wait_until(lambda p=port: redis_cli(p, "sentinel", "get-master-addr-by-name", "fg").endswith(str(master)),
                    10, "a sentinel does not know the master")
-    (tmp_path / "token").write_text(TOKEN + "\n")
     url = (f"redis-sentinel://127.0.0.1:{sentinels[0]}/0?sentinelServiceName=fg"
            f"&node=127.0.0.1:{sentinels[1]}&node=127.0.0.1:{sentinels[2]}")
-    gateways = []
-    for n in range(2):
-        port, admin = free_port(), free_port()
-        config = tmp_path / f"gateway-{n}.toml"
-        config.write_text(f"""
-[server]
-listen = "127.0.0.1:{port}"
-path = "/callback"
-
-[admin]
-listen = "127.0.0.1:{admin}"
-
-[callback]
-app_ids = [{APP_ID}]
-tokens = [{{ file = "token" }}]
-
-[log]
-level = "warn"
-
-[state]
-redis_url = "{url}"
-timeout_ms = 50
-
-[[rule]]
-name = "mass-accept"
-kind = "rate_limit"
-max = {MAX}
-per_seconds = {PER}
-on_redis_error = "local"
-code = 38003
-""")
-        processes.append(subprocess.Popen([os.environ["FRIENDGATE"], "serve", "--config", str(config)],
-                                          stdout=subprocess.DEVNULL))
-        wait_for(f"http://127.0.0.1:{admin}/healthz")
-        gateways.append((f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}"))
+    gateways = start_gateways(tmp_path, url)
+    processes.extend(process for process, _, _ in gateways)
+    gateways = [(base, admin) for _, base, admin in gateways]
     yield {"master": processes[0], "master_port": master, "replica_port": replica, "sentinels": sentinels,
            "gateways": gateways}
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_all(processes)
 
 
 def test_a_killed_master_is_followed_and_every_callback_answered(sentinel_stack) -> None:
