@@ -154,6 +154,12 @@ def test_a_reader_that_falls_behind_is_dropped_and_counted(tmp_path):
     try:
         first, second = stalled_reader(admin_port), stalled_reader(admin_port)
         assert first is not None and second is not None
+        # Both admitted before the third asks (on a busy machine the gateway
+        # may not have read their requests yet: the third then came first).
+        deadline = time.monotonic() + 10
+        while metric(admin, "friendgate_live_readers_connected ") < 2:
+            assert time.monotonic() < deadline, "the two readers were not admitted"
+            time.sleep(0.05)
         # A third reader is past `live_readers = 2`: refused with a reason.
         try:
             urllib.request.urlopen(f"{admin}/events", timeout=5)
