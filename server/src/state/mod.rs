@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use fred::clients::{Client, SubscriberClient};
 use fred::interfaces::{ClientLike, EventInterface, PubsubInterface};
 use fred::types::config::Options;
-use fred::types::{ClusterHash, CustomCommand};
+use fred::types::{ClusterHash, CustomCommand, Value};
 
 use crate::metrics::RedisMetrics;
 use client::{client_builder, keep_connected, read_members};
@@ -322,11 +322,13 @@ impl Store {
             ..Options::default()
         };
         let client = self.client.with_options(&once);
-        let mut argv: Vec<String> = Vec::with_capacity(2 + keys.len() + args.len());
-        argv.push(limits::SCRIPT.sha1().to_string());
-        argv.push(keys.len().to_string());
-        argv.extend(keys);
-        argv.extend(args);
+        // fred's values share their bytes: the copy kept for a `NOSCRIPT`
+        // retry costs no allocation per argument.
+        let mut argv: Vec<Value> = Vec::with_capacity(2 + keys.len() + args.len());
+        argv.push(Value::String(limits::SCRIPT.sha1().clone()));
+        argv.push(Value::from(keys.len().to_string()));
+        argv.extend(keys.into_iter().map(Value::from));
+        argv.extend(args.into_iter().map(Value::from));
         let evalsha = || CustomCommand::new_static("EVALSHA", ClusterHash::Custom(slot), false);
         match client.custom(evalsha(), argv.clone()).await {
             Err(error) if error.details().starts_with("NOSCRIPT") => {
